@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(_HOTNODE_INSIDE) && !defined(HOTNODE_COMPILATION)
+#error "Only <hotnode.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+#include "hotnode-version.h"
+
+G_BEGIN_DECLS
+
+/**
+ * HOT_ABI_VERSION:
+ *
+ * The version of the layout of the tables below. An image whose tables carry
+ * another version is refused by the loader before any of its code runs.
+ */
+#define HOT_ABI_VERSION 1
+
+typedef struct _HotNodeArgs HotNodeArgs;
+
+/**
+ * HotNodeFunc:
+ * @args: (nullable): the arguments given to hot_node_new()
+ *
+ * A widget constructor, as defined by HOT_NODE().
+ *
+ * Returns: (transfer floating): the new widget
+ */
+typedef struct _GtkWidget *(*HotNodeFunc) (HotNodeArgs *args);
+
+/**
+ * HotNodeEntry:
+ * @abi: %HOT_ABI_VERSION of the code that made the entry
+ * @line: the line of the definition
+ * @name: the node name, as given to HOT_NODE()
+ * @file: the source file, as the compiler saw it (`__FILE__`)
+ * @func: the constructor
+ *
+ * One entry of the `hot_nodes` linker section. Written by HOT_NODE(); never
+ * made by hand.
+ */
+typedef struct _HotNodeEntry
+{
+  guint32 abi;
+  guint32 line;
+  const char *name;
+  const char *file;
+  HotNodeFunc func;
+} HotNodeEntry;
+
+/**
+ * HotStaticEntry:
+ * @abi: %HOT_ABI_VERSION of the code that made the entry
+ * @size: `sizeof` the value
+ * @name: the static's name
+ * @file: the source file, as the compiler saw it (`__FILE__`)
+ * @ref: the address of the pointer that HOT_STATIC_REF() goes through
+ * @storage: this image's own storage, holding the initial value
+ *
+ * One entry of the `hot_statics` linker section. Written by HOT_STATIC();
+ * never made by hand.
+ */
+typedef struct _HotStaticEntry
+{
+  guint32 abi;
+  guint32 size;
+  const char *name;
+  const char *file;
+  void **ref;
+  void *storage;
+} HotStaticEntry;
+
+/**
+ * HotImage:
+ * @abi: %HOT_ABI_VERSION
+ * @size: `sizeof (HotImage)`
+ * @nodes_start: first node entry of the image, or %NULL
+ * @nodes_end: one past the last node entry, or %NULL
+ * @statics_start: first static entry of the image, or %NULL
+ * @statics_end: one past the last static entry, or %NULL
+ *
+ * The tables of one image: the executable, a shared library, or one loaded
+ * generation of a hot module. Each image sees only its own entries.
+ */
+typedef struct _HotImage
+{
+  guint32 abi;
+  guint32 size;
+  HotNodeEntry *nodes_start;
+  HotNodeEntry *nodes_end;
+  HotStaticEntry *statics_start;
+  HotStaticEntry *statics_end;
+} HotImage;
+
+/**
+ * hot_image_register:
+ * @image: the tables of the calling image
+ *
+ * Tells hotnode about the tables of an image linked into the process. Called
+ * from a constructor that `<hotnode.h>` emits; not for direct use.
+ */
+HOTNODE_AVAILABLE_IN_ALL
+void hot_image_register (const HotImage *image);
+
+#define _HOT_SECTION(section) \
+  __attribute__ ((used, section (section), aligned (8)))
+
+/**
+ * HOT_NODE:
+ * @node_name: the name of the constructor, a C identifier
+ *
+ * Defines a widget constructor `GtkWidget *node_name (HotNodeArgs *args)`
+ * that hot_node_new() can find by name and that hot reload rebuilds when its
+ * module changes. The function body follows the macro:
+ *
+ * |[<!-- language="C" -->
+ * HOT_NODE (counter_panel)
+ * {
+ *   return gtk_label_new ("Hello");
+ * }
+ * ]|
+ *
+ * The entry goes to a linker section of the image the code is linked into.
+ * When the code is in a static library, link it with `link_whole` (or
+ * `--whole-archive`): the linker drops unreferenced archive members, and
+ * their entries with them.
+ */
+#define HOT_NODE(node_name) \
+  struct _GtkWidget *node_name (HotNodeArgs *args); \
+  static HotNodeEntry _hot_node_entry_##node_name _HOT_SECTION ("hot_nodes") \
+    = { HOT_ABI_VERSION, __LINE__, #node_name, __FILE__, node_name }; \
+  struct _GtkWidget *node_name (HotNodeArgs *args)
+
+/**
+ * HOT_STATIC:
+ * @type: the type of the value
+ * @name: the name of the static, a C identifier unique in its file
+ * @...: the initial value (braces allowed)
+ *
+ * Defines a static whose storage is the host's: when hot reload loads a new
+ * generation of the module, the new code reads and writes the same storage
+ * as the code before it, so the value survives reloads. Read and write it
+ * with HOT_STATIC_REF(). The key is the file and the name; changing the type's
+ * size under the same key makes the reload fail with
+ * %HOT_RELOAD_ERROR_STATIC_SIZE.
+ */
+#define HOT_STATIC(type, name, ...) \
+  static type _hot_static_storage_##name = __VA_ARGS__; \
+  static type *_hot_static_ref_##name = &_hot_static_storage_##name; \
+  static HotStaticEntry _hot_static_entry_##name _HOT_SECTION ("hot_statics") \
+    = { HOT_ABI_VERSION, sizeof (type), #name, __FILE__, \
+        (void **) &_hot_static_ref_##name, &_hot_static_storage_##name }
+
+/**
+ * HOT_STATIC_REF:
+ * @name: a static defined with HOT_STATIC()
+ *
+ * The static's value, as an lvalue: `HOT_STATIC_REF (clicks)++` works.
+ */
+#define HOT_STATIC_REF(name) (*_hot_static_ref_##name)
+
+#if !defined(HOTNODE_COMPILATION)
+/* Hidden and weak: every image binds these to its own section, and an image
+ * with no entries sees NULL instead of another image's table. */
+extern HotNodeEntry __start_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
+extern HotNodeEntry __stop_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
+extern HotStaticEntry __start_hot_statics[] __attribute__ ((weak, visibility ("hidden")));
+extern HotStaticEntry __stop_hot_statics[] __attribute__ ((weak, visibility ("hidden")));
+
+#define _HOT_IMAGE_INIT \
+  { HOT_ABI_VERSION, sizeof (HotImage), __start_hot_nodes, __stop_hot_nodes, \
+    __start_hot_statics, __stop_hot_statics }
+
+#if defined(HOT_MODULE_SHARED)
+/* A hot module (built with the hotnode-module-1 dependency): the loader reads
+ * this one exported symbol; no code of the module runs to hand it over. */
+__attribute__ ((weak, visibility ("default"))) const HotImage hot_module_image = _HOT_IMAGE_INIT;
+#else
+__attribute__ ((weak, visibility ("hidden"))) const HotImage _hot_host_image = _HOT_IMAGE_INIT;
+
+static void __attribute__ ((constructor, used))
+_hot_host_image_register (void)
+{
+  hot_image_register (&_hot_host_image);
+}
+#endif
+#endif
+
+G_END_DECLS

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(_HOTNODE_INSIDE) && !defined(HOTNODE_COMPILATION)
+#error "Only <hotnode.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "hot-status.h"
+#include "hotnode-version.h"
+
+G_BEGIN_DECLS
+
+/**
+ * HOT_RELOAD_ERROR:
+ *
+ * Error domain of hot reload: builds, loads and static patching. Errors in
+ * this domain are from the #HotReloadError enumeration.
+ */
+#define HOT_RELOAD_ERROR (hot_reload_error_quark ())
+
+/**
+ * HotReloadError:
+ * @HOT_RELOAD_ERROR_FAILED: a failure with no more specific code
+ * @HOT_RELOAD_ERROR_DISABLED: hot reload is off (`HOT_RELOAD` is not `1`)
+ * @HOT_RELOAD_ERROR_UNKNOWN_MODULE: no hot module has that name
+ * @HOT_RELOAD_ERROR_NO_BUILD_DIR: the build folder of the app was not found
+ * @HOT_RELOAD_ERROR_BUILD: the rebuild command failed
+ * @HOT_RELOAD_ERROR_CANCELLED: the build was cancelled, by hot_reload_cancel()
+ *   or by a newer save
+ * @HOT_RELOAD_ERROR_LOAD: the built library could not be copied or loaded
+ * @HOT_RELOAD_ERROR_ABI: the library was built against another hotnode ABI
+ * @HOT_RELOAD_ERROR_DUPLICATE_KEY: two entries of one image share a key
+ * @HOT_RELOAD_ERROR_STATIC_SIZE: a static changed its size under the same key
+ * @HOT_RELOAD_ERROR_PRIVATE_DIR: the private folder for loaded copies is
+ *   unusable
+ *
+ * Error codes of %HOT_RELOAD_ERROR.
+ */
+typedef enum
+{
+  HOT_RELOAD_ERROR_FAILED,
+  HOT_RELOAD_ERROR_DISABLED,
+  HOT_RELOAD_ERROR_UNKNOWN_MODULE,
+  HOT_RELOAD_ERROR_NO_BUILD_DIR,
+  HOT_RELOAD_ERROR_BUILD,
+  HOT_RELOAD_ERROR_CANCELLED,
+  HOT_RELOAD_ERROR_LOAD,
+  HOT_RELOAD_ERROR_ABI,
+  HOT_RELOAD_ERROR_DUPLICATE_KEY,
+  HOT_RELOAD_ERROR_STATIC_SIZE,
+  HOT_RELOAD_ERROR_PRIVATE_DIR,
+} HotReloadError;
+
+HOTNODE_AVAILABLE_IN_ALL
+GQuark hot_reload_error_quark (void);
+
+#define HOT_TYPE_RELOAD (hot_reload_get_type ())
+
+HOTNODE_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (HotReload, hot_reload, HOT, RELOAD, GObject)
+
+/**
+ * HotRebuilderFunc:
+ * @self: the service
+ * @module: the module to rebuild
+ * @output_path: (inout): on entry, the library the default build writes; set
+ *   it to the file your command writes, if that is another one
+ * @user_data: the data given to hot_reload_set_rebuilder()
+ *
+ * Chooses how a module is rebuilt. The command runs without a shell, in the
+ * build folder, with the app's environment.
+ *
+ * Returns: (transfer full) (nullable): the command line to run, or %NULL to
+ *   use `HOT_RELOAD_REBUILDER` or the default build
+ */
+typedef char **(*HotRebuilderFunc) (HotReload  *self,
+                                    const char *module,
+                                    char      **output_path,
+                                    gpointer    user_data);
+
+HOTNODE_AVAILABLE_IN_ALL
+HotReload *hot_reload_get_default (void);
+
+HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_reload_get_enabled (HotReload *self);
+
+HOTNODE_AVAILABLE_IN_ALL
+GListModel *hot_reload_get_status (HotReload *self);
+
+HOTNODE_AVAILABLE_IN_ALL
+HotStatus *hot_reload_lookup_status (HotReload  *self,
+                                     const char *module);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_set_rebuilder (HotReload       *self,
+                               HotRebuilderFunc rebuilder,
+                               gpointer         user_data,
+                               GDestroyNotify   destroy);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_rebuild (HotReload  *self,
+                         const char *module);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_rebuild_async (HotReload          *self,
+                               const char         *module,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data);
+HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_reload_rebuild_finish (HotReload    *self,
+                                    GAsyncResult *result,
+                                    GError      **error);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_cancel (HotReload  *self,
+                        const char *module);
+
+G_END_DECLS

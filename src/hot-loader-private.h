@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "hot-macros.h"
+
+G_BEGIN_DECLS
+
+/* One loaded generation of a hot module. */
+typedef struct
+{
+  char *module;
+  char *path; /* the private copy that was opened */
+  guint generation;
+  gpointer handle;
+  const HotImage *image;
+} HotLibrary;
+
+void hot_library_free (HotLibrary *library);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotLibrary, hot_library_free)
+
+#define HOT_TYPE_LOADER (hot_loader_get_type ())
+
+G_DECLARE_FINAL_TYPE (HotLoader, hot_loader, HOT, LOADER, GObject)
+
+HotLoader *hot_loader_new (const char *base_dir,
+                           GError    **error);
+const char *hot_loader_get_private_dir (HotLoader *self);
+HotLibrary *hot_loader_load (HotLoader  *self,
+                             const char *module,
+                             const char *built_path,
+                             GError    **error);
+
+char *hot_loader_get_executable_dir (void);
+
+G_END_DECLS

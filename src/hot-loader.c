@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hot-loader-private.h"
+#include "hot-reload.h"
+#include "hot-table-private.h"
+
+/*
+ * HotLoader: the Linux part of hot reload (dlopen, /proc, process ids). It
+ * knows nothing of widgets.
+ *
+ * glibc hands back the handle it already has for a file (same device and
+ * inode) even when the file changed, and the build overwrites its output in
+ * place, so each generation is copied into a private folder first:
+ *
+ *   <base>/                       0700, owned by the user, checked
+ *   <base>/run-<pid>-XXXXXX/      one per process, unpredictable name
+ *   <base>/run-.../<module>-<generation>.so   0500
+ *
+ * Folders of processes that are gone (crashed or killed) are removed when a
+ * loader starts; the folder of this process is removed at exit. Libraries are
+ * opened RTLD_LOCAL, so a generation's symbols never interpose with the
+ * executable's or another generation's, and accepted generations are never
+ * closed: widgets, closures and GTypes of theirs may be alive.
+ */
+
+struct _HotLoader
+{
+  GObject parent_instance;
+
+  char *base_dir;
+  char *private_dir;
+  guint n_loaded;
+};
+
+G_DEFINE_FINAL_TYPE (HotLoader, hot_loader, G_TYPE_OBJECT)
+
+static GPtrArray *dirs_to_remove_at_exit;
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+remove_dirs_at_exit (void)
+{
+  for (guint i = 0; dirs_to_remove_at_exit && i < dirs_to_remove_at_exit->len; i++)
+    remove_tree (g_ptr_array_index (dirs_to_remove_at_exit, i));
+}
+
+static gboolean
+process_is_gone (const char *run_dir_name)
+{
+  guint64 pid;
+
+  if (!g_str_has_prefix (run_dir_name, "run-"))
+    return FALSE;
+  pid = g_ascii_strtoull (run_dir_name + strlen ("run-"), NULL, 10);
+  if (pid == 0 || pid == (guint64) getpid ())
+    return FALSE;
+
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
+static void
+remove_stale_runs (const char *base_dir)
+{
+  g_autoptr (GDir) dir = g_dir_open (base_dir, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      if (process_is_gone (name))
+        {
+          g_autofree char *path = g_build_filename (base_dir, name, NULL);
+
+          g_debug ("Removing %s, left by a process that is gone", path);
+          remove_tree (path);
+        }
+    }
+}
+
+static gboolean
+ensure_private_base (const char *base_dir,
+                     GError    **error)
+{
+  struct stat st;
+
+  if (g_mkdir_with_parents (base_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
+                   _("Could not create the private folder %s: %s"),
+                   base_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  if (lstat (base_dir, &st) != 0 || !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
+                   _("The private folder %s is not a folder"), base_dir);
+      return FALSE;
+    }
+
+  if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
+                   _("Refusing to load code from %s: it must be owned by you and closed to others (chmod 700)"),
+                   base_dir);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+hot_loader_finalize (GObject *object)
+{
+  HotLoader *self = HOT_LOADER (object);
+
+  g_free (self->base_dir);
+  g_free (self->private_dir);
+
+  G_OBJECT_CLASS (hot_loader_parent_class)->finalize (object);
+}
+
+static void
+hot_loader_class_init (HotLoaderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hot_loader_finalize;
+}
+
+static void
+hot_loader_init (HotLoader *self)
+{
+}
+
+/**
+ * hot_loader_new:
+ * @base_dir: (nullable): where private folders go; %NULL for
+ *   `$XDG_RUNTIME_DIR/hotnode` (or the user cache folder)
+ * @error: return location for a #GError
+ *
+ * Creates a loader with a private folder of its own, after removing the
+ * folders of processes that are gone.
+ *
+ * Returns: (transfer full): a loader, or %NULL with
+ *   %HOT_RELOAD_ERROR_PRIVATE_DIR
+ */
+HotLoader *
+hot_loader_new (const char *base_dir,
+                GError    **error)
+{
+  g_autoptr (HotLoader) self = g_object_new (HOT_TYPE_LOADER, NULL);
+  g_autofree char *template = NULL;
+
+  if (base_dir != NULL)
+    self->base_dir = g_strdup (base_dir);
+  else
+    self->base_dir = g_build_filename (g_get_user_runtime_dir (), "hotnode", NULL);
+
+  if (!ensure_private_base (self->base_dir, error))
+    return NULL;
+
+  remove_stale_runs (self->base_dir);
+
+  template = g_strdup_printf ("%s/run-%d-XXXXXX", self->base_dir, (int) getpid ());
+  if (g_mkdtemp_full (template, 0700) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
+                   _("Could not create a private folder in %s: %s"),
+                   self->base_dir, g_strerror (saved_errno));
+      return NULL;
+    }
+  self->private_dir = g_steal_pointer (&template);
+
+  if (dirs_to_remove_at_exit == NULL)
+    {
+      dirs_to_remove_at_exit = g_ptr_array_new ();
+      atexit (remove_dirs_at_exit);
+    }
+  g_ptr_array_add (dirs_to_remove_at_exit, g_strdup (self->private_dir));
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+hot_loader_get_private_dir (HotLoader *self)
+{
+  g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
+
+  return self->private_dir;
+}
+
+static char *
+copy_to_private_dir (HotLoader  *self,
+                     const char *module,
+                     const char *built_path,
+                     GError    **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *copy_name = NULL;
+  g_autofree char *copy_path = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (built_path, &contents, &length, &local_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("Could not read the built library: %s"), local_error->message);
+      return NULL;
+    }
+
+  copy_name = g_strdup_printf ("%s-%u.so", module, ++self->n_loaded);
+  copy_path = g_build_filename (self->private_dir, copy_name, NULL);
+  if (!g_file_set_contents_full (copy_path, contents, length,
+                                 G_FILE_SET_CONTENTS_NONE, 0500, &local_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("Could not copy the built library to the private folder: %s"),
+                   local_error->message);
+      return NULL;
+    }
+
+  return g_steal_pointer (&copy_path);
+}
+
+/**
+ * hot_loader_load:
+ * @self: a loader
+ * @module: the module's name
+ * @built_path: the library the build wrote
+ * @error: return location for a #GError
+ *
+ * Copies @built_path to a new file of the private folder, opens it and
+ * checks its ABI stamp. No code of the library runs except its ELF
+ * constructors.
+ *
+ * Returns: (transfer full): the library, or %NULL with %HOT_RELOAD_ERROR_LOAD
+ *   or %HOT_RELOAD_ERROR_ABI
+ */
+HotLibrary *
+hot_loader_load (HotLoader  *self,
+                 const char *module,
+                 const char *built_path,
+                 GError    **error)
+{
+  g_autoptr (HotLibrary) library = NULL;
+  g_autofree char *copy_path = NULL;
+  gpointer handle;
+  const HotImage *image;
+
+  g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
+  g_return_val_if_fail (module != NULL, NULL);
+  g_return_val_if_fail (built_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  copy_path = copy_to_private_dir (self, module, built_path, error);
+  if (copy_path == NULL)
+    return NULL;
+
+  handle = dlopen (copy_path, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("Could not load %s (built as %s): %s"),
+                   copy_path, built_path, dlerror ());
+      g_unlink (copy_path);
+      return NULL;
+    }
+
+  library = g_new0 (HotLibrary, 1);
+  library->module = g_strdup (module);
+  library->path = g_steal_pointer (&copy_path);
+  library->generation = self->n_loaded;
+  library->handle = handle;
+
+  image = dlsym (handle, "hot_module_image");
+  if (image == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("%s is not a hot module: build it with dependency('hotnode-module-1')"),
+                   built_path);
+      return NULL;
+    }
+
+  if (!hot_image_check_abi (image, built_path, error))
+    return NULL;
+
+  library->image = image;
+
+  return g_steal_pointer (&library);
+}
+
+/**
+ * hot_library_free:
+ * @library: a library
+ *
+ * Closes a library whose code was never called (a refused generation) and
+ * removes its copy.
+ */
+void
+hot_library_free (HotLibrary *library)
+{
+  if (library->handle != NULL)
+    dlclose (library->handle);
+  if (library->path != NULL)
+    g_unlink (library->path);
+  g_free (library->module);
+  g_free (library->path);
+  g_free (library);
+}
+
+/**
+ * hot_loader_get_executable_dir:
+ *
+ * Returns: (transfer full) (nullable): the folder of the running executable
+ */
+char *
+hot_loader_get_executable_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  return exe ? g_path_get_dirname (exe) : NULL;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What the app's build says about one shared module. */
+typedef struct
+{
+  char *name;
+  char *build_dir;
+  char *output;  /* absolute path of the library the build writes */
+  char *target;  /* the output relative to build_dir: the ninja target */
+  GStrv sources; /* absolute, canonical */
+  GStrv source_dirs;
+} HotModuleInfo;
+
+/* The shared modules of a meson build folder, from its introspection data
+ * (meson-info/intro-targets.json). Knows nothing of GTK. */
+typedef struct _HotProject HotProject;
+
+char *hot_project_find_build_dir (const char *start_dir,
+                                  GError    **error);
+HotProject *hot_project_load (const char *build_dir,
+                              GError    **error);
+void hot_project_free (HotProject *self);
+const char *hot_project_get_build_dir (HotProject *self);
+const HotModuleInfo *hot_project_lookup_source (HotProject *self,
+                                                const char *file);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotProject, hot_project_free)
+
+G_END_DECLS

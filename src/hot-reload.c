@@ -1,0 +1,1177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "hot-reload.h"
+#include "hot-loader-private.h"
+#include "hot-node-private.h"
+#include "hot-project-private.h"
+#include "hot-status-private.h"
+#include "hot-table-private.h"
+#include "hot-watcher-private.h"
+
+/**
+ * HotReload:
+ *
+ * The hot reload service. With `HOT_RELOAD=1` in the environment it finds
+ * the app's meson build folder, learns which `shared_module()` each hot node
+ * and hot static comes from, watches the modules' source folders, and on a
+ * save rebuilds the module, loads the new library, points its statics at the
+ * app's storage and rebuilds every live #HotNode of that module, all in the
+ * main loop. Without it, it does nothing and costs nothing.
+ *
+ * ## States of a module
+ *
+ * idle → building (a #GSubprocess runs the rebuilder; `HotStatus:building`)
+ * → loading (copy, `dlopen`, static patching: synchronous, in the main loop)
+ * → idle. A rebuild asked for while building cancels the running build and
+ * starts again when it has stopped, so the last save always wins. Pending
+ * hot_reload_rebuild_async() calls complete when a build ends that started
+ * after they were made.
+ *
+ * ## Ownership
+ *
+ * The service owns the project description, the loader, the static registry
+ * (which owns adopted statics) and one #HotStatus per module. Loaded
+ * generations are never closed: widgets, closures and types they made may be
+ * alive anywhere in the app. Proxies are held weakly.
+ */
+
+#define DEBOUNCE_MS 50
+
+typedef struct
+{
+  HotLibrary *library;
+  HotTable *table;
+} HotGeneration;
+
+typedef struct
+{
+  HotReload *service;
+  const HotModuleInfo *info;
+  HotStatus *status;
+  GPtrArray *generations; /* HotGeneration, oldest first */
+
+  /* The running build, if any. */
+  GSubprocess *subprocess;
+  GCancellable *cancellable;
+  char *output;
+  gint64 build_start;
+  gboolean rebuild_again;
+  GPtrArray *waiting; /* GTask, completed when the running build ends */
+  GPtrArray *queued;  /* GTask, for the build after the running one */
+} HotModule;
+
+struct _HotReload
+{
+  GObject parent_instance;
+
+  gboolean enabled;
+  GError *setup_error;
+
+  HotProject *project;
+  HotLoader *loader;
+  HotStaticRegistry *statics;
+  HotWatcher *watcher;
+  GHashTable *modules;      /* name → HotModule */
+  GListStore *status_model; /* HotStatus */
+  GHashTable *node_modules; /* node name → HotModule */
+  GPtrArray *proxies;       /* HotNode, weak */
+
+  HotRebuilderFunc rebuilder;
+  gpointer rebuilder_data;
+  GDestroyNotify rebuilder_destroy;
+};
+
+G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (hot-reload-error-quark, hot_reload_error)
+
+enum
+{
+  PROP_0,
+  PROP_ENABLED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_HOT_RELOAD,
+  SIGNAL_RELOAD_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+hot_i18n_init (void)
+{
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+      g_once_init_leave (&initialized, 1);
+    }
+}
+
+/* HOT_RELOAD=1 turns hot reload on; unset, empty or 0 leaves it off. */
+static gboolean
+hot_reload_env_enabled (void)
+{
+  static gsize enabled = 0;
+
+  if (g_once_init_enter (&enabled))
+    {
+      const char *value = g_getenv ("HOT_RELOAD");
+      gsize result = 1;
+
+      if (value != NULL && g_str_equal (value, "1"))
+        result = 2;
+      else if (value != NULL && *value != '\0' && !g_str_equal (value, "0"))
+        g_warning ("HOT_RELOAD=%s is not understood: set HOT_RELOAD=1 to turn hot reload on, "
+                   "or 0 to leave it off. Hot reload stays off.",
+                   value);
+      g_once_init_leave (&enabled, result);
+    }
+
+  return enabled == 2;
+}
+
+/* The tables of the executable and the shared libraries linked into it: the
+ * code that runs before any reload, and all of it when hot reload is off. */
+static HotTable *
+get_host_table (void)
+{
+  static HotTable *host_table;
+
+  if (g_once_init_enter (&host_table))
+    {
+      HotTable *table = hot_table_new ();
+      const HotImage *const *images;
+      guint n_images;
+
+      images = hot_image_get_registered (&n_images);
+      for (guint i = 0; i < n_images; i++)
+        {
+          g_autoptr (GError) error = NULL;
+
+          if (!hot_image_check_abi (images[i], _("An image of this app"), &error) ||
+              !hot_table_add_image (table, images[i], &error))
+            g_warning ("Ignoring the hot nodes of an image of this app: %s", error->message);
+        }
+
+      g_once_init_leave (&host_table, table);
+    }
+
+  return host_table;
+}
+
+static GtkWidget *
+placeholder_new (const char *name)
+{
+  g_autofree char *text = NULL;
+  GtkWidget *label;
+
+  hot_i18n_init ();
+  text = g_strdup_printf (_("Unknown hot node “%s”"), name);
+  label = gtk_label_new (text);
+  gtk_widget_add_css_class (label, "error");
+  gtk_widget_set_tooltip_text (label, _("No HOT_NODE of this name is linked into the app or any loaded module"));
+
+  return label;
+}
+
+/* Calls a constructor. A NULL result is replaced by a placeholder. */
+static GtkWidget *
+instantiate_entry (const HotNodeEntry *entry,
+                   HotNodeArgs        *args)
+{
+  GtkWidget *widget = entry->func (args);
+
+  if (widget == NULL)
+    {
+      g_warning ("Hot node “%s” (%s:%u) returned NULL; showing a placeholder",
+                 entry->name, entry->file, entry->line);
+      return placeholder_new (entry->name);
+    }
+
+  return widget;
+}
+
+static void
+hot_generation_free (gpointer data)
+{
+  HotGeneration *generation = data;
+
+  /* The library stays loaded on purpose: see "Ownership" above. */
+  g_clear_pointer (&generation->table, hot_table_free);
+  g_free (generation);
+}
+
+static void
+hot_module_free (gpointer data)
+{
+  HotModule *module = data;
+
+  g_assert (module->subprocess == NULL);
+  g_clear_object (&module->status);
+  g_clear_object (&module->cancellable);
+  g_clear_pointer (&module->generations, g_ptr_array_unref);
+  g_clear_pointer (&module->waiting, g_ptr_array_unref);
+  g_clear_pointer (&module->queued, g_ptr_array_unref);
+  g_free (module->output);
+  g_free (module);
+}
+
+static HotGeneration *
+hot_module_get_live (HotModule *module)
+{
+  if (module->generations->len == 0)
+    return NULL;
+
+  return g_ptr_array_index (module->generations, module->generations->len - 1);
+}
+
+/* The newest code that has @name: a generation of @module, else the host. */
+static const HotNodeEntry *
+find_entry (HotModule  *module,
+            const char *name,
+            guint      *generation_number)
+{
+  for (guint i = module ? module->generations->len : 0; i > 0; i--)
+    {
+      HotGeneration *generation = g_ptr_array_index (module->generations, i - 1);
+      const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
+
+      if (entry != NULL)
+        {
+          *generation_number = generation->library->generation;
+          return entry;
+        }
+    }
+
+  *generation_number = 0;
+  return hot_table_lookup_node (get_host_table (), name);
+}
+
+static void
+proxy_finalized (gpointer  data,
+                 GObject  *where_the_object_was)
+{
+  HotReload *self = data;
+
+  g_ptr_array_remove_fast (self->proxies, where_the_object_was);
+}
+
+static void
+hot_reload_dispose (GObject *object)
+{
+  HotReload *self = HOT_RELOAD (object);
+
+  for (guint i = 0; self->proxies && i < self->proxies->len; i++)
+    g_object_weak_unref (g_ptr_array_index (self->proxies, i), proxy_finalized, self);
+  g_clear_pointer (&self->proxies, g_ptr_array_unref);
+  g_clear_object (&self->watcher);
+
+  if (self->rebuilder_destroy != NULL)
+    g_clear_pointer (&self->rebuilder_data, self->rebuilder_destroy);
+  self->rebuilder = NULL;
+
+  G_OBJECT_CLASS (hot_reload_parent_class)->dispose (object);
+}
+
+static void
+hot_reload_finalize (GObject *object)
+{
+  HotReload *self = HOT_RELOAD (object);
+
+  g_clear_pointer (&self->node_modules, g_hash_table_unref);
+  g_clear_pointer (&self->modules, g_hash_table_unref);
+  g_clear_object (&self->status_model);
+  g_clear_pointer (&self->statics, hot_static_registry_free);
+  g_clear_object (&self->loader);
+  g_clear_pointer (&self->project, hot_project_free);
+  g_clear_error (&self->setup_error);
+
+  G_OBJECT_CLASS (hot_reload_parent_class)->finalize (object);
+}
+
+static void
+hot_reload_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  HotReload *self = HOT_RELOAD (object);
+
+  switch (prop_id)
+    {
+    case PROP_ENABLED:
+      g_value_set_boolean (value, self->enabled);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hot_reload_class_init (HotReloadClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hot_reload_dispose;
+  object_class->finalize = hot_reload_finalize;
+  object_class->get_property = hot_reload_get_property;
+
+  /**
+   * HotReload:enabled:
+   *
+   * Whether hot reload is on (`HOT_RELOAD=1` in the environment at start).
+   */
+  properties[PROP_ENABLED] =
+    g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * HotReload::hot-reload:
+   * @self: the service
+   * @module: the module whose new generation is live
+   *
+   * Emitted in the main loop, once per reload, after a module's new library
+   * is loaded and every live proxy of the module has been rebuilt.
+   */
+  signals[SIGNAL_HOT_RELOAD] =
+    g_signal_new ("hot-reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * HotReload::reload-failed:
+   * @self: the service
+   * @module: the module that failed to rebuild or load
+   * @error: what went wrong
+   *
+   * Emitted in the main loop when a rebuild or a load fails. The previous
+   * generation stays live.
+   */
+  signals[SIGNAL_RELOAD_FAILED] =
+    g_signal_new ("reload-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_ERROR);
+
+  hot_i18n_init ();
+}
+
+static void
+hot_reload_init (HotReload *self)
+{
+  self->modules = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, hot_module_free);
+  self->status_model = g_list_store_new (HOT_TYPE_STATUS);
+  self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
+  self->proxies = g_ptr_array_new ();
+}
+
+static HotModule *
+ensure_module (HotReload           *self,
+               const HotModuleInfo *info)
+{
+  HotModule *module = g_hash_table_lookup (self->modules, info->name);
+
+  if (module != NULL)
+    {
+      if (module->info != info)
+        g_warning ("Two hot modules are named “%s” (%s and %s); only the first reloads. "
+                   "Give one of them another name.",
+                   info->name, module->info->output, info->output);
+      return module;
+    }
+
+  module = g_new0 (HotModule, 1);
+  module->service = self;
+  module->info = info;
+  module->status = hot_status_new (info->name, info->source_dirs[0]);
+  module->generations = g_ptr_array_new_with_free_func (hot_generation_free);
+  module->waiting = g_ptr_array_new_with_free_func (g_object_unref);
+  module->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  g_hash_table_insert (self->modules, info->name, module);
+  g_list_store_append (self->status_model, module->status);
+
+  return module;
+}
+
+static void
+watcher_changed (HotWatcher *watcher,
+                 GStrv       paths,
+                 gpointer    user_data)
+{
+  HotReload *self = user_data;
+  GHashTableIter iter;
+  HotModule *module;
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    {
+      gboolean touched = FALSE;
+
+      for (guint i = 0; paths[i] && !touched; i++)
+        for (guint j = 0; module->info->source_dirs[j] && !touched; j++)
+          {
+            const char *dir = module->info->source_dirs[j];
+
+            touched = g_str_has_prefix (paths[i], dir) && paths[i][strlen (dir)] == G_DIR_SEPARATOR;
+          }
+
+      if (touched)
+        hot_reload_rebuild (self, module->info->name);
+    }
+}
+
+/* Finds the build, the modules the host's entries come from, and starts
+ * watching their sources. */
+static gboolean
+hot_reload_setup (HotReload *self,
+                  GError   **error)
+{
+  g_autofree char *build_dir = g_strdup (g_getenv ("HOT_RELOAD_BUILD_DIR"));
+  HotTable *host = get_host_table ();
+  GPtrArray *nodes = hot_table_get_nodes (host);
+  GPtrArray *host_statics = hot_table_get_statics (host);
+  GHashTableIter iter;
+  HotModule *module;
+
+  if (build_dir == NULL)
+    {
+      g_autofree char *exe_dir = hot_loader_get_executable_dir ();
+
+      build_dir = hot_project_find_build_dir (exe_dir ? exe_dir : ".", error);
+      if (build_dir == NULL)
+        return FALSE;
+    }
+
+  self->project = hot_project_load (build_dir, error);
+  if (self->project == NULL)
+    return FALSE;
+
+  self->loader = hot_loader_new (g_getenv ("HOT_RELOAD_PRIVATE_DIR"), error);
+  if (self->loader == NULL)
+    return FALSE;
+
+  self->statics = hot_static_registry_new ();
+  hot_static_registry_capture (self->statics, host);
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const HotNodeEntry *entry = g_ptr_array_index (nodes, i);
+      const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
+
+      if (info != NULL)
+        g_hash_table_insert (self->node_modules, (gpointer) entry->name, ensure_module (self, info));
+    }
+  for (guint i = 0; i < host_statics->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (host_statics, i);
+      const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
+
+      if (info != NULL)
+        ensure_module (self, info);
+    }
+
+  self->watcher = hot_watcher_new (DEBOUNCE_MS);
+  hot_watcher_ignore (self->watcher, hot_project_get_build_dir (self->project));
+  g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    for (guint i = 0; module->info->source_dirs[i]; i++)
+      hot_watcher_add_dir (self->watcher, module->info->source_dirs[i]);
+
+  g_debug ("Hot reload is on: build %s, %u hot modules",
+           hot_project_get_build_dir (self->project), g_hash_table_size (self->modules));
+
+  return TRUE;
+}
+
+/**
+ * hot_reload_get_default:
+ *
+ * Gets the hot reload service of the process. It is on when the environment
+ * has `HOT_RELOAD=1` at the first call; its problems finding the build are
+ * logged once, and the app goes on with the code linked into it.
+ *
+ * Returns: (transfer none): the service
+ */
+HotReload *
+hot_reload_get_default (void)
+{
+  static HotReload *default_service;
+
+  if (g_once_init_enter (&default_service))
+    {
+      HotReload *self = g_object_new (HOT_TYPE_RELOAD, NULL);
+
+      self->enabled = hot_reload_env_enabled ();
+      if (self->enabled && !hot_reload_setup (self, &self->setup_error))
+        g_warning ("Hot reload is on but cannot work: %s", self->setup_error->message);
+
+      g_once_init_leave (&default_service, self);
+    }
+
+  return default_service;
+}
+
+/**
+ * hot_node_new:
+ * @name: the name given to HOT_NODE()
+ * @args: (nullable): arguments for the constructor
+ *
+ * Builds the widget of the hot node @name. With hot reload off this calls
+ * the constructor linked into the app and returns its widget. With hot
+ * reload on it returns a #HotNode proxy holding the widget built by the
+ * newest generation that has the node; the proxy rebuilds its child each
+ * time the node's module is reloaded, with the same @args.
+ *
+ * An unknown @name gives a placeholder widget that names it, and a warning.
+ *
+ * Returns: (transfer floating): the widget
+ */
+GtkWidget *
+hot_node_new (const char  *name,
+              HotNodeArgs *args)
+{
+  HotReload *self;
+  HotModule *module;
+  const HotNodeEntry *entry;
+  HotNode *proxy;
+  guint generation;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  if (!hot_reload_env_enabled ())
+    {
+      entry = hot_table_lookup_node (get_host_table (), name);
+      if (entry == NULL)
+        {
+          g_warning ("No hot node is named “%s”; showing a placeholder", name);
+          return placeholder_new (name);
+        }
+      return instantiate_entry (entry, args);
+    }
+
+  self = hot_reload_get_default ();
+  module = g_hash_table_lookup (self->node_modules, name);
+  proxy = hot_node_new_proxy (name, module ? module->info->name : NULL, args);
+
+  entry = find_entry (module, name, &generation);
+  if (entry != NULL)
+    {
+      hot_node_set_child (proxy, instantiate_entry (entry, args), generation);
+    }
+  else
+    {
+      g_warning ("No hot node is named “%s”; showing a placeholder until a module defines it", name);
+      hot_node_set_child (proxy, placeholder_new (name), 0);
+    }
+
+  g_ptr_array_add (self->proxies, proxy);
+  g_object_weak_ref (G_OBJECT (proxy), proxy_finalized, self);
+
+  return GTK_WIDGET (proxy);
+}
+
+/**
+ * hot_reload_get_enabled:
+ * @self: the service
+ *
+ * Returns: whether hot reload is on
+ */
+gboolean
+hot_reload_get_enabled (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), FALSE);
+
+  return self->enabled;
+}
+
+/**
+ * hot_reload_get_status:
+ * @self: the service
+ *
+ * Gets the status of every hot module, one #HotStatus each. Empty when hot
+ * reload is off.
+ *
+ * Returns: (transfer none): a list model of #HotStatus
+ */
+GListModel *
+hot_reload_get_status (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), NULL);
+
+  return G_LIST_MODEL (self->status_model);
+}
+
+/**
+ * hot_reload_lookup_status:
+ * @self: the service
+ * @module: a module name
+ *
+ * Returns: (transfer none) (nullable): the status of @module
+ */
+HotStatus *
+hot_reload_lookup_status (HotReload  *self,
+                          const char *module)
+{
+  HotModule *found;
+
+  g_return_val_if_fail (HOT_IS_RELOAD (self), NULL);
+  g_return_val_if_fail (module != NULL, NULL);
+
+  found = g_hash_table_lookup (self->modules, module);
+
+  return found ? found->status : NULL;
+}
+
+/**
+ * hot_reload_set_rebuilder:
+ * @self: the service
+ * @rebuilder: (nullable): chooses the command that rebuilds a module
+ * @user_data: data for @rebuilder
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets how modules are rebuilt, ahead of `HOT_RELOAD_REBUILDER` and the
+ * default (`ninja -C <build folder> <module library>`).
+ */
+void
+hot_reload_set_rebuilder (HotReload       *self,
+                          HotRebuilderFunc rebuilder,
+                          gpointer         user_data,
+                          GDestroyNotify   destroy)
+{
+  g_return_if_fail (HOT_IS_RELOAD (self));
+
+  if (self->rebuilder_destroy != NULL)
+    self->rebuilder_destroy (self->rebuilder_data);
+
+  self->rebuilder = rebuilder;
+  self->rebuilder_data = user_data;
+  self->rebuilder_destroy = destroy;
+}
+
+/* Replaces the placeholders of HOT_RELOAD_REBUILDER in one argument. */
+static char *
+expand_placeholders (const char          *arg,
+                     const HotModuleInfo *info)
+{
+  const struct
+  {
+    const char *name;
+    const char *value;
+  } placeholders[] = {
+    { "{module}", info->name },
+    { "{source_dir}", info->source_dirs[0] },
+    { "{build_dir}", info->build_dir },
+    { "{output}", info->output },
+    { "{target}", info->target },
+  };
+  GString *expanded = g_string_new (arg);
+
+  for (guint i = 0; i < G_N_ELEMENTS (placeholders); i++)
+    g_string_replace (expanded, placeholders[i].name, placeholders[i].value, 0);
+
+  return g_string_free (expanded, FALSE);
+}
+
+/* The command that rebuilds @module, and the file it writes. */
+static char **
+choose_rebuilder (HotReload *self,
+                  HotModule *module,
+                  char     **output,
+                  GError   **error)
+{
+  const HotModuleInfo *info = module->info;
+  const char *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *ninja = NULL;
+
+  *output = g_strdup (info->output);
+
+  if (self->rebuilder != NULL)
+    {
+      argv = self->rebuilder (self, info->name, output, self->rebuilder_data);
+      if (argv != NULL)
+        return g_steal_pointer (&argv);
+    }
+
+  if (env_rebuilder != NULL && *env_rebuilder != '\0')
+    {
+      g_autoptr (GError) parse_error = NULL;
+      int argc;
+
+      if (!g_shell_parse_argv (env_rebuilder, &argc, &argv, &parse_error))
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                       _("HOT_RELOAD_REBUILDER cannot be read as a command line: %s"),
+                       parse_error->message);
+          return NULL;
+        }
+      for (int i = 0; i < argc; i++)
+        {
+          char *expanded = expand_placeholders (argv[i], info);
+
+          g_free (argv[i]);
+          argv[i] = expanded;
+        }
+      return g_steal_pointer (&argv);
+    }
+
+  ninja = g_find_program_in_path ("ninja");
+  if (ninja == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _("Cannot rebuild module “%s”: ninja is not in PATH. Install it, or set HOT_RELOAD_REBUILDER."),
+                   info->name);
+      return NULL;
+    }
+
+  argv = g_new0 (char *, 5);
+  argv[0] = g_steal_pointer (&ninja);
+  argv[1] = g_strdup ("-C");
+  argv[2] = g_strdup (info->build_dir);
+  argv[3] = g_strdup (info->target);
+  return g_steal_pointer (&argv);
+}
+
+/* The build log without terminal colours, cut to its last part. */
+static char *
+tidy_build_output (const char *output)
+{
+  static GRegex *colour_codes;
+  g_autofree char *plain = NULL;
+  gsize len;
+
+  if (output == NULL)
+    return g_strdup ("");
+
+  if (g_once_init_enter (&colour_codes))
+    g_once_init_leave (&colour_codes, g_regex_new ("\x1b\\[[0-9;]*[mK]", G_REGEX_OPTIMIZE, 0, NULL));
+
+  plain = g_regex_replace_literal (colour_codes, output, -1, 0, "", 0, NULL);
+  if (plain == NULL)
+    plain = g_utf8_make_valid (output, -1);
+
+  len = strlen (plain);
+  if (len > 8192)
+    return g_strdup_printf ("…%s", g_utf8_find_next_char (plain + len - 8192, NULL));
+
+  return g_strchomp (g_steal_pointer (&plain));
+}
+
+static void start_build (HotModule *module);
+
+/* Rebuilds every live proxy of @module (and proxies waiting for a node that
+ * @generation now has) from @generation. */
+static void
+reinstantiate_proxies (HotReload     *self,
+                       HotModule     *module,
+                       HotGeneration *generation)
+{
+  g_autoptr (GPtrArray) proxies = g_ptr_array_new_full (self->proxies->len, g_object_unref);
+  const char *module_name = module->info->name;
+
+  /* Constructors may create or drop proxies: work on a held copy. */
+  for (guint i = 0; i < self->proxies->len; i++)
+    g_ptr_array_add (proxies, g_object_ref (g_ptr_array_index (self->proxies, i)));
+
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode *proxy = g_ptr_array_index (proxies, i);
+      const char *name = hot_node_get_node_name (proxy);
+      const char *proxy_module = hot_node_get_module (proxy);
+      const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
+
+      if (proxy_module != NULL && !g_str_equal (proxy_module, module_name))
+        continue;
+      if (proxy_module == NULL && entry == NULL)
+        continue;
+
+      if (entry == NULL)
+        {
+          g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget",
+                     name, module_name);
+          continue;
+        }
+
+      hot_node_set_module (proxy, module_name);
+      hot_node_set_child (proxy, instantiate_entry (entry, hot_node_get_args (proxy)),
+                          generation->library->generation);
+    }
+}
+
+/* Loads the library a build wrote and makes it live. */
+static gboolean
+load_generation (HotReload *self,
+                 HotModule *module,
+                 GError   **error)
+{
+  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (HotTable) table = NULL;
+  HotGeneration *generation;
+  GPtrArray *nodes;
+
+  library = hot_loader_load (self->loader, module->info->name, module->output, error);
+  if (library == NULL)
+    return FALSE;
+
+  table = hot_table_new ();
+  if (!hot_table_add_image (table, library->image, error) ||
+      !hot_static_registry_patch (self->statics, table, error))
+    return FALSE;
+
+  generation = g_new0 (HotGeneration, 1);
+  generation->library = g_steal_pointer (&library);
+  generation->table = g_steal_pointer (&table);
+  g_ptr_array_add (module->generations, generation);
+
+  nodes = hot_table_get_nodes (generation->table);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const HotNodeEntry *entry = g_ptr_array_index (nodes, i);
+
+      g_hash_table_insert (self->node_modules, (gpointer) entry->name, module);
+    }
+
+  reinstantiate_proxies (self, module, generation);
+
+  return TRUE;
+}
+
+static void
+complete_tasks (GPtrArray    *tasks,
+                const GError *error)
+{
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (tasks, i);
+
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+  g_ptr_array_set_size (tasks, 0);
+}
+
+/* The rebuilds asked for while a build ran wait for the next one. */
+static void
+promote_queued (HotModule *module)
+{
+  g_ptr_array_extend_and_steal (module->waiting, g_steal_pointer (&module->queued));
+  module->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  module->rebuild_again = FALSE;
+}
+
+/* Ends the running build of @module, well (@error NULL) or not. */
+static void
+finish_build (HotModule    *module,
+              const GError *error)
+{
+  HotReload *self = module->service;
+  HotGeneration *live;
+  gboolean cancelled = error && g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
+  GTimeSpan duration = g_get_monotonic_time () - module->build_start;
+
+  g_clear_object (&module->subprocess);
+  g_clear_object (&module->cancellable);
+  g_clear_pointer (&module->output, g_free);
+
+  if (cancelled && module->rebuild_again)
+    {
+      g_debug ("Build of module “%s” cancelled by a newer change; building again", module->info->name);
+      promote_queued (module);
+      start_build (module);
+      return;
+    }
+
+  live = hot_module_get_live (module);
+  if (!cancelled)
+    hot_status_finish_build (module->status, duration, error,
+                             live ? live->library->generation : 0);
+  else
+    hot_status_set_building (module->status, FALSE);
+
+  if (error == NULL)
+    {
+      g_message ("Reloaded module “%s” in %.0f ms", module->info->name, duration / 1000.0);
+      g_signal_emit (self, signals[SIGNAL_HOT_RELOAD], 0, module->info->name);
+    }
+  else if (!cancelled)
+    {
+      g_warning ("Reloading module “%s” failed; the previous code stays live.\n%s",
+                 module->info->name, error->message);
+      g_signal_emit (self, signals[SIGNAL_RELOAD_FAILED], 0, module->info->name, error);
+    }
+
+  complete_tasks (module->waiting, error);
+
+  if (module->queued->len > 0)
+    {
+      promote_queued (module);
+      start_build (module);
+    }
+}
+
+static void
+cancelled_build_exited (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  HotModule *module = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
+               _("The build of module “%s” was cancelled"), module->info->name);
+  finish_build (module, error);
+}
+
+static void
+build_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GSubprocess *subprocess = G_SUBPROCESS (source);
+  HotModule *module = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+
+  if (!g_subprocess_communicate_utf8_finish (subprocess, result, &output, NULL, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Wait for it to stop before another build runs in its folder. */
+          g_subprocess_wait_async (subprocess, NULL, cancelled_build_exited, module);
+          return;
+        }
+      g_prefix_error (&error, _("Could not read the output of the build of module “%s”: "),
+                      module->info->name);
+    }
+  else if (!g_subprocess_get_successful (subprocess))
+    {
+      g_autofree char *log = tidy_build_output (output);
+
+      g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _("Building module “%s” failed:\n%s"), module->info->name, log);
+    }
+  else
+    {
+      load_generation (module->service, module, &error);
+    }
+
+  finish_build (module, error);
+}
+
+static void
+build_cancelled (GCancellable *cancellable,
+                 gpointer      user_data)
+{
+  GSubprocess *subprocess = user_data;
+
+  /* ninja passes SIGTERM on to the compilers it runs. */
+  g_subprocess_send_signal (subprocess, SIGTERM);
+}
+
+static void
+start_build (HotModule *module)
+{
+  HotReload *self = module->service;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  g_assert (module->subprocess == NULL);
+
+  module->build_start = g_get_monotonic_time ();
+  module->cancellable = g_cancellable_new ();
+  hot_status_set_building (module->status, TRUE);
+
+  argv = choose_rebuilder (self, module, &module->output, &error);
+  if (argv == NULL)
+    {
+      finish_build (module, error);
+      return;
+    }
+
+  g_debug ("Rebuilding module “%s”: %s", module->info->name, argv[0]);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_cwd (launcher, module->info->build_dir);
+  module->subprocess = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
+  if (module->subprocess == NULL)
+    {
+      g_autoptr (GError) build_error = NULL;
+
+      g_set_error (&build_error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _("Could not run the rebuilder of module “%s”: %s"),
+                   module->info->name, error->message);
+      finish_build (module, build_error);
+      return;
+    }
+
+  g_cancellable_connect (module->cancellable, G_CALLBACK (build_cancelled),
+                         g_object_ref (module->subprocess), g_object_unref);
+  g_subprocess_communicate_utf8_async (module->subprocess, NULL, module->cancellable,
+                                       build_done, module);
+}
+
+static HotModule *
+lookup_module (HotReload  *self,
+               const char *name,
+               GError    **error)
+{
+  HotModule *module;
+
+  if (!self->enabled)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DISABLED,
+                   _("Hot reload is off; run the app with HOT_RELOAD=1"));
+      return NULL;
+    }
+
+  if (self->setup_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->setup_error));
+      return NULL;
+    }
+
+  module = g_hash_table_lookup (self->modules, name);
+  if (module == NULL)
+    g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE,
+                 _("No hot module is named “%s”"), name);
+
+  return module;
+}
+
+/**
+ * hot_reload_rebuild_async:
+ * @self: the service
+ * @module: a module name
+ * @cancellable: (nullable): a #GCancellable to stop waiting (the build goes
+ *   on; use hot_reload_cancel() to stop it)
+ * @callback: called when a build that started after this call has ended
+ * @user_data: data for @callback
+ *
+ * Rebuilds @module and loads the result. A build already running is
+ * cancelled and started again, so the result reflects the sources as they
+ * are now.
+ */
+void
+hot_reload_rebuild_async (HotReload          *self,
+                          const char         *module,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  HotModule *found;
+
+  g_return_if_fail (HOT_IS_RELOAD (self));
+  g_return_if_fail (module != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hot_reload_rebuild_async);
+  g_task_set_check_cancellable (task, TRUE);
+
+  found = lookup_module (self, module, &error);
+  if (found == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (found->subprocess != NULL)
+    {
+      g_ptr_array_add (found->queued, g_steal_pointer (&task));
+      found->rebuild_again = TRUE;
+      g_cancellable_cancel (found->cancellable);
+      return;
+    }
+
+  g_ptr_array_add (found->waiting, g_steal_pointer (&task));
+  start_build (found);
+}
+
+/**
+ * hot_reload_rebuild_finish:
+ * @self: the service
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the new generation is live, %FALSE with an error in
+ *   %HOT_RELOAD_ERROR (or %G_IO_ERROR_CANCELLED) otherwise
+ */
+gboolean
+hot_reload_rebuild_finish (HotReload    *self,
+                           GAsyncResult *result,
+                           GError      **error)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hot_reload_rebuild_async, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * hot_reload_rebuild:
+ * @self: the service
+ * @module: a module name
+ *
+ * Rebuilds @module and loads the result, as a save in its sources does.
+ * Listen to #HotReload::hot-reload and #HotReload::reload-failed, or use
+ * hot_reload_rebuild_async(), to learn the outcome.
+ */
+void
+hot_reload_rebuild (HotReload  *self,
+                    const char *module)
+{
+  g_return_if_fail (HOT_IS_RELOAD (self));
+  g_return_if_fail (module != NULL);
+
+  hot_reload_rebuild_async (self, module, NULL, NULL, NULL);
+}
+
+/**
+ * hot_reload_cancel:
+ * @self: the service
+ * @module: a module name
+ *
+ * Stops the running build of @module, if any. Pending
+ * hot_reload_rebuild_async() calls end with %HOT_RELOAD_ERROR_CANCELLED.
+ */
+void
+hot_reload_cancel (HotReload  *self,
+                   const char *module)
+{
+  HotModule *found;
+
+  g_return_if_fail (HOT_IS_RELOAD (self));
+  g_return_if_fail (module != NULL);
+
+  found = g_hash_table_lookup (self->modules, module);
+  if (found == NULL || found->subprocess == NULL)
+    return;
+
+  promote_queued (found);
+  g_cancellable_cancel (found->cancellable);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "hot-status.h"
+
+G_BEGIN_DECLS
+
+HotStatus *hot_status_new (const char *module,
+                           const char *source_dir);
+void hot_status_set_building (HotStatus *self,
+                              gboolean   building);
+void hot_status_finish_build (HotStatus    *self,
+                              GTimeSpan     duration,
+                              const GError *error,
+                              guint         generation);
+
+G_END_DECLS

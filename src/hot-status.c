@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "hot-status-private.h"
+
+/**
+ * HotStatus:
+ *
+ * The state of one hot module: whether it is building, how many rebuilds
+ * ended, how long the last took and what went wrong, if anything. One per
+ * module, in the list model of hot_reload_get_status(); notifications come
+ * in the main loop.
+ */
+
+struct _HotStatus
+{
+  GObject parent_instance;
+
+  char *module;
+  char *source_dir;
+  gboolean building;
+  guint rebuild_count;
+  GTimeSpan last_duration;
+  GError *error;
+  guint generation;
+};
+
+G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_MODULE,
+  PROP_SOURCE_DIR,
+  PROP_BUILDING,
+  PROP_REBUILD_COUNT,
+  PROP_LAST_DURATION,
+  PROP_ERROR,
+  PROP_GENERATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+hot_status_finalize (GObject *object)
+{
+  HotStatus *self = HOT_STATUS (object);
+
+  g_free (self->module);
+  g_free (self->source_dir);
+  g_clear_error (&self->error);
+
+  G_OBJECT_CLASS (hot_status_parent_class)->finalize (object);
+}
+
+static void
+hot_status_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  HotStatus *self = HOT_STATUS (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODULE:
+      g_value_set_string (value, self->module);
+      break;
+    case PROP_SOURCE_DIR:
+      g_value_set_string (value, self->source_dir);
+      break;
+    case PROP_BUILDING:
+      g_value_set_boolean (value, self->building);
+      break;
+    case PROP_REBUILD_COUNT:
+      g_value_set_uint (value, self->rebuild_count);
+      break;
+    case PROP_LAST_DURATION:
+      g_value_set_int64 (value, self->last_duration);
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, self->error);
+      break;
+    case PROP_GENERATION:
+      g_value_set_uint (value, self->generation);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hot_status_class_init (HotStatusClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hot_status_finalize;
+  object_class->get_property = hot_status_get_property;
+
+  /**
+   * HotStatus:module:
+   *
+   * The module's name: the name of its meson `shared_module()`.
+   */
+  properties[PROP_MODULE] =
+    g_param_spec_string ("module", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HotStatus:source-dir:
+   *
+   * The folder of the module's first source file.
+   */
+  properties[PROP_SOURCE_DIR] =
+    g_param_spec_string ("source-dir", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HotStatus:building:
+   *
+   * Whether a rebuild of the module is running.
+   */
+  properties[PROP_BUILDING] =
+    g_param_spec_boolean ("building", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:rebuild-count:
+   *
+   * How many rebuilds ended, well or not (cancelled ones excepted).
+   */
+  properties[PROP_REBUILD_COUNT] =
+    g_param_spec_uint ("rebuild-count", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:last-duration:
+   *
+   * How long the last rebuild and load took, in microseconds.
+   */
+  properties[PROP_LAST_DURATION] =
+    g_param_spec_int64 ("last-duration", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:error:
+   *
+   * What went wrong in the last rebuild or load, or %NULL after a good one.
+   */
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:generation:
+   *
+   * The number of the module's live generation; 0 while the executable's
+   * own code is live.
+   */
+  properties[PROP_GENERATION] =
+    g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+hot_status_init (HotStatus *self)
+{
+}
+
+HotStatus *
+hot_status_new (const char *module,
+                const char *source_dir)
+{
+  HotStatus *self = g_object_new (HOT_TYPE_STATUS, NULL);
+
+  self->module = g_strdup (module);
+  self->source_dir = g_strdup (source_dir);
+
+  return self;
+}
+
+void
+hot_status_set_building (HotStatus *self,
+                         gboolean   building)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  building = !!building;
+  if (self->building == building)
+    return;
+
+  self->building = building;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUILDING]);
+}
+
+/* Records the end of a rebuild; @error is NULL after a good one. */
+void
+hot_status_finish_build (HotStatus    *self,
+                         GTimeSpan     duration,
+                         const GError *error,
+                         guint         generation)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  self->rebuild_count++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REBUILD_COUNT]);
+
+  self->last_duration = duration;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_DURATION]);
+
+  if (self->error != NULL || error != NULL)
+    {
+      g_clear_error (&self->error);
+      self->error = error ? g_error_copy (error) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+
+  if (self->generation != generation)
+    {
+      self->generation = generation;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
+    }
+
+  hot_status_set_building (self, FALSE);
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * hot_status_get_module:
+ * @self: a status
+ *
+ * Returns: the module's name
+ */
+const char *
+hot_status_get_module (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->module;
+}
+
+/**
+ * hot_status_get_source_dir:
+ * @self: a status
+ *
+ * Returns: the folder of the module's first source file
+ */
+const char *
+hot_status_get_source_dir (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->source_dir;
+}
+
+/**
+ * hot_status_get_building:
+ * @self: a status
+ *
+ * Returns: whether a rebuild is running
+ */
+gboolean
+hot_status_get_building (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), FALSE);
+
+  return self->building;
+}
+
+/**
+ * hot_status_get_rebuild_count:
+ * @self: a status
+ *
+ * Returns: how many rebuilds ended
+ */
+guint
+hot_status_get_rebuild_count (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), 0);
+
+  return self->rebuild_count;
+}
+
+/**
+ * hot_status_get_last_duration:
+ * @self: a status
+ *
+ * Returns: how long the last rebuild and load took, in microseconds
+ */
+GTimeSpan
+hot_status_get_last_duration (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), 0);
+
+  return self->last_duration;
+}
+
+/**
+ * hot_status_get_error:
+ * @self: a status
+ *
+ * Returns: (nullable): what went wrong in the last rebuild, or %NULL
+ */
+const GError *
+hot_status_get_error (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->error;
+}
+
+/**
+ * hot_status_get_generation:
+ * @self: a status
+ *
+ * Returns: the live generation; 0 while the executable's code is live
+ */
+guint
+hot_status_get_generation (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), 0);
+
+  return self->generation;
+}

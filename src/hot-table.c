@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "hot-reload.h"
+#include "hot-table-private.h"
+
+/*
+ * The tables HOT_NODE() and HOT_STATIC() write into the `hot_nodes` and
+ * `hot_statics` linker sections of each image. This file indexes them, keeps
+ * the list of host images (registered by a constructor in each of them), and
+ * patches the statics of new generations to the host's storage.
+ */
+
+struct _HotTable
+{
+  GHashTable *nodes;   /* name → HotNodeEntry */
+  GHashTable *statics; /* owned key → HotStaticEntry */
+  GPtrArray *node_list;
+  GPtrArray *static_list;
+};
+
+typedef struct
+{
+  gsize size;
+  gpointer storage;
+  gboolean owned;
+} HotStaticSlot;
+
+struct _HotStaticRegistry
+{
+  GHashTable *slots; /* owned key → HotStaticSlot */
+};
+
+G_LOCK_DEFINE_STATIC (registered_images);
+static GPtrArray *registered_images;
+
+void
+hot_image_register (const HotImage *image)
+{
+  g_return_if_fail (image != NULL);
+
+  G_LOCK (registered_images);
+  if (registered_images == NULL)
+    registered_images = g_ptr_array_new ();
+  /* Every translation unit of an image registers the same image. */
+  if (!g_ptr_array_find (registered_images, image, NULL))
+    g_ptr_array_add (registered_images, (gpointer) image);
+  G_UNLOCK (registered_images);
+}
+
+const HotImage *const *
+hot_image_get_registered (guint *n_images)
+{
+  const HotImage *const *images = NULL;
+
+  G_LOCK (registered_images);
+  *n_images = registered_images ? registered_images->len : 0;
+  if (registered_images)
+    images = (const HotImage *const *) registered_images->pdata;
+  G_UNLOCK (registered_images);
+
+  return images;
+}
+
+gboolean
+hot_image_check_abi (const HotImage *image,
+                     const char     *where,
+                     GError        **error)
+{
+  if (image->abi != HOT_ABI_VERSION || image->size != sizeof (HotImage))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_ABI,
+                   _("%s was built against hotnode ABI %u, this app uses ABI %u: rebuild it against this hotnode"),
+                   where, image->abi, HOT_ABI_VERSION);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+hot_static_entry_dup_key (const HotStaticEntry *entry)
+{
+  return g_strconcat (entry->file, ":", entry->name, NULL);
+}
+
+HotTable *
+hot_table_new (void)
+{
+  HotTable *self = g_new0 (HotTable, 1);
+
+  self->nodes = g_hash_table_new (g_str_hash, g_str_equal);
+  self->statics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->node_list = g_ptr_array_new ();
+  self->static_list = g_ptr_array_new ();
+
+  return self;
+}
+
+void
+hot_table_free (HotTable *self)
+{
+  g_clear_pointer (&self->nodes, g_hash_table_unref);
+  g_clear_pointer (&self->statics, g_hash_table_unref);
+  g_clear_pointer (&self->node_list, g_ptr_array_unref);
+  g_clear_pointer (&self->static_list, g_ptr_array_unref);
+  g_free (self);
+}
+
+static gboolean
+check_entry_abi (guint32     abi,
+                 const char *file,
+                 const char *name,
+                 GError    **error)
+{
+  if (abi == HOT_ABI_VERSION)
+    return TRUE;
+
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_ABI,
+               _("Entry “%s” of %s was built against hotnode ABI %u, this app uses ABI %u"),
+               name, file, abi, HOT_ABI_VERSION);
+  return FALSE;
+}
+
+/**
+ * hot_table_add_image:
+ * @self: a table
+ * @image: an image's tables
+ * @error: return location for a #GError
+ *
+ * Adds every entry of @image. On error nothing is added: a node name or a
+ * static key that is already in the table gives
+ * %HOT_RELOAD_ERROR_DUPLICATE_KEY, a foreign ABI %HOT_RELOAD_ERROR_ABI.
+ */
+gboolean
+hot_table_add_image (HotTable       *self,
+                     const HotImage *image,
+                     GError        **error)
+{
+  g_autoptr (GHashTable) new_nodes = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) new_statics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_assert (self != NULL);
+  g_assert (image != NULL);
+
+  for (HotNodeEntry *entry = image->nodes_start; entry && entry < image->nodes_end; entry++)
+    {
+      const HotNodeEntry *other;
+
+      if (!check_entry_abi (entry->abi, entry->file, entry->name, error))
+        return FALSE;
+
+      other = g_hash_table_lookup (self->nodes, entry->name);
+      if (other == NULL)
+        other = g_hash_table_lookup (new_nodes, entry->name);
+      if (other != NULL)
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DUPLICATE_KEY,
+                       _("Hot node “%s” is defined twice: %s:%u and %s:%u"),
+                       entry->name, other->file, other->line, entry->file, entry->line);
+          return FALSE;
+        }
+      g_hash_table_insert (new_nodes, (gpointer) entry->name, entry);
+    }
+
+  for (HotStaticEntry *entry = image->statics_start; entry && entry < image->statics_end; entry++)
+    {
+      g_autofree char *static_key = NULL;
+
+      if (!check_entry_abi (entry->abi, entry->file, entry->name, error))
+        return FALSE;
+
+      static_key = hot_static_entry_dup_key (entry);
+      if (g_hash_table_contains (self->statics, static_key) ||
+          g_hash_table_contains (new_statics, static_key))
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DUPLICATE_KEY,
+                       _("Hot static “%s” is defined twice in %s"),
+                       entry->name, entry->file);
+          return FALSE;
+        }
+      g_hash_table_insert (new_statics, g_steal_pointer (&static_key), entry);
+    }
+
+  g_hash_table_iter_init (&iter, new_nodes);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_hash_table_insert (self->nodes, key, value);
+      g_ptr_array_add (self->node_list, value);
+    }
+
+  g_hash_table_iter_init (&iter, new_statics);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_hash_table_iter_steal (&iter);
+      g_hash_table_insert (self->statics, key, value);
+      g_ptr_array_add (self->static_list, value);
+    }
+
+  return TRUE;
+}
+
+const HotNodeEntry *
+hot_table_lookup_node (HotTable   *self,
+                       const char *name)
+{
+  return g_hash_table_lookup (self->nodes, name);
+}
+
+GPtrArray *
+hot_table_get_nodes (HotTable *self)
+{
+  return self->node_list;
+}
+
+GPtrArray *
+hot_table_get_statics (HotTable *self)
+{
+  return self->static_list;
+}
+
+static void
+hot_static_slot_free (gpointer data)
+{
+  HotStaticSlot *slot = data;
+
+  if (slot->owned)
+    g_free (slot->storage);
+  g_free (slot);
+}
+
+HotStaticRegistry *
+hot_static_registry_new (void)
+{
+  HotStaticRegistry *self = g_new0 (HotStaticRegistry, 1);
+
+  self->slots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, hot_static_slot_free);
+
+  return self;
+}
+
+void
+hot_static_registry_free (HotStaticRegistry *self)
+{
+  g_clear_pointer (&self->slots, g_hash_table_unref);
+  g_free (self);
+}
+
+/**
+ * hot_static_registry_capture:
+ * @self: a registry
+ * @host: the host's table
+ *
+ * Registers the host's own storage of each of its statics. The table has
+ * already refused duplicate keys.
+ */
+void
+hot_static_registry_capture (HotStaticRegistry *self,
+                             HotTable          *host)
+{
+  for (guint i = 0; i < host->static_list->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (host->static_list, i);
+      HotStaticSlot *slot = g_new0 (HotStaticSlot, 1);
+
+      slot->size = entry->size;
+      slot->storage = *entry->ref;
+      g_hash_table_replace (self->slots, hot_static_entry_dup_key (entry), slot);
+    }
+}
+
+/**
+ * hot_static_registry_patch:
+ * @self: a registry
+ * @generation: the table of a newly loaded generation
+ * @error: return location for a #GError
+ *
+ * Points every static of @generation at the registered storage of its key,
+ * adopting the statics the registry does not know yet. Sizes are checked
+ * first: on %HOT_RELOAD_ERROR_STATIC_SIZE nothing has been patched.
+ */
+gboolean
+hot_static_registry_patch (HotStaticRegistry *self,
+                           HotTable          *generation,
+                           GError           **error)
+{
+  GPtrArray *statics = generation->static_list;
+
+  for (guint i = 0; i < statics->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (statics, i);
+      g_autofree char *key = hot_static_entry_dup_key (entry);
+      HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
+
+      if (slot != NULL && slot->size != entry->size)
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_STATIC_SIZE,
+                       _("Hot static “%s” in %s changed its size from %" G_GSIZE_FORMAT " to %u bytes; "
+                         "restart the app to change its type, or give it a new name"),
+                       entry->name, entry->file, slot->size, entry->size);
+          return FALSE;
+        }
+    }
+
+  for (guint i = 0; i < statics->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (statics, i);
+      g_autofree char *key = hot_static_entry_dup_key (entry);
+      HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
+
+      if (slot == NULL)
+        {
+          slot = g_new0 (HotStaticSlot, 1);
+          slot->size = entry->size;
+          slot->storage = g_memdup2 (entry->storage, entry->size);
+          slot->owned = TRUE;
+          g_debug ("Adopted new hot static %s", key);
+          g_hash_table_insert (self->slots, g_steal_pointer (&key), slot);
+        }
+      *entry->ref = slot->storage;
+    }
+
+  return TRUE;
+}
+
+gpointer
+hot_static_registry_lookup (HotStaticRegistry *self,
+                            const char        *key)
+{
+  HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
+
+  return slot ? slot->storage : NULL;
+}

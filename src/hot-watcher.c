@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "hot-watcher-private.h"
+
+/*
+ * HotWatcher: watches folders recursively, folders created later included,
+ * and emits "changed" with the changed paths once the events have been quiet
+ * for the debounce interval, so one save emits once whatever the editor does.
+ *
+ * States: idle (no timeout) → pending (a timeout armed by the first event;
+ * each further event moves it) → idle again when it fires. inotify wakes the
+ * process only on events: nothing polls.
+ */
+
+struct _HotWatcher
+{
+  GObject parent_instance;
+
+  guint debounce_ms;
+  GHashTable *monitors; /* path → GFileMonitor */
+  GPtrArray *ignored;   /* paths whose events are dropped */
+  GHashTable *pending;  /* changed paths since the last emission */
+  guint timeout_id;
+};
+
+G_DEFINE_FINAL_TYPE (HotWatcher, hot_watcher, G_TYPE_OBJECT)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+hot_watcher_dispose (GObject *object)
+{
+  HotWatcher *self = HOT_WATCHER (object);
+
+  g_clear_handle_id (&self->timeout_id, g_source_remove);
+  if (self->monitors != NULL)
+    {
+      GHashTableIter iter;
+      gpointer monitor;
+
+      g_hash_table_iter_init (&iter, self->monitors);
+      while (g_hash_table_iter_next (&iter, NULL, &monitor))
+        g_signal_handlers_disconnect_by_data (monitor, self);
+    }
+  g_clear_pointer (&self->monitors, g_hash_table_unref);
+
+  G_OBJECT_CLASS (hot_watcher_parent_class)->dispose (object);
+}
+
+static void
+hot_watcher_finalize (GObject *object)
+{
+  HotWatcher *self = HOT_WATCHER (object);
+
+  g_clear_pointer (&self->ignored, g_ptr_array_unref);
+  g_clear_pointer (&self->pending, g_hash_table_unref);
+
+  G_OBJECT_CLASS (hot_watcher_parent_class)->finalize (object);
+}
+
+static void
+hot_watcher_class_init (HotWatcherClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hot_watcher_dispose;
+  object_class->finalize = hot_watcher_finalize;
+
+  /* HotWatcher::changed: (paths: GStrv) the files that changed */
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRV);
+}
+
+static void
+hot_watcher_init (HotWatcher *self)
+{
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->ignored = g_ptr_array_new_with_free_func (g_free);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+HotWatcher *
+hot_watcher_new (guint debounce_ms)
+{
+  HotWatcher *self = g_object_new (HOT_TYPE_WATCHER, NULL);
+
+  self->debounce_ms = debounce_ms;
+
+  return self;
+}
+
+static gboolean
+is_ignored (HotWatcher *self,
+            GFile      *file)
+{
+  g_autofree char *basename = g_file_get_basename (file);
+  g_autofree char *path = g_file_get_path (file);
+  gsize len;
+
+  if (basename == NULL || path == NULL)
+    return TRUE;
+
+  /* Hidden files, and the temporary files of vim, emacs and gedit. */
+  len = strlen (basename);
+  if (basename[0] == '.' || basename[0] == '#' || basename[len - 1] == '~' ||
+      g_str_equal (basename, "4913") || g_str_has_suffix (basename, ".swp") ||
+      g_str_has_suffix (basename, ".swx"))
+    return TRUE;
+
+  for (guint i = 0; i < self->ignored->len; i++)
+    {
+      const char *ignored = g_ptr_array_index (self->ignored, i);
+      gsize ignored_len = strlen (ignored);
+
+      if (strncmp (path, ignored, ignored_len) == 0 &&
+          (path[ignored_len] == '\0' || path[ignored_len] == G_DIR_SEPARATOR))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+debounce_done (gpointer user_data)
+{
+  HotWatcher *self = user_data;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  GHashTableIter iter;
+  gpointer path;
+
+  self->timeout_id = 0;
+
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, &path, NULL))
+    {
+      g_hash_table_iter_steal (&iter);
+      g_ptr_array_add (paths, path);
+    }
+
+  g_signal_emit (self, signals[CHANGED], 0, (GStrv) paths->pdata);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+note_change (HotWatcher *self,
+             GFile      *file)
+{
+  if (file == NULL || is_ignored (self, file))
+    return;
+
+  g_hash_table_add (self->pending, g_file_get_path (file));
+  g_clear_handle_id (&self->timeout_id, g_source_remove);
+  self->timeout_id = g_timeout_add (self->debounce_ms, debounce_done, self);
+}
+
+static void
+monitor_changed (GFileMonitor     *monitor,
+                 GFile            *file,
+                 GFile            *other_file,
+                 GFileMonitorEvent event,
+                 gpointer          user_data)
+{
+  HotWatcher *self = user_data;
+
+  switch (event)
+    {
+    case G_FILE_MONITOR_EVENT_CREATED:
+    case G_FILE_MONITOR_EVENT_MOVED_IN:
+      if (!is_ignored (self, file) &&
+          g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) == G_FILE_TYPE_DIRECTORY)
+        {
+          g_autofree char *path = g_file_get_path (file);
+
+          hot_watcher_add_dir (self, path);
+        }
+      note_change (self, file);
+      break;
+
+    case G_FILE_MONITOR_EVENT_RENAMED:
+      note_change (self, other_file);
+      break;
+
+    case G_FILE_MONITOR_EVENT_CHANGED:
+    case G_FILE_MONITOR_EVENT_DELETED:
+    case G_FILE_MONITOR_EVENT_MOVED_OUT:
+      note_change (self, file);
+      break;
+
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+    case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
+    case G_FILE_MONITOR_EVENT_PRE_UNMOUNT:
+    case G_FILE_MONITOR_EVENT_UNMOUNTED:
+    case G_FILE_MONITOR_EVENT_MOVED:
+    default:
+      break;
+    }
+}
+
+/* Watches @path and every folder below it, now and later. */
+void
+hot_watcher_add_dir (HotWatcher *self,
+                     const char *path)
+{
+  g_autoptr (GFile) dir = g_file_new_for_path (path);
+  g_autoptr (GFileMonitor) monitor = NULL;
+  g_autoptr (GFileEnumerator) children = NULL;
+  g_autoptr (GError) error = NULL;
+  GFileInfo *info;
+
+  g_return_if_fail (HOT_IS_WATCHER (self));
+
+  if (g_hash_table_contains (self->monitors, path) || is_ignored (self, dir))
+    return;
+
+  monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+  if (monitor == NULL)
+    {
+      g_warning ("Cannot watch %s for changes: %s", path, error->message);
+      return;
+    }
+  g_file_monitor_set_rate_limit (monitor, 0);
+  g_signal_connect (monitor, "changed", G_CALLBACK (monitor_changed), self);
+  g_hash_table_insert (self->monitors, g_strdup (path), g_steal_pointer (&monitor));
+
+  children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)))
+    {
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        {
+          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+          hot_watcher_add_dir (self, child);
+        }
+      g_object_unref (info);
+    }
+}
+
+/* Drops events for @path and everything below it (a build folder inside the
+ * source tree, say). */
+void
+hot_watcher_ignore (HotWatcher *self,
+                    const char *path)
+{
+  g_return_if_fail (HOT_IS_WATCHER (self));
+
+  g_ptr_array_add (self->ignored, g_strdup (path));
+}
