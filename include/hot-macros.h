@@ -105,8 +105,8 @@ typedef struct _HotImage
 HOTNODE_AVAILABLE_IN_ALL
 void hot_image_register (const HotImage *image);
 
-#define _HOT_SECTION(section) \
-  __attribute__ ((used, section (section), aligned (8)))
+#define _HOT_SECTION(section_name) \
+  __attribute__ ((used, section (section_name), aligned (8)))
 
 /**
  * HOT_NODE:

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -32,7 +34,35 @@
  * opened RTLD_LOCAL, so a generation's symbols never interpose with the
  * executable's or another generation's, and accepted generations are never
  * closed: widgets, closures and GTypes of theirs may be alive.
+ *
+ * A copy has another $ORIGIN than the built file, so before opening it the
+ * loader reads its ELF dynamic section and opens, from where the build put
+ * them, the dependencies its RUNPATH finds relative to $ORIGIN.
  */
+
+#if defined(__x86_64__)
+#define HOST_ELF_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define HOST_ELF_MACHINE EM_AARCH64
+#elif defined(__i386__)
+#define HOST_ELF_MACHINE EM_386
+#elif defined(__arm__)
+#define HOST_ELF_MACHINE EM_ARM
+#elif defined(__riscv)
+#define HOST_ELF_MACHINE EM_RISCV
+#elif defined(__powerpc64__)
+#define HOST_ELF_MACHINE EM_PPC64
+#elif defined(__s390x__)
+#define HOST_ELF_MACHINE EM_S390
+#else
+#define HOST_ELF_MACHINE EM_NONE
+#endif
+
+#if __SIZEOF_POINTER__ == 8
+#define HOST_ELF_CLASS ELFCLASS64
+#else
+#define HOST_ELF_CLASS ELFCLASS32
+#endif
 
 struct _HotLoader
 {
@@ -221,6 +251,137 @@ hot_loader_get_private_dir (HotLoader *self)
   return self->private_dir;
 }
 
+/* Checks that @contents is a shared object this process can load. */
+static gboolean
+check_elf (const char *contents,
+           gsize       length,
+           const char *built_path,
+           GError    **error)
+{
+  const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
+
+  if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("%s is not a shared library (no ELF header); check what the rebuilder writes"),
+                   built_path);
+      return FALSE;
+    }
+
+  if (header->e_ident[EI_CLASS] != HOST_ELF_CLASS ||
+      (HOST_ELF_MACHINE != EM_NONE && header->e_machine != HOST_ELF_MACHINE))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("%s was built for another architecture (ELF machine %u, this process is %u)"),
+                   built_path, header->e_machine, (guint) HOST_ELF_MACHINE);
+      return FALSE;
+    }
+
+  if (header->e_type != ET_DYN || header->e_phoff == 0 ||
+      header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _("%s is not a complete shared library (truncated, or not ET_DYN)"),
+                   built_path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The file offset of a virtual address, through the PT_LOAD segments. */
+static gsize
+vaddr_to_offset (const ElfW (Phdr) *phdrs,
+                 guint              n_phdrs,
+                 ElfW (Addr)        vaddr)
+{
+  for (guint i = 0; i < n_phdrs; i++)
+    if (phdrs[i].p_type == PT_LOAD && vaddr >= phdrs[i].p_vaddr &&
+        vaddr < phdrs[i].p_vaddr + phdrs[i].p_filesz)
+      return vaddr - phdrs[i].p_vaddr + phdrs[i].p_offset;
+
+  return 0;
+}
+
+/* Opens the DT_NEEDED libraries that the RUNPATH (or RPATH) of the built
+ * file finds through $ORIGIN and that are not loaded yet, so that the copy,
+ * whose $ORIGIN is the private folder, finds them by soname. Anything else
+ * is left to dlopen's own search. */
+static void
+preload_origin_dependencies (const char *contents,
+                             gsize       length,
+                             const char *built_path)
+{
+  const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
+  const ElfW (Phdr) *phdrs = (const ElfW (Phdr) *) (contents + header->e_phoff);
+  const ElfW (Dyn) *dynamic = NULL;
+  g_autofree char *origin = g_path_get_dirname (built_path);
+  g_auto (GStrv) search_dirs = NULL;
+  gsize n_dynamic = 0, strtab = 0, runpath = 0;
+  gboolean has_runpath = FALSE;
+
+  for (guint i = 0; i < header->e_phnum; i++)
+    if (phdrs[i].p_type == PT_DYNAMIC && phdrs[i].p_offset + phdrs[i].p_filesz <= length)
+      {
+        dynamic = (const ElfW (Dyn) *) (contents + phdrs[i].p_offset);
+        n_dynamic = phdrs[i].p_filesz / sizeof (ElfW (Dyn));
+      }
+
+  for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
+    {
+      if (dynamic[i].d_tag == DT_STRTAB)
+        strtab = vaddr_to_offset (phdrs, header->e_phnum, dynamic[i].d_un.d_ptr);
+      else if (dynamic[i].d_tag == DT_RUNPATH || dynamic[i].d_tag == DT_RPATH)
+        {
+          runpath = dynamic[i].d_un.d_val;
+          has_runpath = TRUE;
+        }
+    }
+
+  if (strtab == 0 || !has_runpath || strtab + runpath >= length)
+    return;
+
+  search_dirs = g_strsplit (contents + strtab + runpath, ":", -1);
+  for (guint i = 0; search_dirs[i]; i++)
+    {
+      GString *dir = g_string_new (search_dirs[i]);
+
+      g_string_replace (dir, "${ORIGIN}", origin, 0);
+      g_string_replace (dir, "$ORIGIN", origin, 0);
+      g_free (search_dirs[i]);
+      search_dirs[i] = g_string_free (dir, FALSE);
+    }
+
+  for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
+    {
+      const char *needed;
+      gpointer loaded;
+
+      if (dynamic[i].d_tag != DT_NEEDED || strtab + dynamic[i].d_un.d_val >= length)
+        continue;
+
+      needed = contents + strtab + dynamic[i].d_un.d_val;
+      loaded = dlopen (needed, RTLD_LAZY | RTLD_NOLOAD);
+      if (loaded != NULL)
+        {
+          dlclose (loaded);
+          continue;
+        }
+
+      for (guint j = 0; search_dirs[j]; j++)
+        {
+          g_autofree char *candidate = g_build_filename (search_dirs[j], needed, NULL);
+
+          if (g_file_test (candidate, G_FILE_TEST_EXISTS) &&
+              dlopen (candidate, RTLD_NOW | RTLD_LOCAL) != NULL)
+            {
+              g_debug ("Loaded %s for %s", candidate, built_path);
+              break;
+            }
+        }
+    }
+}
+
 static char *
 copy_to_private_dir (HotLoader  *self,
                      const char *module,
@@ -239,6 +400,10 @@ copy_to_private_dir (HotLoader  *self,
                    _("Could not read the built library: %s"), local_error->message);
       return NULL;
     }
+
+  if (!check_elf (contents, length, built_path, error))
+    return NULL;
+  preload_origin_dependencies (contents, length, built_path);
 
   copy_name = g_strdup_printf ("%s-%u.so", module, ++self->n_loaded);
   copy_path = g_build_filename (self->private_dir, copy_name, NULL);

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The service with HOT_RELOAD=1, through the public API only. The program
+ * links tests/fixtures/alpha and beta; the service finds the modules of the
+ * same names in this build's meson introspection. Generations are libraries
+ * meson built from alpha.c with other macros: the rebuilder runs `true` and
+ * names one of them as its output. */
+#include "config.h"
+
+#include <hotnode.h>
+
+#include "test-utils.h"
+
+int alpha_get_count (void);
+
+static const char *next_variant;
+static const char *failing_command;
+static guint reload_count;
+static guint failure_count;
+static GThread *main_thread;
+
+static char **
+test_rebuilder (HotReload  *service,
+                const char *module,
+                char      **output_path,
+                gpointer    user_data)
+{
+  g_assert_cmpstr (module, ==, "alpha");
+  /* The default output is the module's own library in this build. */
+  g_assert_true (g_str_has_suffix (*output_path, "tests/fixtures/libalpha.so"));
+
+  if (failing_command != NULL)
+    {
+      const char *argv[] = { "sh", "-c", failing_command, NULL };
+
+      return g_strdupv ((char **) argv);
+    }
+  else
+    {
+      const char *argv[] = { "true", NULL };
+
+      g_free (*output_path);
+      *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", next_variant, NULL);
+      return g_strdupv ((char **) argv);
+    }
+}
+
+static void
+on_hot_reload (HotReload  *service,
+               const char *module,
+               gpointer    user_data)
+{
+  g_assert_cmpstr (module, ==, "alpha");
+  g_assert_true (g_thread_self () == main_thread);
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  reload_count++;
+}
+
+static void
+on_reload_failed (HotReload    *service,
+                  const char   *module,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  g_assert_cmpstr (module, ==, "alpha");
+  g_assert_nonnull (error);
+  failure_count++;
+}
+
+/* Reloads alpha from @variant; returns whether the new generation is live. */
+static gboolean
+reload_to (const char *variant,
+           GError    **error)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GAsyncResult) result = NULL;
+
+  next_variant = variant;
+  hot_reload_rebuild_async (service, "alpha", NULL, test_store_result, &result);
+
+  return hot_reload_rebuild_finish (service, test_wait_for_result (&result), error);
+}
+
+static GtkWidget *
+new_proxy (const char  *name,
+           HotNodeArgs *args)
+{
+  GtkWidget *widget = g_object_ref_sink (hot_node_new (name, args));
+
+  g_assert_true (HOT_IS_NODE (widget));
+
+  return widget;
+}
+
+static const char *
+child_text (GtkWidget *proxy)
+{
+  return gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (proxy))));
+}
+
+static void
+test_proxy (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  GListModel *model = hot_reload_get_status (service);
+  GtkWidget *proxy;
+  HotStatus *status;
+
+  g_test_summary ("With HOT_RELOAD=1 hot_node_new returns a proxy around the executable's "
+                  "widget, and the service lists the modules the app's nodes come from");
+
+  g_assert_true (hot_reload_get_enabled (service));
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  g_assert_nonnull (hot_reload_lookup_status (service, "alpha"));
+  g_assert_nonnull (hot_reload_lookup_status (service, "beta"));
+  /* The empty module has no entry in the app: it is not a hot module. */
+  g_assert_null (hot_reload_lookup_status (service, "empty"));
+
+  status = hot_reload_lookup_status (service, "alpha");
+  g_assert_true (g_str_has_suffix (hot_status_get_source_dir (status), "tests/fixtures/alpha"));
+  g_assert_cmpuint (hot_status_get_generation (status), ==, 0);
+  g_assert_false (hot_status_get_building (status));
+
+  proxy = new_proxy ("alpha_label", NULL);
+  g_assert_cmpstr (hot_node_get_node_name (HOT_NODE_PROXY (proxy)), ==, "alpha_label");
+  g_assert_cmpstr (hot_node_get_module (HOT_NODE_PROXY (proxy)), ==, "alpha");
+  g_assert_cmpuint (hot_node_get_generation (HOT_NODE_PROXY (proxy)), ==, 0);
+  g_assert_cmpstr (child_text (proxy), ==, "alpha generation 0");
+  g_assert_finalize_object (proxy);
+}
+
+static void
+test_reinstantiate (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  HotStatus *status = hot_reload_lookup_status (service, "alpha");
+  g_autoptr (HotNodeArgs) args = hot_node_args_new ();
+  g_autoptr (GError) error = NULL;
+  GtkWidget *alpha, *beta, *beta_child;
+  guint reloads = reload_count;
+  guint rebuilds = hot_status_get_rebuild_count (status);
+
+  g_test_summary ("A reload rebuilds every proxy of the module by name, once, in the main loop, "
+                  "and leaves the other module's proxies alone");
+
+  hot_node_args_set_string (args, "text", "kept");
+  alpha = new_proxy ("alpha_label", NULL);
+  beta = new_proxy ("beta_label", args);
+  beta_child = hot_node_get_child (HOT_NODE_PROXY (beta));
+  g_assert_cmpstr (child_text (beta), ==, "kept");
+
+  g_assert_true (reload_to ("libalpha-gen2.so", &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (child_text (alpha), ==, "alpha generation 2");
+  g_assert_cmpuint (hot_node_get_generation (HOT_NODE_PROXY (alpha)), ==, hot_status_get_generation (status));
+  g_assert_cmpuint (hot_status_get_generation (status), >, 0);
+  g_assert_true (hot_node_get_child (HOT_NODE_PROXY (beta)) == beta_child);
+  g_assert_cmpuint (hot_node_get_generation (HOT_NODE_PROXY (beta)), ==, 0);
+
+  g_assert_cmpuint (reload_count, ==, reloads + 1);
+  g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds + 1);
+  g_assert_null (hot_status_get_error (status));
+  g_assert_false (hot_status_get_building (status));
+
+  /* A proxy made now gets the newest generation's widget. */
+  g_assert_finalize_object (alpha);
+  alpha = new_proxy ("alpha_label", NULL);
+  g_assert_cmpstr (child_text (alpha), ==, "alpha generation 2");
+
+  g_assert_finalize_object (alpha);
+  g_assert_finalize_object (beta);
+}
+
+static void
+test_static_survives (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *proxy = new_proxy ("alpha_clicks", NULL);
+  int start = alpha_get_count ();
+  const char *variants[] = { "libalpha-gen3.so", "libalpha-gen4.so", "libalpha-gen2.so" };
+  g_autofree char *expected = NULL;
+
+  g_test_summary ("A HOT_STATIC keeps its value over three reloads: new code reads and writes "
+                  "the host's storage");
+
+  for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
+    {
+      g_assert_true (reload_to (variants[i], &error));
+      g_assert_no_error (error);
+    }
+
+  /* Each generation's constructor counted once, into the host's storage. */
+  g_assert_cmpint (alpha_get_count (), ==, start + 3);
+  expected = g_strdup_printf ("clicks %d", start + 3);
+  g_assert_cmpstr (child_text (proxy), ==, expected);
+
+  g_assert_finalize_object (proxy);
+}
+
+static void
+test_static_adopted (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *proxy;
+
+  g_test_summary ("A static new in a generation is adopted with its initial value and survives "
+                  "the next reload; a node new in a generation can be instantiated");
+
+  g_assert_true (reload_to ("libalpha-fresh.so", &error));
+  g_assert_no_error (error);
+
+  proxy = new_proxy ("alpha_fresh_label", NULL);
+  g_assert_cmpstr (child_text (proxy), ==, "fresh 43");
+  g_assert_cmpstr (hot_node_get_module (HOT_NODE_PROXY (proxy)), ==, "alpha");
+
+  g_assert_true (reload_to ("libalpha-fresh.so", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (child_text (proxy), ==, "fresh 44");
+
+  g_assert_finalize_object (proxy);
+}
+
+/* A reload of @variant must fail with @code and change nothing. */
+static void
+assert_refused (const char *variant,
+                int         code)
+{
+  HotStatus *status = hot_reload_lookup_status (hot_reload_get_default (), "alpha");
+  g_autoptr (GError) error = NULL;
+  GtkWidget *proxy = new_proxy ("alpha_label", NULL);
+  GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
+  guint generation = hot_status_get_generation (status);
+  guint reloads = reload_count, failures = failure_count;
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
+  g_assert_false (reload_to (variant, &error));
+  g_test_assert_expected_messages ();
+  failing_command = NULL;
+  g_assert_error (error, HOT_RELOAD_ERROR, code);
+  g_clear_error (&error);
+
+  g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+  g_assert_cmpuint (hot_status_get_generation (status), ==, generation);
+  g_assert_nonnull (hot_status_get_error (status));
+  g_assert_true (g_error_matches (hot_status_get_error (status), HOT_RELOAD_ERROR, code));
+  g_assert_cmpuint (reload_count, ==, reloads);
+  g_assert_cmpuint (failure_count, ==, failures + 1);
+
+  /* The next good build clears the error. */
+  g_assert_true (reload_to ("libalpha-gen3.so", &error));
+  g_assert_no_error (error);
+  g_assert_null (hot_status_get_error (status));
+  g_assert_cmpstr (child_text (proxy), ==, "alpha generation 3");
+
+  g_assert_finalize_object (proxy);
+}
+
+static void
+test_size_mismatch (void)
+{
+  g_test_summary ("A static that changed size refuses the load; the old generation stays live");
+  assert_refused ("libalpha-size.so", HOT_RELOAD_ERROR_STATIC_SIZE);
+}
+
+static void
+test_duplicate_key (void)
+{
+  g_test_summary ("A duplicate static key refuses the load; the old generation stays live");
+  assert_refused ("libalpha-duplicate.so", HOT_RELOAD_ERROR_DUPLICATE_KEY);
+}
+
+static void
+test_build_failure (void)
+{
+  g_test_summary ("A failing build reports its output; the old generation stays live");
+
+  failing_command = "echo '../tests/fixtures/alpha/alpha.c:40:3: error: expected ‘;’ before ‘}’ token' >&2; exit 1";
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+}
+
+static void
+test_vanished (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *label = new_proxy ("alpha_label", NULL);
+  GtkWidget *clicks = new_proxy ("alpha_clicks", NULL);
+  GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
+  GtkWidget *clicks_child = hot_node_get_child (HOT_NODE_PROXY (clicks));
+
+  g_test_summary ("A proxy whose node vanished keeps its child and says so");
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "*“alpha_label” is no longer in module “alpha”*");
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "Reloaded module “alpha”*");
+  g_assert_true (reload_to ("libalpha-vanish.so", &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  g_assert_true (hot_node_get_child (HOT_NODE_PROXY (label)) == label_child);
+  g_assert_true (hot_node_get_child (HOT_NODE_PROXY (clicks)) != clicks_child);
+
+  /* It comes back with the next generation that has it. */
+  g_assert_true (reload_to ("libalpha-gen4.so", &error));
+  g_assert_cmpstr (child_text (label), ==, "alpha generation 4");
+
+  g_assert_finalize_object (label);
+  g_assert_finalize_object (clicks);
+}
+
+static void
+test_unknown (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GtkWidget *proxy;
+
+  g_test_summary ("An unknown node gives a proxy with a placeholder; an unknown module an error");
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "*“nowhere”*");
+  proxy = new_proxy ("nowhere", NULL);
+  g_test_assert_expected_messages ();
+  g_assert_nonnull (strstr (child_text (proxy), "nowhere"));
+  g_assert_null (hot_node_get_module (HOT_NODE_PROXY (proxy)));
+  g_assert_finalize_object (proxy);
+
+  hot_reload_rebuild_async (service, "nope", NULL, test_store_result, &result);
+  g_assert_false (hot_reload_rebuild_finish (service, test_wait_for_result (&result), &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *private_dir = NULL;
+  HotReload *service;
+  int status;
+
+  g_setenv ("HOT_RELOAD", "1", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+
+  private_dir = g_dir_make_tmp ("hotnode-test-reload-XXXXXX", NULL);
+  g_setenv ("HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+
+  main_thread = g_thread_self ();
+  service = hot_reload_get_default ();
+  hot_reload_set_rebuilder (service, test_rebuilder, NULL, NULL);
+  g_signal_connect (service, "hot-reload", G_CALLBACK (on_hot_reload), NULL);
+  g_signal_connect (service, "reload-failed", G_CALLBACK (on_reload_failed), NULL);
+
+  /* In order: each builds on the generations the ones before loaded. */
+  g_test_add_func ("/Hotnode/Reload/proxy", test_proxy);
+  g_test_add_func ("/Hotnode/Reload/reinstantiate", test_reinstantiate);
+  g_test_add_func ("/Hotnode/Reload/static-survives", test_static_survives);
+  g_test_add_func ("/Hotnode/Reload/static-adopted", test_static_adopted);
+  g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);
+  g_test_add_func ("/Hotnode/Reload/duplicate-key", test_duplicate_key);
+  g_test_add_func ("/Hotnode/Reload/build-failure", test_build_failure);
+  g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
+  g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
+
+  status = g_test_run ();
+  test_remove_tree (private_dir);
+
+  return status;
+}
