@@ -381,6 +381,14 @@ hot_reload_init (HotReload *self)
   self->proxies = g_ptr_array_new ();
 }
 
+static int
+compare_status (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  return g_strcmp0 (hot_status_get_module ((HotStatus *) a), hot_status_get_module ((HotStatus *) b));
+}
+
 static HotModule *
 ensure_module (HotReload           *self,
                const HotModuleInfo *info)
@@ -404,7 +412,7 @@ ensure_module (HotReload           *self,
   module->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   module->queued = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_insert (self->modules, info->name, module);
-  g_list_store_append (self->status_model, module->status);
+  g_list_store_insert_sorted (self->status_model, module->status, compare_status, NULL);
 
   return module;
 }

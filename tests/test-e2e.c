@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* End to end, as a user works: copy the demo into a new meson project that
+ * finds hotnode through pkg-config, build it with meson and ninja, run it
+ * with HOT_RELOAD=1, use it, edit a source file of its counter module on
+ * disk, and check the running window: the new code is live, the HOT_STATIC
+ * count and the other module's state are kept. PNGs of the window before and
+ * after go to the test log folder. */
+#include "config.h"
+
+#include <hotnode.h>
+
+#include "test-utils.h"
+
+#define TITLE_BEFORE "Count the clicks"
+#define TITLE_AFTER "Rebuilt by the end-to-end test"
+
+typedef struct
+{
+  char *tmp_dir;
+  char *project_dir;
+  char *build_dir;
+  GSubprocess *app;
+  GOutputStream *to_app;
+  GDataInputStream *from_app;
+} Fixture;
+
+static void
+run_checked (const char *const *argv)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "PKG_CONFIG_PATH", pkg_config_path, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+
+  if (!g_subprocess_get_successful (process))
+    {
+      g_test_message ("%s failed:\n%s", argv[0], output);
+      g_test_fail ();
+    }
+}
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autoptr (GFile) source = g_file_new_for_path (from);
+  g_autoptr (GFile) destination = g_file_new_for_path (to);
+  g_autoptr (GFile) parent = g_file_get_parent (destination);
+  g_autoptr (GError) error = NULL;
+
+  g_file_make_directory_with_parents (parent, NULL, NULL);
+  g_file_copy (source, destination, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  const char *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
+  g_autofree char *top_meson = NULL;
+  g_autoptr (GError) error = NULL;
+
+  fixture->tmp_dir = g_dir_make_tmp ("hotnode-e2e-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->project_dir = g_build_filename (fixture->tmp_dir, "app", NULL);
+  fixture->build_dir = g_build_filename (fixture->project_dir, "build", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (demo_files); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "demo", demo_files[i], NULL);
+      g_autofree char *to = g_build_filename (fixture->project_dir, "demo", demo_files[i], NULL);
+
+      copy_file (from, to);
+    }
+
+  top_meson = g_build_filename (fixture->project_dir, "meson.build", NULL);
+  g_file_set_contents (top_meson,
+                       "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                       "subdir('demo')\n",
+                       -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  if (fixture->app != NULL)
+    {
+      g_subprocess_force_exit (fixture->app);
+      g_subprocess_wait (fixture->app, NULL, NULL);
+    }
+  g_clear_object (&fixture->to_app);
+  g_clear_object (&fixture->from_app);
+  g_clear_object (&fixture->app);
+  test_remove_tree (fixture->tmp_dir);
+  g_free (fixture->tmp_dir);
+  g_free (fixture->project_dir);
+  g_free (fixture->build_dir);
+}
+
+static void
+send_command (Fixture    *fixture,
+              const char *format,
+              ...) G_GNUC_PRINTF (2, 3);
+
+static void
+send_command (Fixture    *fixture,
+              const char *format,
+              ...)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *command = NULL;
+  va_list args;
+
+  va_start (args, format);
+  command = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_output_stream_printf (fixture->to_app, NULL, NULL, &error, "%s\n", command);
+  g_assert_no_error (error);
+  g_output_stream_flush (fixture->to_app, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Reads the app's lines until one starts with @prefix; a failed reload or
+ * the end of the app fails the test. */
+static char *
+expect_line (Fixture    *fixture,
+             const char *prefix)
+{
+  while (TRUE)
+    {
+      g_autoptr (GError) error = NULL;
+      char *line = g_data_input_stream_read_line_utf8 (fixture->from_app, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("The app ended while the test waited for “%s”", prefix);
+      if (g_str_has_prefix (line, "failed "))
+        g_error ("The app reports a failed reload: %s", line);
+      if (g_str_has_prefix (line, prefix))
+        return line;
+      g_free (line);
+    }
+}
+
+static void
+assert_text (Fixture    *fixture,
+             const char *widget_name,
+             const char *expected)
+{
+  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
+  g_autofree char *line = NULL;
+
+  send_command (fixture, "text %s", widget_name);
+  line = expect_line (fixture, prefix);
+  g_assert_cmpstr (line + strlen (prefix), ==, expected);
+}
+
+static void
+screenshot (Fixture    *fixture,
+            const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), name, NULL);
+  g_autofree char *line = NULL;
+
+  send_command (fixture, "shot %s", path);
+  line = expect_line (fixture, "shot ");
+  g_assert_cmpstr (line + strlen ("shot "), ==, path);
+  g_test_message ("Saved %s", path);
+}
+
+static void
+test_edit_reload (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autofree char *app_path = g_build_filename (fixture->build_dir, "demo", "hotnode-demo", NULL);
+  g_autofree char *private_dir = g_build_filename (fixture->tmp_dir, "private", NULL);
+  g_autofree char *counter_path = g_build_filename (fixture->project_dir, "demo", "counter", "counter.c", NULL);
+  g_autofree char *source = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reloaded = NULL;
+  gint64 saved_at;
+
+  g_test_summary ("A user's meson app with a hot module: build, run with HOT_RELOAD=1, "
+                  "edit the module's source, and see the new code live with its state kept");
+
+  run_checked ((const char *const[]) { "meson", "setup", fixture->build_dir, fixture->project_dir, NULL });
+  run_checked ((const char *const[]) { "ninja", "-C", fixture->build_dir, NULL });
+  if (g_test_failed ())
+    return;
+
+  g_mkdir_with_parents (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), 0755);
+  g_mkdir_with_parents (private_dir, 0700);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  fixture->app = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
+  g_assert_no_error (error);
+  fixture->to_app = g_object_ref (g_subprocess_get_stdin_pipe (fixture->app));
+  fixture->from_app = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fixture->app));
+
+  g_free (expect_line (fixture, "ready"));
+  for (int i = 0; i < 3; i++)
+    send_command (fixture, "click counter-add");
+  send_command (fixture, "set form-name Grace");
+  assert_text (fixture, "counter-value", "3");
+  assert_text (fixture, "counter-title", TITLE_BEFORE);
+  screenshot (fixture, "e2e-before.png");
+
+  /* Save the edit the way most editors do: a new file renamed over. */
+  g_file_get_contents (counter_path, &source, NULL, &error);
+  g_assert_no_error (error);
+  edited = g_string_new (source);
+  g_assert_cmpuint (g_string_replace (edited, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"", 1), ==, 1);
+  saved_at = g_get_monotonic_time ();
+  g_file_set_contents (counter_path, edited->str, -1, &error);
+  g_assert_no_error (error);
+
+  reloaded = expect_line (fixture, "reloaded ");
+  g_assert_cmpstr (reloaded, ==, "reloaded counter");
+  g_test_message ("Save to reloaded: %.0f ms", (g_get_monotonic_time () - saved_at) / 1000.0);
+
+  assert_text (fixture, "counter-title", TITLE_AFTER);
+  assert_text (fixture, "counter-value", "3");
+  assert_text (fixture, "form-name", "Grace");
+  screenshot (fixture, "e2e-after.png");
+
+  /* The new code runs the old state on: one more click counts from 3. */
+  send_command (fixture, "click counter-add");
+  assert_text (fixture, "counter-value", "4");
+
+  send_command (fixture, "quit");
+  g_subprocess_wait_check (fixture->app, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&fixture->app);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+
+  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, NULL, fixture_set_up, test_edit_reload, fixture_tear_down);
+
+  return g_test_run ();
+}
