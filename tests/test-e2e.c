@@ -192,12 +192,15 @@ test_edit_reload (Fixture       *fixture,
   g_autoptr (GString) edited = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *reloaded = NULL;
+  g_autofree char *sanitize_option = NULL;
   gint64 saved_at;
 
   g_test_summary ("A user's meson app with a hot module: build, run with HOT_RELOAD=1, "
                   "edit the module's source, and see the new code live with its state kept");
 
-  run_checked ((const char *const[]) { "meson", "setup", fixture->build_dir, fixture->project_dir, NULL });
+  sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
+  run_checked ((const char *const[]) { "meson", "setup", fixture->build_dir, fixture->project_dir,
+                                       sanitize_option, "-Db_lundef=false", NULL });
   run_checked ((const char *const[]) { "ninja", "-C", fixture->build_dir, NULL });
   if (g_test_failed ())
     return;
