@@ -299,9 +299,9 @@ hot_static_registry_patch (HotStaticRegistry *self,
       if (slot != NULL && slot->size != entry->size)
         {
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_STATIC_SIZE,
-                       _("Hot static “%s” in %s changed its size from %" G_GSIZE_FORMAT " to %u bytes; "
+                       _("Hot static “%s” in %s changed its size from %lu to %u bytes; "
                          "restart the app to change its type, or give it a new name"),
-                       entry->name, entry->file, slot->size, entry->size);
+                       entry->name, entry->file, (unsigned long) slot->size, entry->size);
           return FALSE;
         }
     }
