@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <hotnode.h>
+#include <unistd.h>
 
 #include "test-utils.h"
 
@@ -61,10 +62,19 @@ copy_file (const char *from,
   g_assert_no_error (error);
 }
 
+/* How the copied app gets hotnode: through pkg-config (the uninstalled
+ * files of this build), or as a meson subproject. */
+typedef enum
+{
+  HOTNODE_FROM_PKG_CONFIG,
+  HOTNODE_FROM_SUBPROJECT,
+} HotnodeSource;
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  HotnodeSource source = GPOINTER_TO_INT (data);
   const char *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
   g_autofree char *top_meson = NULL;
   g_autoptr (GError) error = NULL;
@@ -83,10 +93,26 @@ fixture_set_up (Fixture       *fixture,
     }
 
   top_meson = g_build_filename (fixture->project_dir, "meson.build", NULL);
-  g_file_set_contents (top_meson,
-                       "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
-                       "subdir('demo')\n",
-                       -1, &error);
+  if (source == HOTNODE_FROM_SUBPROJECT)
+    {
+      g_autofree char *subprojects = g_build_filename (fixture->project_dir, "subprojects", NULL);
+      g_autofree char *link = g_build_filename (subprojects, "hotnode", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (subprojects, 0755), ==, 0);
+      g_assert_cmpint (symlink (g_getenv ("HOTNODE_SOURCE_ROOT"), link), ==, 0);
+      g_file_set_contents (top_meson,
+                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                           "subproject('hotnode')\n"
+                           "subdir('demo')\n",
+                           -1, &error);
+    }
+  else
+    {
+      g_file_set_contents (top_meson,
+                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                           "subdir('demo')\n",
+                           -1, &error);
+    }
   g_assert_no_error (error);
 }
 
@@ -171,7 +197,9 @@ static void
 screenshot (Fixture    *fixture,
             const char *name)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), name, NULL);
+  g_autofree char *test_name = g_path_get_basename (g_test_get_path ());
+  g_autofree char *file_name = g_strdup_printf ("%s-%s", test_name, name);
+  g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), file_name, NULL);
   g_autofree char *line = NULL;
 
   send_command (fixture, "shot %s", path);
@@ -222,7 +250,7 @@ test_edit_reload (Fixture       *fixture,
   send_command (fixture, "set form-name Grace");
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "counter-title", TITLE_BEFORE);
-  screenshot (fixture, "e2e-before.png");
+  screenshot (fixture, "before.png");
 
   /* Save the edit the way most editors do: a new file renamed over. */
   g_file_get_contents (counter_path, &source, NULL, &error);
@@ -240,7 +268,7 @@ test_edit_reload (Fixture       *fixture,
   assert_text (fixture, "counter-title", TITLE_AFTER);
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "form-name", "Grace");
-  screenshot (fixture, "e2e-after.png");
+  screenshot (fixture, "after.png");
 
   /* The new code runs the old state on: one more click counts from 3. */
   send_command (fixture, "click counter-add");
@@ -264,7 +292,10 @@ main (int   argc,
       return 0;
     }
 
-  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, NULL, fixture_set_up, test_edit_reload, fixture_tear_down);
+  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, GINT_TO_POINTER (HOTNODE_FROM_PKG_CONFIG),
+              fixture_set_up, test_edit_reload, fixture_tear_down);
+  g_test_add ("/Hotnode/E2E/subproject", Fixture, GINT_TO_POINTER (HOTNODE_FROM_SUBPROJECT),
+              fixture_set_up, test_edit_reload, fixture_tear_down);
 
   return g_test_run ();
 }
