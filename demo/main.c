@@ -22,17 +22,17 @@
 
 typedef struct
 {
-  GtkApplication *app;
-  GtkWidget *window;
-  GtkWidget *status;
-  char *tour_dir;
-  gboolean remote;
+  GtkApplication   *app;
+  GtkWidget        *window;
+  GtkWidget        *status;
+  char             *tour_dir;
+  gboolean          remote;
   GDataInputStream *input;
 
   /* The tour */
-  char *counter_path;
-  char *counter_original;
-  int tour_step;
+  char  *counter_path;
+  char  *counter_original;
+  int    tour_step;
   gint64 saved_at;
   gint64 reloaded_at;
 } Demo;
@@ -97,8 +97,8 @@ save_png (GtkWidget  *widget,
   g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int          width = gtk_widget_get_width (widget);
+  int          height = gtk_widget_get_height (widget);
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
 
   gdk_paintable_snapshot (paintable, snapshot, width, height);
@@ -121,8 +121,8 @@ save_png (GtkWidget  *widget,
 
 typedef struct
 {
-  Demo *demo;
-  char *path;
+  Demo  *demo;
+  char  *path;
   gulong handler;
   void (*then) (Demo *demo);
 } PendingShot;
@@ -154,7 +154,7 @@ shoot_after_next_frame (Demo       *demo,
                         const char *path,
                         void (*then) (Demo *demo))
 {
-  PendingShot *shot = g_new0 (PendingShot, 1);
+  PendingShot   *shot = g_new0 (PendingShot, 1);
   GdkFrameClock *clock = gtk_widget_get_frame_clock (demo->window);
 
   shot->demo = demo;
@@ -167,7 +167,7 @@ shoot_after_next_frame (Demo       *demo,
 static void
 update_status (Demo *demo)
 {
-  HotReload *service = hot_reload_get_default ();
+  HotReload  *service = hot_reload_get_default ();
   GListModel *model = hot_reload_get_status (service);
   g_autoptr (GString) text = g_string_new (NULL);
 
@@ -424,7 +424,7 @@ static void
 activate (GtkApplication *app,
           Demo           *demo)
 {
-  HotReload *service = hot_reload_get_default ();
+  HotReload  *service = hot_reload_get_default ();
   GListModel *model = hot_reload_get_status (service);
   g_autoptr (HotNodeArgs) form_args = hot_node_args_new ();
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
@@ -479,9 +479,9 @@ int
 main (int   argc,
       char *argv[])
 {
-  Demo demo = { 0 };
-  gboolean remote = FALSE;
-  g_autofree char *tour_dir = NULL;
+  Demo               demo = { 0 };
+  gboolean           remote = FALSE;
+  g_autofree char   *tour_dir = NULL;
   const GOptionEntry entries[] = {
     { "tour", 0, 0, G_OPTION_ARG_FILENAME, &tour_dir, "Run the tour by itself and save screenshots to DIR", "DIR" },
     { "remote", 0, 0, G_OPTION_ARG_NONE, &remote, "Take commands on standard input (for tests)", NULL },

@@ -44,8 +44,8 @@ typedef struct _GtkWidget *(*HotNodeFunc) (HotNodeArgs *args);
  */
 typedef struct _HotNodeEntry
 {
-  guint32 abi;
-  guint32 line;
+  guint32     abi;
+  guint32     line;
   const char *name;
   const char *file;
   HotNodeFunc func;
@@ -65,12 +65,12 @@ typedef struct _HotNodeEntry
  */
 typedef struct _HotStaticEntry
 {
-  guint32 abi;
-  guint32 size;
+  guint32     abi;
+  guint32     size;
   const char *name;
   const char *file;
-  void **ref;
-  void *storage;
+  void      **ref;
+  void       *storage;
 } HotStaticEntry;
 
 /**
@@ -87,10 +87,10 @@ typedef struct _HotStaticEntry
  */
 typedef struct _HotImage
 {
-  guint32 abi;
-  guint32 size;
-  HotNodeEntry *nodes_start;
-  HotNodeEntry *nodes_end;
+  guint32         abi;
+  guint32         size;
+  HotNodeEntry   *nodes_start;
+  HotNodeEntry   *nodes_end;
   HotStaticEntry *statics_start;
   HotStaticEntry *statics_end;
 } HotImage;
@@ -105,6 +105,7 @@ typedef struct _HotImage
 HOTNODE_AVAILABLE_IN_ALL
 void hot_image_register (const HotImage *image);
 
+/* clang-format off */
 #define _HOT_SECTION(section_name) \
   __attribute__ ((used, section (section_name), aligned (8)))
 
@@ -158,21 +159,24 @@ void hot_image_register (const HotImage *image);
  * HOT_STATIC_REF:
  * @name: a static defined with HOT_STATIC()
  *
- * The static's value, as an lvalue: `HOT_STATIC_REF (clicks)++` works.
+ * The static's value, as an lvalue: `HOT_STATIC_REF (clicks) += 1` works.
  */
 #define HOT_STATIC_REF(name) (*_hot_static_ref_##name)
+/* clang-format on */
 
 #if !defined(HOTNODE_COMPILATION)
 /* Hidden and weak: every image binds these to its own section, and an image
  * with no entries sees NULL instead of another image's table. */
-extern HotNodeEntry __start_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
-extern HotNodeEntry __stop_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
+extern HotNodeEntry   __start_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
+extern HotNodeEntry   __stop_hot_nodes[] __attribute__ ((weak, visibility ("hidden")));
 extern HotStaticEntry __start_hot_statics[] __attribute__ ((weak, visibility ("hidden")));
 extern HotStaticEntry __stop_hot_statics[] __attribute__ ((weak, visibility ("hidden")));
 
+/* clang-format off */
 #define _HOT_IMAGE_INIT \
   { HOT_ABI_VERSION, sizeof (HotImage), __start_hot_nodes, __stop_hot_nodes, \
     __start_hot_statics, __stop_hot_statics }
+/* clang-format on */
 
 #if defined(HOT_MODULE_SHARED)
 /* A hot module (built with the hotnode-module-1 dependency): the loader reads

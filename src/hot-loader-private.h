@@ -10,10 +10,10 @@ G_BEGIN_DECLS
 /* One loaded generation of a hot module. */
 typedef struct
 {
-  char *module;
-  char *path; /* the private copy that was opened */
-  guint generation;
-  gpointer handle;
+  char           *module;
+  char           *path; /* the private copy that was opened */
+  guint           generation;
+  gpointer        handle;
   const HotImage *image;
 } HotLibrary;
 
@@ -24,8 +24,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotLibrary, hot_library_free)
 
 G_DECLARE_FINAL_TYPE (HotLoader, hot_loader, HOT, LOADER, GObject)
 
-HotLoader *hot_loader_new (const char *base_dir,
-                           GError    **error);
+HotLoader  *hot_loader_new (const char *base_dir,
+                            GError    **error);
 const char *hot_loader_get_private_dir (HotLoader *self);
 HotLibrary *hot_loader_load (HotLoader  *self,
                              const char *module,

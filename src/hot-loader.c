@@ -145,7 +145,7 @@ ensure_private_base (const char *base_dir,
       int saved_errno = errno;
 
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _("Could not create the private folder %s: %s"),
+                   _ ("Could not create the private folder %s: %s"),
                    base_dir, g_strerror (saved_errno));
       return FALSE;
     }
@@ -153,14 +153,14 @@ ensure_private_base (const char *base_dir,
   if (lstat (base_dir, &st) != 0 || !S_ISDIR (st.st_mode))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _("The private folder %s is not a folder"), base_dir);
+                   _ ("The private folder %s is not a folder"), base_dir);
       return FALSE;
     }
 
   if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _("Refusing to load code from %s: it must be owned by you and closed to others (chmod 700)"),
+                   _ ("Refusing to load code from %s: it must be owned by you and closed to others (chmod 700)"),
                    base_dir);
       return FALSE;
     }
@@ -227,7 +227,7 @@ hot_loader_new (const char *base_dir,
       int saved_errno = errno;
 
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _("Could not create a private folder in %s: %s"),
+                   _ ("Could not create a private folder in %s: %s"),
                    self->base_dir, g_strerror (saved_errno));
       return NULL;
     }
@@ -263,7 +263,7 @@ check_elf (const char *contents,
   if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("%s is not a shared library (no ELF header); check what the rebuilder writes"),
+                   _ ("%s is not a shared library (no ELF header); check what the rebuilder writes"),
                    built_path);
       return FALSE;
     }
@@ -272,7 +272,7 @@ check_elf (const char *contents,
       (HOST_ELF_MACHINE != EM_NONE && header->e_machine != HOST_ELF_MACHINE))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("%s was built for another architecture (ELF machine %u, this process is %u)"),
+                   _ ("%s was built for another architecture (ELF machine %u, this process is %u)"),
                    built_path, header->e_machine, (guint) HOST_ELF_MACHINE);
       return FALSE;
     }
@@ -281,7 +281,7 @@ check_elf (const char *contents,
       header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("%s is not a complete shared library (truncated, or not ET_DYN)"),
+                   _ ("%s is not a complete shared library (truncated, or not ET_DYN)"),
                    built_path);
       return FALSE;
     }
@@ -291,9 +291,9 @@ check_elf (const char *contents,
 
 /* The file offset of a virtual address, through the PT_LOAD segments. */
 static gsize
-vaddr_to_offset (const ElfW (Phdr) *phdrs,
-                 guint              n_phdrs,
-                 ElfW (Addr)        vaddr)
+vaddr_to_offset (const ElfW (Phdr) * phdrs,
+                 guint n_phdrs,
+                 ElfW (Addr) vaddr)
 {
   for (guint i = 0; i < n_phdrs; i++)
     if (phdrs[i].p_type == PT_LOAD && vaddr >= phdrs[i].p_vaddr &&
@@ -317,7 +317,7 @@ preload_origin_dependencies (const char *contents,
   const ElfW (Dyn) *dynamic = NULL;
   g_autofree char *origin = g_path_get_dirname (built_path);
   g_auto (GStrv) search_dirs = NULL;
-  gsize n_dynamic = 0, strtab = 0, runpath = 0;
+  gsize    n_dynamic = 0, strtab = 0, runpath = 0;
   gboolean has_runpath = FALSE;
 
   for (guint i = 0; i < header->e_phnum; i++)
@@ -355,7 +355,7 @@ preload_origin_dependencies (const char *contents,
   for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
     {
       const char *needed;
-      gpointer loaded;
+      gpointer    loaded;
 
       if (dynamic[i].d_tag != DT_NEEDED || strtab + dynamic[i].d_un.d_val >= length)
         continue;
@@ -397,7 +397,7 @@ copy_to_private_dir (HotLoader  *self,
   if (!g_file_get_contents (built_path, &contents, &length, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("Could not read the built library: %s"), local_error->message);
+                   _ ("Could not read the built library: %s"), local_error->message);
       return NULL;
     }
 
@@ -411,7 +411,7 @@ copy_to_private_dir (HotLoader  *self,
                                  G_FILE_SET_CONTENTS_NONE, 0500, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("Could not copy the built library to the private folder: %s"),
+                   _ ("Could not copy the built library to the private folder: %s"),
                    local_error->message);
       return NULL;
     }
@@ -441,8 +441,8 @@ hot_loader_load (HotLoader  *self,
 {
   g_autoptr (HotLibrary) library = NULL;
   g_autofree char *copy_path = NULL;
-  gpointer handle;
-  const HotImage *image;
+  gpointer         handle;
+  const HotImage  *image;
 
   g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
   g_return_val_if_fail (module != NULL, NULL);
@@ -457,7 +457,7 @@ hot_loader_load (HotLoader  *self,
   if (handle == NULL)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("Could not load %s (built as %s): %s"),
+                   _ ("Could not load %s (built as %s): %s"),
                    copy_path, built_path, dlerror ());
       g_unlink (copy_path);
       return NULL;
@@ -473,7 +473,7 @@ hot_loader_load (HotLoader  *self,
   if (image == NULL)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _("%s is not a hot module: build it with dependency('hotnode-module-1')"),
+                   _ ("%s is not a hot module: build it with dependency('hotnode-module-1')"),
                    built_path);
       return NULL;
     }

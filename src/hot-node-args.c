@@ -21,8 +21,8 @@
 struct _HotNodeArgs
 {
   gatomicrefcount ref_count;
-  GHashTable *values;  /* owned key → GVariant */
-  GHashTable *objects; /* owned key → GObject */
+  GHashTable     *values;  /* owned key → GVariant */
+  GHashTable     *objects; /* owned key → GObject */
 };
 
 G_DEFINE_BOXED_TYPE (HotNodeArgs, hot_node_args, hot_node_args_ref, hot_node_args_unref)
@@ -133,7 +133,7 @@ hot_node_args_get_value (HotNodeArgs        *self,
     {
       g_autofree char *expected = g_variant_type_dup_string (expected_type);
 
-      g_warning (_("Hot node argument “%s” is of type “%s”, the code expects “%s”; using the default"),
+      g_warning (_ ("Hot node argument “%s” is of type “%s”, the code expects “%s”; using the default"),
                  key, g_variant_get_type_string (value), expected);
       return NULL;
     }

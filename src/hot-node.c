@@ -23,11 +23,11 @@ struct _HotNode
 {
   GtkWidget parent_instance;
 
-  char *node_name;
-  char *module;
+  char        *node_name;
+  char        *module;
   HotNodeArgs *args;
-  GtkWidget *child;
-  guint generation;
+  GtkWidget   *child;
+  guint        generation;
 };
 
 G_DEFINE_FINAL_TYPE (HotNode, hot_node, GTK_TYPE_WIDGET)
@@ -132,7 +132,7 @@ hot_node_compute_expand (GtkWidget *widget,
 static void
 hot_node_class_init (HotNodeClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hot_node_dispose;
@@ -148,8 +148,8 @@ hot_node_class_init (HotNodeClass *klass)
    * The name of the node, as given to HOT_NODE() and hot_node_new().
    */
   properties[PROP_NODE_NAME] =
-    g_param_spec_string ("node-name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("node-name", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * HotNode:module:
@@ -158,8 +158,8 @@ hot_node_class_init (HotNodeClass *klass)
    * in no module yet: then every reload looks for it again).
    */
   properties[PROP_MODULE] =
-    g_param_spec_string ("module", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_string ("module", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotNode:args:
@@ -167,8 +167,8 @@ hot_node_class_init (HotNodeClass *klass)
    * The arguments every generation of the constructor gets.
    */
   properties[PROP_ARGS] =
-    g_param_spec_boxed ("args", NULL, NULL, HOT_TYPE_NODE_ARGS,
-                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boxed ("args", NULL, NULL, HOT_TYPE_NODE_ARGS,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * HotNode:child:
@@ -176,8 +176,8 @@ hot_node_class_init (HotNodeClass *klass)
    * The widget the constructor built.
    */
   properties[PROP_CHILD] =
-    g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotNode:generation:
@@ -186,8 +186,8 @@ hot_node_class_init (HotNodeClass *klass)
    * executable's own code.
    */
   properties[PROP_GENERATION] =
-    g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -20,12 +20,12 @@ typedef struct
  * (meson-info/intro-targets.json). Knows nothing of GTK. */
 typedef struct _HotProject HotProject;
 
-char *hot_project_find_build_dir (const char *start_dir,
-                                  GError    **error);
-HotProject *hot_project_load (const char *build_dir,
-                              GError    **error);
-void hot_project_free (HotProject *self);
-const char *hot_project_get_build_dir (HotProject *self);
+char                *hot_project_find_build_dir (const char *start_dir,
+                                                 GError    **error);
+HotProject          *hot_project_load (const char *build_dir,
+                                       GError    **error);
+void                 hot_project_free (HotProject *self);
+const char          *hot_project_get_build_dir (HotProject *self);
 const HotModuleInfo *hot_project_lookup_source (HotProject *self,
                                                 const char *file);
 

@@ -21,8 +21,8 @@
 
 struct _HotProject
 {
-  char *build_dir;
-  GPtrArray *modules;  /* HotModuleInfo */
+  char       *build_dir;
+  GPtrArray  *modules; /* HotModuleInfo */
   GHashTable *sources; /* canonical source path → HotModuleInfo */
 };
 
@@ -47,7 +47,7 @@ canonical_path (const char *path,
                 const char *relative_to)
 {
   g_autofree char *lexical = g_canonicalize_filename (path, relative_to);
-  char *real = realpath (lexical, NULL);
+  char            *real = realpath (lexical, NULL);
 
   if (real == NULL)
     return g_steal_pointer (&lexical);
@@ -86,7 +86,7 @@ hot_project_find_build_dir (const char *start_dir,
     }
 
   g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_NO_BUILD_DIR,
-               _("No meson build folder contains %s; run the app from its build folder or set HOT_RELOAD_BUILD_DIR"),
+               _ ("No meson build folder contains %s; run the app from its build folder or set HOT_RELOAD_BUILD_DIR"),
                start_dir);
   return NULL;
 }
@@ -97,8 +97,8 @@ module_info_from_target (const char *build_dir,
 {
   g_autoptr (GPtrArray) sources = g_ptr_array_new_null_terminated (0, g_free, TRUE);
   g_autoptr (GPtrArray) dirs = g_ptr_array_new_null_terminated (0, g_free, TRUE);
-  JsonArray *filenames = json_object_get_array_member (target, "filename");
-  JsonArray *target_sources = json_object_get_array_member (target, "target_sources");
+  JsonArray     *filenames = json_object_get_array_member (target, "filename");
+  JsonArray     *target_sources = json_object_get_array_member (target, "target_sources");
   HotModuleInfo *info;
 
   if (filenames == NULL || json_array_get_length (filenames) == 0 || target_sources == NULL)
@@ -107,11 +107,11 @@ module_info_from_target (const char *build_dir,
   for (guint i = 0; i < json_array_get_length (target_sources); i++)
     {
       JsonObject *group = json_array_get_object_element (target_sources, i);
-      JsonArray *files = group ? json_object_get_array_member (group, "sources") : NULL;
+      JsonArray  *files = group ? json_object_get_array_member (group, "sources") : NULL;
 
       for (guint j = 0; files && j < json_array_get_length (files); j++)
         {
-          char *source = canonical_path (json_array_get_string_element (files, j), build_dir);
+          char            *source = canonical_path (json_array_get_string_element (files, j), build_dir);
           g_autofree char *dir = g_path_get_dirname (source);
 
           g_ptr_array_add (sources, source);
@@ -152,7 +152,7 @@ hot_project_load (const char *build_dir,
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
   g_autofree char *intro = NULL;
-  JsonNode *root;
+  JsonNode        *root;
 
   self->build_dir = canonical_path (build_dir, NULL);
   self->modules = g_ptr_array_new_with_free_func (hot_module_info_free);
@@ -162,7 +162,7 @@ hot_project_load (const char *build_dir,
   if (!json_parser_load_from_file (parser, intro, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_NO_BUILD_DIR,
-                   _("Could not read the build description %s: %s"),
+                   _ ("Could not read the build description %s: %s"),
                    intro, local_error->message);
       return NULL;
     }
@@ -171,13 +171,13 @@ hot_project_load (const char *build_dir,
   if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_NO_BUILD_DIR,
-                   _("The build description %s is not a list of targets"), intro);
+                   _ ("The build description %s is not a list of targets"), intro);
       return NULL;
     }
 
   for (guint i = 0; i < json_array_get_length (json_node_get_array (root)); i++)
     {
-      JsonObject *target = json_array_get_object_element (json_node_get_array (root), i);
+      JsonObject    *target = json_array_get_object_element (json_node_get_array (root), i);
       HotModuleInfo *info;
 
       if (target == NULL ||

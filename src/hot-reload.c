@@ -45,24 +45,24 @@
 typedef struct
 {
   HotLibrary *library;
-  HotTable *table;
+  HotTable   *table;
 } HotGeneration;
 
 typedef struct
 {
-  HotReload *service;
+  HotReload           *service;
   const HotModuleInfo *info;
-  HotStatus *status;
-  GPtrArray *generations; /* HotGeneration, oldest first */
+  HotStatus           *status;
+  GPtrArray           *generations; /* HotGeneration, oldest first */
 
   /* The running build, if any. */
-  GSubprocess *subprocess;
+  GSubprocess  *subprocess;
   GCancellable *cancellable;
-  char *output;
-  gint64 build_start;
-  gboolean rebuild_again;
-  GPtrArray *waiting; /* GTask, completed when the running build ends */
-  GPtrArray *queued;  /* GTask, for the build after the running one */
+  char         *output;
+  gint64        build_start;
+  gboolean      rebuild_again;
+  GPtrArray    *waiting; /* GTask, completed when the running build ends */
+  GPtrArray    *queued;  /* GTask, for the build after the running one */
 } HotModule;
 
 struct _HotReload
@@ -70,25 +70,34 @@ struct _HotReload
   GObject parent_instance;
 
   gboolean enabled;
-  GError *setup_error;
+  GError  *setup_error;
 
-  HotProject *project;
-  HotLoader *loader;
+  HotProject        *project;
+  HotLoader         *loader;
   HotStaticRegistry *statics;
-  HotWatcher *watcher;
-  GHashTable *modules;      /* name → HotModule */
-  GListStore *status_model; /* HotStatus */
-  GHashTable *node_modules; /* node name → HotModule */
-  GPtrArray *proxies;       /* HotNode, weak */
+  HotWatcher        *watcher;
+  GHashTable        *modules;      /* name → HotModule */
+  GListStore        *status_model; /* HotStatus */
+  GHashTable        *node_modules; /* node name → HotModule */
+  GPtrArray         *proxies;      /* HotNode, weak */
 
   HotRebuilderFunc rebuilder;
-  gpointer rebuilder_data;
-  GDestroyNotify rebuilder_destroy;
+  gpointer         rebuilder_data;
+  GDestroyNotify   rebuilder_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK (hot-reload-error-quark, hot_reload_error)
+/**
+ * hot_reload_error_quark:
+ *
+ * Returns: the #GQuark of %HOT_RELOAD_ERROR
+ */
+GQuark
+hot_reload_error_quark (void)
+{
+  return g_quark_from_static_string ("hot-reload-error-quark");
+}
 
 enum
 {
@@ -130,7 +139,7 @@ hot_reload_env_enabled (void)
   if (g_once_init_enter (&enabled))
     {
       const char *value = g_getenv ("HOT_RELOAD");
-      gsize result = 1;
+      gsize       result = 1;
 
       if (value != NULL && g_str_equal (value, "1"))
         result = 2;
@@ -153,16 +162,16 @@ get_host_table (void)
 
   if (g_once_init_enter (&host_table))
     {
-      HotTable *table = hot_table_new ();
+      HotTable              *table = hot_table_new ();
       const HotImage *const *images;
-      guint n_images;
+      guint                  n_images;
 
       images = hot_image_get_registered (&n_images);
       for (guint i = 0; i < n_images; i++)
         {
           g_autoptr (GError) error = NULL;
 
-          if (!hot_image_check_abi (images[i], _("An image of this app"), &error) ||
+          if (!hot_image_check_abi (images[i], _ ("An image of this app"), &error) ||
               !hot_table_add_image (table, images[i], &error))
             g_warning ("Ignoring the hot nodes of an image of this app: %s", error->message);
         }
@@ -177,13 +186,13 @@ static GtkWidget *
 placeholder_new (const char *name)
 {
   g_autofree char *text = NULL;
-  GtkWidget *label;
+  GtkWidget       *label;
 
   hot_i18n_init ();
-  text = g_strdup_printf (_("Unknown hot node “%s”"), name);
+  text = g_strdup_printf (_ ("Unknown hot node “%s”"), name);
   label = gtk_label_new (text);
   gtk_widget_add_css_class (label, "error");
-  gtk_widget_set_tooltip_text (label, _("No HOT_NODE of this name is linked into the app or any loaded module"));
+  gtk_widget_set_tooltip_text (label, _ ("No HOT_NODE of this name is linked into the app or any loaded module"));
 
   return label;
 }
@@ -247,7 +256,7 @@ find_entry (HotModule  *module,
 {
   for (guint i = module ? module->generations->len : 0; i > 0; i--)
     {
-      HotGeneration *generation = g_ptr_array_index (module->generations, i - 1);
+      HotGeneration      *generation = g_ptr_array_index (module->generations, i - 1);
       const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
 
       if (entry != NULL)
@@ -262,8 +271,8 @@ find_entry (HotModule  *module,
 }
 
 static void
-proxy_finalized (gpointer  data,
-                 GObject  *where_the_object_was)
+proxy_finalized (gpointer data,
+                 GObject *where_the_object_was)
 {
   HotReload *self = data;
 
@@ -336,8 +345,8 @@ hot_reload_class_init (HotReloadClass *klass)
    * Whether hot reload is on (`HOT_RELOAD=1` in the environment at start).
    */
   properties[PROP_ENABLED] =
-    g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -350,9 +359,9 @@ hot_reload_class_init (HotReloadClass *klass)
    * is loaded and every live proxy of the module has been rebuilt.
    */
   signals[SIGNAL_HOT_RELOAD] =
-    g_signal_new ("hot-reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+      g_signal_new ("hot-reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                    0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                    G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   /**
    * HotReload::reload-failed:
@@ -364,10 +373,10 @@ hot_reload_class_init (HotReloadClass *klass)
    * generation stays live.
    */
   signals[SIGNAL_RELOAD_FAILED] =
-    g_signal_new ("reload-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                  G_TYPE_ERROR);
+      g_signal_new ("reload-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                    0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                    G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                    G_TYPE_ERROR);
 
   hot_i18n_init ();
 }
@@ -422,9 +431,9 @@ watcher_changed (HotWatcher *watcher,
                  GStrv       paths,
                  gpointer    user_data)
 {
-  HotReload *self = user_data;
+  HotReload     *self = user_data;
   GHashTableIter iter;
-  HotModule *module;
+  HotModule     *module;
 
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
@@ -451,11 +460,11 @@ hot_reload_setup (HotReload *self,
                   GError   **error)
 {
   g_autofree char *build_dir = g_strdup (g_getenv ("HOT_RELOAD_BUILD_DIR"));
-  HotTable *host = get_host_table ();
-  GPtrArray *nodes = hot_table_get_nodes (host);
-  GPtrArray *host_statics = hot_table_get_statics (host);
-  GHashTableIter iter;
-  HotModule *module;
+  HotTable        *host = get_host_table ();
+  GPtrArray       *nodes = hot_table_get_nodes (host);
+  GPtrArray       *host_statics = hot_table_get_statics (host);
+  GHashTableIter   iter;
+  HotModule       *module;
 
   if (build_dir == NULL)
     {
@@ -479,7 +488,7 @@ hot_reload_setup (HotReload *self,
 
   for (guint i = 0; i < nodes->len; i++)
     {
-      const HotNodeEntry *entry = g_ptr_array_index (nodes, i);
+      const HotNodeEntry  *entry = g_ptr_array_index (nodes, i);
       const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
 
       if (info != NULL)
@@ -488,7 +497,7 @@ hot_reload_setup (HotReload *self,
   for (guint i = 0; i < host_statics->len; i++)
     {
       const HotStaticEntry *entry = g_ptr_array_index (host_statics, i);
-      const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
+      const HotModuleInfo  *info = hot_project_lookup_source (self->project, entry->file);
 
       if (info != NULL)
         ensure_module (self, info);
@@ -555,11 +564,11 @@ GtkWidget *
 hot_node_new (const char  *name,
               HotNodeArgs *args)
 {
-  HotReload *self;
-  HotModule *module;
+  HotReload          *self;
+  HotModule          *module;
   const HotNodeEntry *entry;
-  HotNode *proxy;
-  guint generation;
+  HotNode            *proxy;
+  guint               generation;
 
   g_return_val_if_fail (name != NULL, NULL);
 
@@ -705,7 +714,7 @@ choose_rebuilder (HotReload *self,
                   GError   **error)
 {
   const HotModuleInfo *info = module->info;
-  const char *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
+  const char          *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
   g_auto (GStrv) argv = NULL;
   g_autofree char *ninja = NULL;
 
@@ -726,7 +735,7 @@ choose_rebuilder (HotReload *self,
       if (!g_shell_parse_argv (env_rebuilder, &argc, &argv, &parse_error))
         {
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                       _("HOT_RELOAD_REBUILDER cannot be read as a command line: %s"),
+                       _ ("HOT_RELOAD_REBUILDER cannot be read as a command line: %s"),
                        parse_error->message);
           return NULL;
         }
@@ -744,7 +753,7 @@ choose_rebuilder (HotReload *self,
   if (ninja == NULL)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _("Cannot rebuild module “%s”: ninja is not in PATH. Install it, or set HOT_RELOAD_REBUILDER."),
+                   _ ("Cannot rebuild module “%s”: ninja is not in PATH. Install it, or set HOT_RELOAD_REBUILDER."),
                    info->name);
       return NULL;
     }
@@ -761,9 +770,9 @@ choose_rebuilder (HotReload *self,
 static char *
 tidy_build_output (const char *output)
 {
-  static GRegex *colour_codes;
+  static GRegex   *colour_codes;
   g_autofree char *plain = NULL;
-  gsize len;
+  gsize            len;
 
   if (output == NULL)
     return g_strdup ("");
@@ -800,9 +809,9 @@ reinstantiate_proxies (HotReload     *self,
 
   for (guint i = 0; i < proxies->len; i++)
     {
-      HotNode *proxy = g_ptr_array_index (proxies, i);
-      const char *name = hot_node_get_node_name (proxy);
-      const char *proxy_module = hot_node_get_module (proxy);
+      HotNode            *proxy = g_ptr_array_index (proxies, i);
+      const char         *name = hot_node_get_node_name (proxy);
+      const char         *proxy_module = hot_node_get_module (proxy);
       const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
 
       if (proxy_module != NULL && !g_str_equal (proxy_module, module_name))
@@ -832,7 +841,7 @@ load_generation (HotReload *self,
   g_autoptr (HotLibrary) library = NULL;
   g_autoptr (HotTable) table = NULL;
   HotGeneration *generation;
-  GPtrArray *nodes;
+  GPtrArray     *nodes;
 
   library = hot_loader_load (self->loader, module->info->name, module->output, error);
   if (library == NULL)
@@ -891,10 +900,10 @@ static void
 finish_build (HotModule    *module,
               const GError *error)
 {
-  HotReload *self = module->service;
+  HotReload     *self = module->service;
   HotGeneration *live;
-  gboolean cancelled = error && g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
-  GTimeSpan duration = g_get_monotonic_time () - module->build_start;
+  gboolean       cancelled = error && g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
+  GTimeSpan      duration = g_get_monotonic_time () - module->build_start;
 
   g_clear_object (&module->subprocess);
   g_clear_object (&module->cancellable);
@@ -946,7 +955,7 @@ cancelled_build_exited (GObject      *source,
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
-               _("The build of module “%s” was cancelled"), module->info->name);
+               _ ("The build of module “%s” was cancelled"), module->info->name);
   finish_build (module, error);
 }
 
@@ -956,7 +965,7 @@ build_done (GObject      *source,
             gpointer      user_data)
 {
   GSubprocess *subprocess = G_SUBPROCESS (source);
-  HotModule *module = user_data;
+  HotModule   *module = user_data;
   g_autoptr (GError) error = NULL;
   g_autofree char *output = NULL;
 
@@ -968,7 +977,7 @@ build_done (GObject      *source,
           g_subprocess_wait_async (subprocess, NULL, cancelled_build_exited, module);
           return;
         }
-      g_prefix_error (&error, _("Could not read the output of the build of module “%s”: "),
+      g_prefix_error (&error, _ ("Could not read the output of the build of module “%s”: "),
                       module->info->name);
     }
   else if (!g_subprocess_get_successful (subprocess))
@@ -976,7 +985,7 @@ build_done (GObject      *source,
       g_autofree char *log = tidy_build_output (output);
 
       g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _("Building module “%s” failed:\n%s"), module->info->name, log);
+                   _ ("Building module “%s” failed:\n%s"), module->info->name, log);
     }
   else
     {
@@ -1027,7 +1036,7 @@ start_build (HotModule *module)
       g_autoptr (GError) build_error = NULL;
 
       g_set_error (&build_error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _("Could not run the rebuilder of module “%s”: %s"),
+                   _ ("Could not run the rebuilder of module “%s”: %s"),
                    module->info->name, error->message);
       finish_build (module, build_error);
       return;
@@ -1049,7 +1058,7 @@ lookup_module (HotReload  *self,
   if (!self->enabled)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DISABLED,
-                   _("Hot reload is off; run the app with HOT_RELOAD=1"));
+                   _ ("Hot reload is off; run the app with HOT_RELOAD=1"));
       return NULL;
     }
 
@@ -1062,7 +1071,7 @@ lookup_module (HotReload  *self,
   module = g_hash_table_lookup (self->modules, name);
   if (module == NULL)
     g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE,
-                 _("No hot module is named “%s”"), name);
+                 _ ("No hot module is named “%s”"), name);
 
   return module;
 }

@@ -7,11 +7,11 @@ G_BEGIN_DECLS
 
 HotStatus *hot_status_new (const char *module,
                            const char *source_dir);
-void hot_status_set_building (HotStatus *self,
-                              gboolean   building);
-void hot_status_finish_build (HotStatus    *self,
-                              GTimeSpan     duration,
-                              const GError *error,
-                              guint         generation);
+void       hot_status_set_building (HotStatus *self,
+                                    gboolean   building);
+void       hot_status_finish_build (HotStatus    *self,
+                                    GTimeSpan     duration,
+                                    const GError *error,
+                                    guint         generation);
 
 G_END_DECLS

@@ -16,13 +16,13 @@ struct _HotStatus
 {
   GObject parent_instance;
 
-  char *module;
-  char *source_dir;
-  gboolean building;
-  guint rebuild_count;
+  char     *module;
+  char     *source_dir;
+  gboolean  building;
+  guint     rebuild_count;
   GTimeSpan last_duration;
-  GError *error;
-  guint generation;
+  GError   *error;
+  guint     generation;
 };
 
 G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
@@ -104,8 +104,8 @@ hot_status_class_init (HotStatusClass *klass)
    * The module's name: the name of its meson `shared_module()`.
    */
   properties[PROP_MODULE] =
-    g_param_spec_string ("module", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("module", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * HotStatus:source-dir:
@@ -113,8 +113,8 @@ hot_status_class_init (HotStatusClass *klass)
    * The folder of the module's first source file.
    */
   properties[PROP_SOURCE_DIR] =
-    g_param_spec_string ("source-dir", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("source-dir", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * HotStatus:building:
@@ -122,8 +122,8 @@ hot_status_class_init (HotStatusClass *klass)
    * Whether a rebuild of the module is running.
    */
   properties[PROP_BUILDING] =
-    g_param_spec_boolean ("building", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_boolean ("building", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotStatus:rebuild-count:
@@ -131,8 +131,8 @@ hot_status_class_init (HotStatusClass *klass)
    * How many rebuilds ended, well or not (cancelled ones excepted).
    */
   properties[PROP_REBUILD_COUNT] =
-    g_param_spec_uint ("rebuild-count", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_uint ("rebuild-count", NULL, NULL, 0, G_MAXUINT, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotStatus:last-duration:
@@ -140,8 +140,8 @@ hot_status_class_init (HotStatusClass *klass)
    * How long the last rebuild and load took, in microseconds.
    */
   properties[PROP_LAST_DURATION] =
-    g_param_spec_int64 ("last-duration", NULL, NULL, 0, G_MAXINT64, 0,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_int64 ("last-duration", NULL, NULL, 0, G_MAXINT64, 0,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotStatus:error:
@@ -149,8 +149,8 @@ hot_status_class_init (HotStatusClass *klass)
    * What went wrong in the last rebuild or load, or %NULL after a good one.
    */
   properties[PROP_ERROR] =
-    g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * HotStatus:generation:
@@ -159,8 +159,8 @@ hot_status_class_init (HotStatusClass *klass)
    * own code is live.
    */
   properties[PROP_GENERATION] =
-    g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+      g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -11,19 +11,19 @@ G_BEGIN_DECLS
  * static entries by key ("file:name"). Knows nothing of GTK. */
 typedef struct _HotTable HotTable;
 
-HotTable *hot_table_new (void);
-void hot_table_free (HotTable *self);
-gboolean hot_table_add_image (HotTable       *self,
-                              const HotImage *image,
-                              GError        **error);
+HotTable           *hot_table_new (void);
+void                hot_table_free (HotTable *self);
+gboolean            hot_table_add_image (HotTable       *self,
+                                         const HotImage *image,
+                                         GError        **error);
 const HotNodeEntry *hot_table_lookup_node (HotTable   *self,
                                            const char *name);
-GPtrArray *hot_table_get_nodes (HotTable *self);
-GPtrArray *hot_table_get_statics (HotTable *self);
+GPtrArray          *hot_table_get_nodes (HotTable *self);
+GPtrArray          *hot_table_get_statics (HotTable *self);
 
-gboolean hot_image_check_abi (const HotImage *image,
-                              const char     *where,
-                              GError        **error);
+gboolean               hot_image_check_abi (const HotImage *image,
+                                            const char     *where,
+                                            GError        **error);
 const HotImage *const *hot_image_get_registered (guint *n_images);
 
 char *hot_static_entry_dup_key (const HotStaticEntry *entry);
@@ -34,14 +34,14 @@ char *hot_static_entry_dup_key (const HotStaticEntry *entry);
 typedef struct _HotStaticRegistry HotStaticRegistry;
 
 HotStaticRegistry *hot_static_registry_new (void);
-void hot_static_registry_free (HotStaticRegistry *self);
-void hot_static_registry_capture (HotStaticRegistry *self,
-                                  HotTable          *host);
-gboolean hot_static_registry_patch (HotStaticRegistry *self,
-                                    HotTable          *generation,
-                                    GError           **error);
-gpointer hot_static_registry_lookup (HotStaticRegistry *self,
-                                     const char        *key);
+void               hot_static_registry_free (HotStaticRegistry *self);
+void               hot_static_registry_capture (HotStaticRegistry *self,
+                                                HotTable          *host);
+gboolean           hot_static_registry_patch (HotStaticRegistry *self,
+                                              HotTable          *generation,
+                                              GError           **error);
+gpointer           hot_static_registry_lookup (HotStaticRegistry *self,
+                                               const char        *key);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotTable, hot_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotStaticRegistry, hot_static_registry_free)

@@ -18,13 +18,13 @@ struct _HotTable
 {
   GHashTable *nodes;   /* name → HotNodeEntry */
   GHashTable *statics; /* owned key → HotStaticEntry */
-  GPtrArray *node_list;
-  GPtrArray *static_list;
+  GPtrArray  *node_list;
+  GPtrArray  *static_list;
 };
 
 typedef struct
 {
-  gsize size;
+  gsize    size;
   gpointer storage;
   gboolean owned;
 } HotStaticSlot;
@@ -73,7 +73,7 @@ hot_image_check_abi (const HotImage *image,
   if (image->abi != HOT_ABI_VERSION || image->size != sizeof (HotImage))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_ABI,
-                   _("%s was built against hotnode ABI %u, this app uses ABI %u: rebuild it against this hotnode"),
+                   _ ("%s was built against hotnode ABI %u, this app uses ABI %u: rebuild it against this hotnode"),
                    where, image->abi, HOT_ABI_VERSION);
       return FALSE;
     }
@@ -119,7 +119,7 @@ check_entry_abi (guint32     abi,
     return TRUE;
 
   g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_ABI,
-               _("Entry “%s” of %s was built against hotnode ABI %u, this app uses ABI %u"),
+               _ ("Entry “%s” of %s was built against hotnode ABI %u, this app uses ABI %u"),
                name, file, abi, HOT_ABI_VERSION);
   return FALSE;
 }
@@ -142,7 +142,7 @@ hot_table_add_image (HotTable       *self,
   g_autoptr (GHashTable) new_nodes = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GHashTable) new_statics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
-  gpointer key, value;
+  gpointer       key, value;
 
   g_assert (self != NULL);
   g_assert (image != NULL);
@@ -160,7 +160,7 @@ hot_table_add_image (HotTable       *self,
       if (other != NULL)
         {
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DUPLICATE_KEY,
-                       _("Hot node “%s” is defined twice: %s:%u and %s:%u"),
+                       _ ("Hot node “%s” is defined twice: %s:%u and %s:%u"),
                        entry->name, other->file, other->line, entry->file, entry->line);
           return FALSE;
         }
@@ -179,7 +179,7 @@ hot_table_add_image (HotTable       *self,
           g_hash_table_contains (new_statics, static_key))
         {
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_DUPLICATE_KEY,
-                       _("Hot static “%s” is defined twice in %s"),
+                       _ ("Hot static “%s” is defined twice in %s"),
                        entry->name, entry->file);
           return FALSE;
         }
@@ -265,7 +265,7 @@ hot_static_registry_capture (HotStaticRegistry *self,
   for (guint i = 0; i < host->static_list->len; i++)
     {
       const HotStaticEntry *entry = g_ptr_array_index (host->static_list, i);
-      HotStaticSlot *slot = g_new0 (HotStaticSlot, 1);
+      HotStaticSlot        *slot = g_new0 (HotStaticSlot, 1);
 
       slot->size = entry->size;
       slot->storage = *entry->ref;
@@ -293,14 +293,14 @@ hot_static_registry_patch (HotStaticRegistry *self,
   for (guint i = 0; i < statics->len; i++)
     {
       const HotStaticEntry *entry = g_ptr_array_index (statics, i);
-      g_autofree char *key = hot_static_entry_dup_key (entry);
-      HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
+      g_autofree char      *key = hot_static_entry_dup_key (entry);
+      HotStaticSlot        *slot = g_hash_table_lookup (self->slots, key);
 
       if (slot != NULL && slot->size != entry->size)
         {
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_STATIC_SIZE,
-                       _("Hot static “%s” in %s changed its size from %lu to %u bytes; "
-                         "restart the app to change its type, or give it a new name"),
+                       _ ("Hot static “%s” in %s changed its size from %lu to %u bytes; "
+                          "restart the app to change its type, or give it a new name"),
                        entry->name, entry->file, (unsigned long) slot->size, entry->size);
           return FALSE;
         }
@@ -309,8 +309,8 @@ hot_static_registry_patch (HotStaticRegistry *self,
   for (guint i = 0; i < statics->len; i++)
     {
       const HotStaticEntry *entry = g_ptr_array_index (statics, i);
-      g_autofree char *key = hot_static_entry_dup_key (entry);
-      HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
+      g_autofree char      *key = hot_static_entry_dup_key (entry);
+      HotStaticSlot        *slot = g_hash_table_lookup (self->slots, key);
 
       if (slot == NULL)
         {

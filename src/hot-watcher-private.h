@@ -10,9 +10,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (HotWatcher, hot_watcher, HOT, WATCHER, GObject)
 
 HotWatcher *hot_watcher_new (guint debounce_ms);
-void hot_watcher_add_dir (HotWatcher *self,
-                          const char *path);
-void hot_watcher_ignore (HotWatcher *self,
-                         const char *path);
+void        hot_watcher_add_dir (HotWatcher *self,
+                                 const char *path);
+void        hot_watcher_ignore (HotWatcher *self,
+                                const char *path);
 
 G_END_DECLS

@@ -19,11 +19,11 @@ struct _HotWatcher
 {
   GObject parent_instance;
 
-  guint debounce_ms;
+  guint       debounce_ms;
   GHashTable *monitors; /* path → GFileMonitor */
-  GPtrArray *ignored;   /* paths whose events are dropped */
+  GPtrArray  *ignored;  /* paths whose events are dropped */
   GHashTable *pending;  /* changed paths since the last emission */
-  guint timeout_id;
+  guint       timeout_id;
 };
 
 G_DEFINE_FINAL_TYPE (HotWatcher, hot_watcher, G_TYPE_OBJECT)
@@ -45,7 +45,7 @@ hot_watcher_dispose (GObject *object)
   if (self->monitors != NULL)
     {
       GHashTableIter iter;
-      gpointer monitor;
+      gpointer       monitor;
 
       g_hash_table_iter_init (&iter, self->monitors);
       while (g_hash_table_iter_next (&iter, NULL, &monitor))
@@ -77,8 +77,8 @@ hot_watcher_class_init (HotWatcherClass *klass)
 
   /* HotWatcher::changed: (paths: GStrv) the files that changed */
   signals[CHANGED] =
-    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRV);
+      g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRV);
 }
 
 static void
@@ -105,7 +105,7 @@ is_ignored (HotWatcher *self,
 {
   g_autofree char *basename = g_file_get_basename (file);
   g_autofree char *path = g_file_get_path (file);
-  gsize len;
+  gsize            len;
 
   if (basename == NULL || path == NULL)
     return TRUE;
@@ -120,7 +120,7 @@ is_ignored (HotWatcher *self,
   for (guint i = 0; i < self->ignored->len; i++)
     {
       const char *ignored = g_ptr_array_index (self->ignored, i);
-      gsize ignored_len = strlen (ignored);
+      gsize       ignored_len = strlen (ignored);
 
       if (strncmp (path, ignored, ignored_len) == 0 &&
           (path[ignored_len] == '\0' || path[ignored_len] == G_DIR_SEPARATOR))
@@ -136,7 +136,7 @@ debounce_done (gpointer user_data)
   HotWatcher *self = user_data;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_null_terminated (0, g_free, TRUE);
   GHashTableIter iter;
-  gpointer path;
+  gpointer       path;
 
   self->timeout_id = 0;
 

@@ -17,11 +17,11 @@
 
 typedef struct
 {
-  char *tmp_dir;
-  char *project_dir;
-  char *build_dir;
-  GSubprocess *app;
-  GOutputStream *to_app;
+  char             *tmp_dir;
+  char             *project_dir;
+  char             *build_dir;
+  GSubprocess      *app;
+  GOutputStream    *to_app;
   GDataInputStream *from_app;
 } Fixture;
 
@@ -29,7 +29,7 @@ static void
 run_checked (const char *const *argv)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
+                                                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
@@ -71,11 +71,11 @@ typedef enum
 } HotnodeSource;
 
 static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
 {
-  HotnodeSource source = GPOINTER_TO_INT (data);
-  const char *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
+  HotnodeSource    source = GPOINTER_TO_INT (data);
+  const char      *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
   g_autofree char *top_meson = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -117,8 +117,8 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
 {
   if (fixture->app != NULL)
     {
@@ -146,7 +146,7 @@ send_command (Fixture    *fixture,
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *command = NULL;
-  va_list args;
+  va_list          args;
 
   va_start (args, format);
   command = g_strdup_vprintf (format, args);
@@ -209,8 +209,8 @@ screenshot (Fixture    *fixture,
 }
 
 static void
-test_edit_reload (Fixture       *fixture,
-                  gconstpointer  data)
+test_edit_reload (Fixture      *fixture,
+                  gconstpointer data)
 {
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autofree char *app_path = g_build_filename (fixture->build_dir, "demo", "hotnode-demo", NULL);
@@ -221,15 +221,15 @@ test_edit_reload (Fixture       *fixture,
   g_autoptr (GError) error = NULL;
   g_autofree char *reloaded = NULL;
   g_autofree char *sanitize_option = NULL;
-  gint64 saved_at;
+  gint64           saved_at;
 
   g_test_summary ("A user's meson app with a hot module: build, run with HOT_RELOAD=1, "
                   "edit the module's source, and see the new code live with its state kept");
 
   sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
-  run_checked ((const char *const[]) { "meson", "setup", fixture->build_dir, fixture->project_dir,
-                                       sanitize_option, "-Db_lundef=false", NULL });
-  run_checked ((const char *const[]) { "ninja", "-C", fixture->build_dir, NULL });
+  run_checked ((const char *const[]){ "meson", "setup", fixture->build_dir, fixture->project_dir,
+                                      sanitize_option, "-Db_lundef=false", NULL });
+  run_checked ((const char *const[]){ "ninja", "-C", fixture->build_dir, NULL });
   if (g_test_failed ())
     return;
 

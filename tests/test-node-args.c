@@ -45,8 +45,8 @@ static void
 test_objects_and_refs (void)
 {
   HotNodeArgs *args = hot_node_args_new ();
-  GObject *object = g_object_new (G_TYPE_OBJECT, NULL);
-  GValue value = G_VALUE_INIT;
+  GObject     *object = g_object_new (G_TYPE_OBJECT, NULL);
+  GValue       value = G_VALUE_INIT;
 
   g_test_summary ("Objects are held by the args; the boxed type refs and unrefs");
 

@@ -14,9 +14,9 @@ int alpha_get_count (void);
 
 static const char *next_variant;
 static const char *failing_command;
-static guint reload_count;
-static guint failure_count;
-static GThread *main_thread;
+static guint       reload_count;
+static guint       failure_count;
+static GThread    *main_thread;
 
 static char **
 test_rebuilder (HotReload  *service,
@@ -100,10 +100,10 @@ child_text (GtkWidget *proxy)
 static void
 test_proxy (void)
 {
-  HotReload *service = hot_reload_get_default ();
+  HotReload  *service = hot_reload_get_default ();
   GListModel *model = hot_reload_get_status (service);
-  GtkWidget *proxy;
-  HotStatus *status;
+  GtkWidget  *proxy;
+  HotStatus  *status;
 
   g_test_summary ("With HOT_RELOAD=1 hot_node_new returns a proxy around the executable's "
                   "widget, and the service lists the modules the app's nodes come from");
@@ -136,8 +136,8 @@ test_reinstantiate (void)
   g_autoptr (HotNodeArgs) args = hot_node_args_new ();
   g_autoptr (GError) error = NULL;
   GtkWidget *alpha, *beta, *beta_child;
-  guint reloads = reload_count;
-  guint rebuilds = hot_status_get_rebuild_count (status);
+  guint      reloads = reload_count;
+  guint      rebuilds = hot_status_get_rebuild_count (status);
 
   g_test_summary ("A reload rebuilds every proxy of the module by name, once, in the main loop, "
                   "and leaves the other module's proxies alone");
@@ -175,9 +175,9 @@ static void
 test_static_survives (void)
 {
   g_autoptr (GError) error = NULL;
-  GtkWidget *proxy = new_proxy ("alpha_clicks", NULL);
-  int start = alpha_get_count ();
-  const char *variants[] = { "libalpha-gen3.so", "libalpha-gen4.so", "libalpha-gen2.so" };
+  GtkWidget       *proxy = new_proxy ("alpha_clicks", NULL);
+  int              start = alpha_get_count ();
+  const char      *variants[] = { "libalpha-gen3.so", "libalpha-gen4.so", "libalpha-gen2.so" };
   g_autofree char *expected = NULL;
 
   g_test_summary ("A HOT_STATIC keeps its value over three reloads: new code reads and writes "
@@ -229,8 +229,8 @@ assert_refused (const char *variant,
   g_autoptr (GError) error = NULL;
   GtkWidget *proxy = new_proxy ("alpha_label", NULL);
   GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
-  guint generation = hot_status_get_generation (status);
-  guint reloads = reload_count, failures = failure_count;
+  guint      generation = hot_status_get_generation (status);
+  guint      reloads = reload_count, failures = failure_count;
 
   g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
   g_assert_false (reload_to (variant, &error));
@@ -333,8 +333,8 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *private_dir = NULL;
-  HotReload *service;
-  int status;
+  HotReload       *service;
+  int              status;
 
   g_setenv ("HOT_RELOAD", "1", TRUE);
   g_test_init (&argc, &argv, NULL);

@@ -28,13 +28,13 @@ keep_loaded (HotLibrary *library)
 
 typedef struct
 {
-  char *tmp_dir;
+  char      *tmp_dir;
   HotLoader *loader;
 } Fixture;
 
 static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
@@ -45,8 +45,8 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
 {
   g_clear_object (&fixture->loader);
   test_remove_tree (fixture->tmp_dir);
@@ -71,9 +71,9 @@ load_fixture (Fixture    *fixture,
 static HotTable *
 host_table (void)
 {
-  HotTable *table = hot_table_new ();
+  HotTable              *table = hot_table_new ();
   const HotImage *const *images;
-  guint n_images;
+  guint                  n_images;
 
   images = hot_image_get_registered (&n_images);
   for (guint i = 0; i < n_images; i++)
@@ -88,8 +88,8 @@ host_table (void)
 }
 
 static void
-test_tables_per_image (Fixture       *fixture,
-                       gconstpointer  data)
+test_tables_per_image (Fixture      *fixture,
+                       gconstpointer data)
 {
   g_autoptr (HotTable) host = host_table ();
   g_autoptr (HotTable) alpha_table = hot_table_new ();
@@ -142,13 +142,13 @@ test_tables_per_image (Fixture       *fixture,
 }
 
 static void
-test_static_patch (Fixture       *fixture,
-                   gconstpointer  data)
+test_static_patch (Fixture      *fixture,
+                   gconstpointer data)
 {
   g_autoptr (HotTable) host = host_table ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
   const HotStaticEntry *host_static;
-  gpointer host_storage;
+  gpointer              host_storage;
 
   g_test_summary ("Each generation's statics point at the host's storage, over three reloads");
 
@@ -184,8 +184,8 @@ test_static_patch (Fixture       *fixture,
 }
 
 static void
-test_static_adopted (Fixture       *fixture,
-                     gconstpointer  data)
+test_static_adopted (Fixture      *fixture,
+                     gconstpointer data)
 {
   g_autoptr (HotTable) host = host_table ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
@@ -200,7 +200,7 @@ test_static_adopted (Fixture       *fixture,
     {
       HotLibrary *library = load_fixture (fixture, "alpha", "libalpha-fresh.so");
       g_autoptr (HotTable) table = hot_table_new ();
-      GPtrArray *statics;
+      GPtrArray            *statics;
       const HotStaticEntry *fresh = NULL;
 
       hot_table_add_image (table, library->image, &error);
@@ -232,8 +232,8 @@ test_static_adopted (Fixture       *fixture,
 }
 
 static void
-test_static_size_mismatch (Fixture       *fixture,
-                           gconstpointer  data)
+test_static_size_mismatch (Fixture      *fixture,
+                           gconstpointer data)
 {
   g_autoptr (HotTable) host = host_table ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
@@ -261,8 +261,8 @@ test_static_size_mismatch (Fixture       *fixture,
 }
 
 static void
-test_duplicate_key (Fixture       *fixture,
-                    gconstpointer  data)
+test_duplicate_key (Fixture      *fixture,
+                    gconstpointer data)
 {
   g_autoptr (HotLibrary) library = load_fixture (fixture, "alpha", "libalpha-duplicate.so");
   g_autoptr (HotTable) table = hot_table_new ();
@@ -292,8 +292,8 @@ test_abi_mismatch (void)
 }
 
 static void
-test_loader_copy_unique (Fixture       *fixture,
-                         gconstpointer  data)
+test_loader_copy_unique (Fixture      *fixture,
+                         gconstpointer data)
 {
   g_autoptr (HotLibrary) first = load_fixture (fixture, "alpha", "libalpha.so");
   g_autoptr (HotLibrary) second = load_fixture (fixture, "alpha", "libalpha.so");
@@ -316,8 +316,8 @@ test_loader_copy_unique (Fixture       *fixture,
 }
 
 static void
-test_loader_errors (Fixture       *fixture,
-                    gconstpointer  data)
+test_loader_errors (Fixture      *fixture,
+                    gconstpointer data)
 {
   g_autofree char *plain = g_test_build_filename (G_TEST_BUILT, "fixtures", "libplain.so", NULL);
   g_autofree char *missing = g_build_filename (fixture->tmp_dir, "nope.so", NULL);
@@ -344,8 +344,8 @@ test_loader_errors (Fixture       *fixture,
 }
 
 static void
-test_loader_private_dir (Fixture       *fixture,
-                         gconstpointer  data)
+test_loader_private_dir (Fixture      *fixture,
+                         gconstpointer data)
 {
   g_autofree char *base = g_build_filename (fixture->tmp_dir, "base", NULL);
   g_autofree char *stale = g_build_filename (base, "run-999999999-abcdef", NULL);

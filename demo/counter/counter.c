@@ -18,7 +18,7 @@ static void
 add_clicked (GtkButton *button,
              GtkLabel  *value)
 {
-  HOT_STATIC_REF (clicks)++;
+  HOT_STATIC_REF (clicks) += 1;
   show_clicks (value);
 }
 

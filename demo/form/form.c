@@ -6,11 +6,11 @@ static void
 submit_clicked (GtkButton *button,
                 GtkWidget *grid)
 {
-  GtkWidget *name = g_object_get_data (G_OBJECT (grid), "name");
-  GtkWidget *subscribe = g_object_get_data (G_OBJECT (grid), "subscribe");
-  GtkWidget *summary = g_object_get_data (G_OBJECT (grid), "summary");
-  HotNodeArgs *args = g_object_get_data (G_OBJECT (grid), "args");
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (name));
+  GtkWidget       *name = g_object_get_data (G_OBJECT (grid), "name");
+  GtkWidget       *subscribe = g_object_get_data (G_OBJECT (grid), "subscribe");
+  GtkWidget       *summary = g_object_get_data (G_OBJECT (grid), "summary");
+  HotNodeArgs     *args = g_object_get_data (G_OBJECT (grid), "args");
+  const char      *text = gtk_editable_get_text (GTK_EDITABLE (name));
   g_autofree char *message = NULL;
 
   if (*text == '\0')
@@ -22,7 +22,8 @@ submit_clicked (GtkButton *button,
   message = g_strdup_printf ("%s, %s!%s",
                              hot_node_args_get_string (args, "greeting", "Welcome"), text,
                              gtk_check_button_get_active (GTK_CHECK_BUTTON (subscribe))
-                               ? " You will get our news." : "");
+                                 ? " You will get our news."
+                                 : "");
   gtk_label_set_text (GTK_LABEL (summary), message);
 }
 
