@@ -161,23 +161,7 @@ get_host_table (void)
   static HotTable *host_table;
 
   if (g_once_init_enter (&host_table))
-    {
-      HotTable              *table = hot_table_new ();
-      const HotImage *const *images;
-      guint                  n_images;
-
-      images = hot_image_get_registered (&n_images);
-      for (guint i = 0; i < n_images; i++)
-        {
-          g_autoptr (GError) error = NULL;
-
-          if (!hot_image_check_abi (images[i], _ ("An image of this app"), &error) ||
-              !hot_table_add_image (table, images[i], &error))
-            g_warning ("Ignoring the hot nodes of an image of this app: %s", error->message);
-        }
-
-      g_once_init_leave (&host_table, table);
-    }
+    g_once_init_leave (&host_table, hot_table_new_for_host ());
 
   return host_table;
 }

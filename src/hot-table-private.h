@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef struct _HotTable HotTable;
 
 HotTable           *hot_table_new (void);
+HotTable           *hot_table_new_for_host (void);
 void                hot_table_free (HotTable *self);
 gboolean            hot_table_add_image (HotTable       *self,
                                          const HotImage *image,

@@ -204,6 +204,36 @@ hot_table_add_image (HotTable       *self,
   return TRUE;
 }
 
+/**
+ * hot_table_new_for_host:
+ *
+ * Indexes the tables of the executable and of the shared libraries linked
+ * into it: the code that runs before any reload. An image that cannot be
+ * added (another ABI, a name defined in two images) is left out with a
+ * warning.
+ *
+ * Returns: (transfer full): a new table
+ */
+HotTable *
+hot_table_new_for_host (void)
+{
+  HotTable              *self = hot_table_new ();
+  const HotImage *const *images;
+  guint                  n_images;
+
+  images = hot_image_get_registered (&n_images);
+  for (guint i = 0; i < n_images; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!hot_image_check_abi (images[i], _ ("An image of this app"), &error) ||
+          !hot_table_add_image (self, images[i], &error))
+        g_warning ("Ignoring the hot nodes of an image of this app: %s", error->message);
+    }
+
+  return self;
+}
+
 const HotNodeEntry *
 hot_table_lookup_node (HotTable   *self,
                        const char *name)

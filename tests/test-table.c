@@ -68,30 +68,11 @@ load_fixture (Fixture    *fixture,
   return library;
 }
 
-static HotTable *
-host_table (void)
-{
-  HotTable              *table = hot_table_new ();
-  const HotImage *const *images;
-  guint                  n_images;
-
-  images = hot_image_get_registered (&n_images);
-  for (guint i = 0; i < n_images; i++)
-    {
-      g_autoptr (GError) error = NULL;
-
-      hot_table_add_image (table, images[i], &error);
-      g_assert_no_error (error);
-    }
-
-  return table;
-}
-
 static void
 test_tables_per_image (Fixture      *fixture,
                        gconstpointer data)
 {
-  g_autoptr (HotTable) host = host_table ();
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
   g_autoptr (HotTable) alpha_table = hot_table_new ();
   g_autoptr (HotTable) beta_table = hot_table_new ();
   g_autoptr (HotTable) empty_table = hot_table_new ();
@@ -145,7 +126,7 @@ static void
 test_static_patch (Fixture      *fixture,
                    gconstpointer data)
 {
-  g_autoptr (HotTable) host = host_table ();
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
   const HotStaticEntry *host_static;
   gpointer              host_storage;
@@ -187,7 +168,7 @@ static void
 test_static_adopted (Fixture      *fixture,
                      gconstpointer data)
 {
-  g_autoptr (HotTable) host = host_table ();
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
   g_autoptr (GError) error = NULL;
   gpointer adopted = NULL;
@@ -235,7 +216,7 @@ static void
 test_static_size_mismatch (Fixture      *fixture,
                            gconstpointer data)
 {
-  g_autoptr (HotTable) host = host_table ();
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
   g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
   g_autoptr (HotLibrary) library = NULL;
   g_autoptr (HotTable) table = hot_table_new ();
