@@ -54,6 +54,7 @@ typedef struct
   const HotModuleInfo *info;
   HotStatus           *status;
   GPtrArray           *generations; /* HotGeneration, oldest first */
+  gboolean             name_clash_reported;
 
   /* The running build, if any. */
   GSubprocess  *subprocess;
@@ -181,21 +182,21 @@ placeholder_new (const char *name)
   return label;
 }
 
-/* Calls a constructor. A NULL result is replaced by a placeholder. */
+/* Calls a constructor. A result that cannot be a proxy's child (NULL, or a
+ * widget that already has a parent) is replaced by a placeholder. */
 static GtkWidget *
 instantiate_entry (const HotNodeEntry *entry,
                    HotNodeArgs        *args)
 {
   GtkWidget *widget = entry->func (args);
 
-  if (widget == NULL)
-    {
-      g_warning ("Hot node “%s” (%s:%u) returned NULL; showing a placeholder",
-                 entry->name, entry->file, entry->line);
-      return placeholder_new (entry->name);
-    }
+  if (widget != NULL && gtk_widget_get_parent (widget) == NULL)
+    return widget;
 
-  return widget;
+  g_warning ("Hot node “%s” (%s:%u) returned %s; showing a placeholder",
+             entry->name, entry->file, entry->line,
+             widget == NULL ? "NULL" : "a widget that already has a parent");
+  return placeholder_new (entry->name);
 }
 
 static void
@@ -390,10 +391,11 @@ ensure_module (HotReload           *self,
 
   if (module != NULL)
     {
-      if (module->info != info)
+      if (module->info != info && !module->name_clash_reported)
         g_warning ("Two hot modules are named “%s” (%s and %s); only the first reloads. "
                    "Give one of them another name.",
                    info->name, module->info->output, info->output);
+      module->name_clash_reported |= module->info != info;
       return module;
     }
 

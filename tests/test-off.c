@@ -43,6 +43,21 @@ test_unknown_name (void)
 }
 
 static void
+test_bad_constructor (void)
+{
+  GtkWidget *widget;
+
+  g_test_summary ("A constructor whose widget already has a parent gives a placeholder, not a crash");
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "*“beta_parented”*already has a parent*");
+  widget = g_object_ref_sink (hot_node_new ("beta_parented", NULL));
+  g_test_assert_expected_messages ();
+
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (widget)), "beta_parented"));
+  g_assert_finalize_object (widget);
+}
+
+static void
 test_service_off (void)
 {
   HotReload *service = hot_reload_get_default ();
@@ -74,6 +89,7 @@ main (int   argc,
 
   g_test_add_func ("/Hotnode/Off/plain-widget", test_plain_widget);
   g_test_add_func ("/Hotnode/Off/unknown-name", test_unknown_name);
+  g_test_add_func ("/Hotnode/Off/bad-constructor", test_bad_constructor);
   g_test_add_func ("/Hotnode/Off/service", test_service_off);
 
   return g_test_run ();
