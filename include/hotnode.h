@@ -5,6 +5,7 @@
 
 #define _HOTNODE_INSIDE
 #include "hotnode-version.h"
+#include "hot-diagnostic.h"
 #include "hot-enums.h"
 #include "hot-macros.h"
 #include "hot-node-args.h"

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hot-diagnostic.h"
+
+G_BEGIN_DECLS
+
+char       *hot_diagnostic_clean_output (const char *output,
+                                         gssize      length);
+GListModel *hot_diagnostic_parse (const char *output,
+                                  const char *build_dir);
+
+G_END_DECLS

@@ -1,0 +1,5 @@
+#pragma once
+
+#include "inner.h"
+
+int outer_value (void);

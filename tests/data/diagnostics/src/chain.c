@@ -1,0 +1,7 @@
+#include "outer.h"
+
+int
+outer_value (void)
+{
+  return 42;
+}

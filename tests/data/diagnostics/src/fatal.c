@@ -1,0 +1,8 @@
+#include <stddef.h>
+#include "does-not-exist.h"
+
+int
+k (void)
+{
+  return 0;
+}

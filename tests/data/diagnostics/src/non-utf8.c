@@ -1,0 +1,4 @@
+/* Latin-1 bytes follow */
+#error café crème
+
+int z;

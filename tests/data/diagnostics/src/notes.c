@@ -1,0 +1,9 @@
+int g (int);
+
+char g (int);
+
+int
+use_g (void)
+{
+  return g (1);
+}
