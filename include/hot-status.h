@@ -5,7 +5,7 @@
 #error "Only <hotnode.h> can be included directly."
 #endif
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "hotnode-version.h"
 
@@ -28,6 +28,8 @@ HOTNODE_AVAILABLE_IN_ALL
 GTimeSpan hot_status_get_last_duration (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 const GError *hot_status_get_error (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+GListModel *hot_status_get_diagnostics (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 guint hot_status_get_generation (HotStatus *self);
 

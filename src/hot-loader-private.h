@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "hot-macros.h"
 
@@ -33,5 +33,9 @@ HotLibrary *hot_loader_load (HotLoader  *self,
                              GError    **error);
 
 char *hot_loader_get_executable_dir (void);
+
+void hot_process_group_child_setup (gpointer user_data);
+void hot_process_group_signal (GSubprocess *subprocess,
+                               int          signum);
 
 G_END_DECLS

@@ -517,3 +517,33 @@ hot_loader_get_executable_dir (void)
 
   return exe ? g_path_get_dirname (exe) : NULL;
 }
+
+/**
+ * hot_process_group_child_setup:
+ * @user_data: unused
+ *
+ * A #GSpawnChildSetupFunc that makes the child lead a new process group, so
+ * that hot_process_group_signal() reaches everything it starts.
+ */
+void
+hot_process_group_child_setup (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+/**
+ * hot_process_group_signal:
+ * @subprocess: a process started with hot_process_group_child_setup()
+ * @signum: the signal
+ *
+ * Sends @signum to @subprocess and every process of its group.
+ */
+void
+hot_process_group_signal (GSubprocess *subprocess,
+                          int          signum)
+{
+  const char *identifier = g_subprocess_get_identifier (subprocess);
+
+  if (identifier != NULL)
+    kill (-(pid_t) g_ascii_strtoll (identifier, NULL, 10), signum);
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hot-reload.h"
+#include "hot-diagnostic-private.h"
 #include "hot-loader-private.h"
 #include "hot-node-private.h"
 #include "hot-project-private.h"
@@ -752,29 +753,16 @@ choose_rebuilder (HotReload *self,
   return g_steal_pointer (&argv);
 }
 
-/* The build log without terminal colours, cut to its last part. */
+/* The end of a cleaned build log: what a person reads first. */
 static char *
-tidy_build_output (const char *output)
+build_log_tail (const char *log)
 {
-  static GRegex   *colour_codes;
-  g_autofree char *plain = NULL;
-  gsize            len;
+  gsize len = strlen (log);
 
-  if (output == NULL)
-    return g_strdup ("");
-
-  if (g_once_init_enter (&colour_codes))
-    g_once_init_leave (&colour_codes, g_regex_new ("\x1b\\[[0-9;]*[mK]", G_REGEX_OPTIMIZE, 0, NULL));
-
-  plain = g_regex_replace_literal (colour_codes, output, -1, 0, "", 0, NULL);
-  if (plain == NULL)
-    plain = g_utf8_make_valid (output, -1);
-
-  len = strlen (plain);
   if (len > 8192)
-    return g_strdup_printf ("…%s", g_utf8_find_next_char (plain + len - 8192, NULL));
+    return g_strdup_printf ("…%s", g_utf8_find_next_char (log + len - 8192, NULL));
 
-  return g_strchomp (g_steal_pointer (&plain));
+  return g_strchomp (g_strdup (log));
 }
 
 static void start_build (HotModule *module);
@@ -881,10 +869,12 @@ promote_queued (HotModule *module)
   module->rebuild_again = FALSE;
 }
 
-/* Ends the running build of @module, well (@error NULL) or not. */
+/* Ends the running build of @module, well (@error NULL) or not, with the
+ * compiler's @diagnostics if it failed. */
 static void
 finish_build (HotModule    *module,
-              const GError *error)
+              const GError *error,
+              GListModel   *diagnostics)
 {
   HotReload     *self = module->service;
   HotGeneration *live;
@@ -905,7 +895,7 @@ finish_build (HotModule    *module,
 
   live = hot_module_get_live (module);
   if (!cancelled)
-    hot_status_finish_build (module->status, duration, error,
+    hot_status_finish_build (module->status, duration, error, diagnostics,
                              live ? live->library->generation : 0);
   else
     hot_status_set_building (module->status, FALSE);
@@ -942,7 +932,7 @@ cancelled_build_exited (GObject      *source,
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
                _ ("The build of module “%s” was cancelled"), module->info->name);
-  finish_build (module, error);
+  finish_build (module, error, NULL);
 }
 
 static void
@@ -953,9 +943,10 @@ build_done (GObject      *source,
   GSubprocess *subprocess = G_SUBPROCESS (source);
   HotModule   *module = user_data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *output = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
 
-  if (!g_subprocess_communicate_utf8_finish (subprocess, result, &output, NULL, &error))
+  if (!g_subprocess_communicate_finish (subprocess, result, &output, NULL, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -968,17 +959,33 @@ build_done (GObject      *source,
     }
   else if (!g_subprocess_get_successful (subprocess))
     {
-      g_autofree char *log = tidy_build_output (output);
+      gsize            length;
+      const char      *data = g_bytes_get_data (output, &length);
+      g_autofree char *log = hot_diagnostic_clean_output (data, length);
+      g_autofree char *tail = build_log_tail (log);
 
+      diagnostics = hot_diagnostic_parse (log, module->info->build_dir);
+      if (g_subprocess_get_if_signaled (subprocess))
+        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                     _ ("The rebuilder of module “%s” was killed by signal %d (%s):\n%s"),
+                     module->info->name, g_subprocess_get_term_sig (subprocess),
+                     g_strsignal (g_subprocess_get_term_sig (subprocess)), tail);
+      else
+        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                     _ ("Building module “%s” failed:\n%s"), module->info->name, tail);
+    }
+  else if (!g_file_test (module->output, G_FILE_TEST_EXISTS))
+    {
       g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("Building module “%s” failed:\n%s"), module->info->name, log);
+                   _ ("The rebuilder of module “%s” finished without error but wrote no library at %s"),
+                   module->info->name, module->output);
     }
   else
     {
       load_generation (module->service, module, &error);
     }
 
-  finish_build (module, error);
+  finish_build (module, error, diagnostics);
 }
 
 static void
@@ -987,8 +994,8 @@ build_cancelled (GCancellable *cancellable,
 {
   GSubprocess *subprocess = user_data;
 
-  /* ninja passes SIGTERM on to the compilers it runs. */
-  g_subprocess_send_signal (subprocess, SIGTERM);
+  /* The rebuilder leads a process group: stop the compilers too. */
+  hot_process_group_signal (subprocess, SIGTERM);
 }
 
 static void
@@ -1008,7 +1015,7 @@ start_build (HotModule *module)
   argv = choose_rebuilder (self, module, &module->output, &error);
   if (argv == NULL)
     {
-      finish_build (module, error);
+      finish_build (module, error, NULL);
       return;
     }
 
@@ -1016,6 +1023,7 @@ start_build (HotModule *module)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_cwd (launcher, module->info->build_dir);
+  g_subprocess_launcher_set_child_setup (launcher, hot_process_group_child_setup, NULL, NULL);
   module->subprocess = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
   if (module->subprocess == NULL)
     {
@@ -1024,14 +1032,13 @@ start_build (HotModule *module)
       g_set_error (&build_error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                    _ ("Could not run the rebuilder of module “%s”: %s"),
                    module->info->name, error->message);
-      finish_build (module, build_error);
+      finish_build (module, build_error, NULL);
       return;
     }
 
   g_cancellable_connect (module->cancellable, G_CALLBACK (build_cancelled),
                          g_object_ref (module->subprocess), g_object_unref);
-  g_subprocess_communicate_utf8_async (module->subprocess, NULL, module->cancellable,
-                                       build_done, module);
+  g_subprocess_communicate_async (module->subprocess, NULL, module->cancellable, build_done, module);
 }
 
 static HotModule *

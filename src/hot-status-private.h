@@ -12,6 +12,7 @@ void       hot_status_set_building (HotStatus *self,
 void       hot_status_finish_build (HotStatus    *self,
                                     GTimeSpan     duration,
                                     const GError *error,
+                                    GListModel   *diagnostics,
                                     guint         generation);
 
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hot-diagnostic.h"
 #include "hot-status-private.h"
 
 /**
@@ -16,13 +17,14 @@ struct _HotStatus
 {
   GObject parent_instance;
 
-  char     *module;
-  char     *source_dir;
-  gboolean  building;
-  guint     rebuild_count;
-  GTimeSpan last_duration;
-  GError   *error;
-  guint     generation;
+  char       *module;
+  char       *source_dir;
+  gboolean    building;
+  guint       rebuild_count;
+  GTimeSpan   last_duration;
+  GError     *error;
+  GListModel *diagnostics;
+  guint       generation;
 };
 
 G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
@@ -36,6 +38,7 @@ enum
   PROP_REBUILD_COUNT,
   PROP_LAST_DURATION,
   PROP_ERROR,
+  PROP_DIAGNOSTICS,
   PROP_GENERATION,
   N_PROPS
 };
@@ -50,6 +53,7 @@ hot_status_finalize (GObject *object)
   g_free (self->module);
   g_free (self->source_dir);
   g_clear_error (&self->error);
+  g_clear_object (&self->diagnostics);
 
   G_OBJECT_CLASS (hot_status_parent_class)->finalize (object);
 }
@@ -81,6 +85,9 @@ hot_status_get_property (GObject    *object,
       break;
     case PROP_ERROR:
       g_value_set_boxed (value, self->error);
+      break;
+    case PROP_DIAGNOSTICS:
+      g_value_set_object (value, self->diagnostics);
       break;
     case PROP_GENERATION:
       g_value_set_uint (value, self->generation);
@@ -153,6 +160,16 @@ hot_status_class_init (HotStatusClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
+   * HotStatus:diagnostics:
+   *
+   * The compiler's diagnostics from the last rebuild, a list model of
+   * #HotDiagnostic; empty after a good build.
+   */
+  properties[PROP_DIAGNOSTICS] =
+      g_param_spec_object ("diagnostics", NULL, NULL, G_TYPE_LIST_MODEL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * HotStatus:generation:
    *
    * The number of the module's live generation; 0 while the executable's
@@ -168,6 +185,7 @@ hot_status_class_init (HotStatusClass *klass)
 static void
 hot_status_init (HotStatus *self)
 {
+  self->diagnostics = G_LIST_MODEL (g_list_store_new (HOT_TYPE_DIAGNOSTIC));
 }
 
 HotStatus *
@@ -196,11 +214,13 @@ hot_status_set_building (HotStatus *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUILDING]);
 }
 
-/* Records the end of a rebuild; @error is NULL after a good one. */
+/* Records the end of a rebuild; @error is NULL after a good one, and
+ * @diagnostics NULL when the compiler said nothing. */
 void
 hot_status_finish_build (HotStatus    *self,
                          GTimeSpan     duration,
                          const GError *error,
+                         GListModel   *diagnostics,
                          guint         generation)
 {
   g_assert (HOT_IS_STATUS (self));
@@ -218,6 +238,14 @@ hot_status_finish_build (HotStatus    *self,
       g_clear_error (&self->error);
       self->error = error ? g_error_copy (error) : NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+
+  if (diagnostics != NULL || g_list_model_get_n_items (self->diagnostics) > 0)
+    {
+      g_clear_object (&self->diagnostics);
+      self->diagnostics = diagnostics ? g_object_ref (diagnostics)
+                                      : G_LIST_MODEL (g_list_store_new (HOT_TYPE_DIAGNOSTIC));
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DIAGNOSTICS]);
     }
 
   if (self->generation != generation)
@@ -313,6 +341,21 @@ hot_status_get_error (HotStatus *self)
   g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
 
   return self->error;
+}
+
+/**
+ * hot_status_get_diagnostics:
+ * @self: a status
+ *
+ * Returns: (transfer none): the last rebuild's diagnostics, a list model of
+ *   #HotDiagnostic
+ */
+GListModel *
+hot_status_get_diagnostics (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->diagnostics;
 }
 
 /**

@@ -12,11 +12,12 @@
 
 int alpha_get_count (void);
 
-static const char *next_variant;
-static const char *failing_command;
-static guint       reload_count;
-static guint       failure_count;
-static GThread    *main_thread;
+static const char        *next_variant;
+static const char *const *rebuild_argv; /* instead of `true`, when set */
+static const char        *rebuild_output;
+static guint              reload_count;
+static guint              failure_count;
+static GThread           *main_thread;
 
 static char **
 test_rebuilder (HotReload  *service,
@@ -24,24 +25,19 @@ test_rebuilder (HotReload  *service,
                 char      **output_path,
                 gpointer    user_data)
 {
+  const char *true_argv[] = { "true", NULL };
+
   g_assert_cmpstr (module, ==, "alpha");
   /* The default output is the module's own library in this build. */
   g_assert_true (g_str_has_suffix (*output_path, "tests/fixtures/libalpha.so"));
 
-  if (failing_command != NULL)
-    {
-      const char *argv[] = { "sh", "-c", failing_command, NULL };
-
-      return g_strdupv ((char **) argv);
-    }
+  g_free (*output_path);
+  if (rebuild_output != NULL)
+    *output_path = g_strdup (rebuild_output);
   else
-    {
-      const char *argv[] = { "true", NULL };
+    *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", next_variant, NULL);
 
-      g_free (*output_path);
-      *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", next_variant, NULL);
-      return g_strdupv ((char **) argv);
-    }
+  return g_strdupv ((char **) (rebuild_argv ? rebuild_argv : true_argv));
 }
 
 static void
@@ -220,7 +216,8 @@ test_static_adopted (void)
   g_assert_finalize_object (proxy);
 }
 
-/* A reload of @variant must fail with @code and change nothing. */
+/* A reload of @variant (or with the rebuilder set up by the caller) must fail
+ * with @code and change nothing; the next good build must clear the error. */
 static void
 assert_refused (const char *variant,
                 int         code)
@@ -235,7 +232,8 @@ assert_refused (const char *variant,
   g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
   g_assert_false (reload_to (variant, &error));
   g_test_assert_expected_messages ();
-  failing_command = NULL;
+  rebuild_argv = NULL;
+  rebuild_output = NULL;
   g_assert_error (error, HOT_RELOAD_ERROR, code);
   g_clear_error (&error);
 
@@ -270,12 +268,180 @@ test_duplicate_key (void)
 }
 
 static void
+on_diagnostics_changed (HotStatus  *status,
+                        GParamSpec *pspec,
+                        guint      *n_errors)
+{
+  GListModel *diagnostics = hot_status_get_diagnostics (status);
+
+  *n_errors = g_list_model_get_n_items (diagnostics);
+  if (*n_errors > 0)
+    {
+      g_autoptr (HotDiagnostic) first = g_list_model_get_item (diagnostics, 0);
+
+      g_assert_cmpstr (hot_diagnostic_get_file (first), ==, "../tests/fixtures/alpha/alpha.c");
+      g_assert_cmpuint (hot_diagnostic_get_line (first), ==, 40);
+      g_assert_cmpuint (hot_diagnostic_get_column (first), ==, 3);
+      g_assert_cmpstr (hot_diagnostic_get_message (first), ==, "expected ‘;’ before ‘}’ token");
+      g_assert_nonnull (hot_diagnostic_get_source_line (first));
+    }
+}
+
+static void
 test_build_failure (void)
 {
-  g_test_summary ("A failing build reports its output; the old generation stays live");
+  const char *argv[] = { "sh", "-c", "printf '../tests/fixtures/alpha/alpha.c:40:3: \\033[01;31merror:\\033[m "
+                                     "expected ‘;’ before ‘}’ token\\n' >&2; exit 1",
+                         NULL };
+  HotStatus  *status = hot_reload_lookup_status (hot_reload_get_default (), "alpha");
+  guint       n_errors = 0;
+  gulong      handler;
 
-  failing_command = "echo '../tests/fixtures/alpha/alpha.c:40:3: error: expected ‘;’ before ‘}’ token' >&2; exit 1";
+  g_test_summary ("A failing build reports its output and the parsed diagnostics; the old "
+                  "generation stays live; a good build clears them");
+
+  handler = g_signal_connect (status, "notify::diagnostics", G_CALLBACK (on_diagnostics_changed), &n_errors);
+  rebuild_argv = argv;
   assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+  g_signal_handler_disconnect (status, handler);
+
+  /* The good build at the end of assert_refused() emptied the list. */
+  g_assert_cmpuint (n_errors, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (hot_status_get_diagnostics (status)), ==, 0);
+}
+
+static void
+test_rebuilder_not_found (void)
+{
+  const char *argv[] = { "/nonexistent/rebuilder", NULL };
+
+  g_test_summary ("A rebuilder that cannot be run is a BUILD error");
+  rebuild_argv = argv;
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+}
+
+static void
+test_rebuilder_killed (void)
+{
+  const char *argv[] = { "sh", "-c", "kill -KILL $$", NULL };
+
+  g_test_summary ("A rebuilder killed by a signal is a BUILD error");
+  rebuild_argv = argv;
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+}
+
+static void
+test_rebuilder_no_library (void)
+{
+  g_test_summary ("A rebuilder that succeeds without writing the library is a BUILD error");
+  rebuild_output = "/nonexistent/libalpha.so";
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+}
+
+static gboolean
+process_is_gone (int pid)
+{
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char      *state;
+
+  if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+    return TRUE;
+  /* A zombie nobody reaped (PID 1 of a container may not) is gone too. */
+  state = strrchr (stat, ')');
+  return state != NULL && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* Starts a rebuild whose command leaves a `sleep` in the background, writes
+ * its pid to @pid_file and waits; returns the pid once it is written. */
+static int
+start_slow_build (const char    *pid_file,
+                  GAsyncResult **result)
+{
+  g_autofree char *script = g_strdup_printf ("sleep 60 & echo $! > '%s.tmp' && mv '%s.tmp' '%s'; wait",
+                                             pid_file, pid_file, pid_file);
+  const char      *argv[] = { "sh", "-c", script, NULL };
+  g_autofree char *contents = NULL;
+
+  rebuild_argv = argv;
+  hot_reload_rebuild_async (hot_reload_get_default (), "alpha", NULL, test_store_result, result);
+  rebuild_argv = NULL;
+
+  /* Nothing in the main loop wakes up for the file: poll for it. */
+  while (!g_file_get_contents (pid_file, &contents, NULL, NULL))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  return (int) g_ascii_strtoll (contents, NULL, 10);
+}
+
+static void
+test_rebuild_again (void)
+{
+  HotReload       *service = hot_reload_get_default ();
+  HotStatus       *status = hot_reload_lookup_status (service, "alpha");
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-test-slow-XXXXXX", NULL);
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  g_autoptr (GAsyncResult) first = NULL;
+  g_autoptr (GAsyncResult) second = NULL;
+  g_autoptr (GError) error = NULL;
+  GtkWidget *proxy = new_proxy ("alpha_label", NULL);
+  guint      reloads = reload_count;
+  guint      rebuilds = hot_status_get_rebuild_count (status);
+  int        sleeper;
+
+  g_test_summary ("A rebuild asked for during a build cancels it, with every process it "
+                  "started, and builds again: one load, of the final content");
+
+  sleeper = start_slow_build (pid_file, &first);
+  g_assert_true (hot_status_get_building (status));
+
+  next_variant = "libalpha-gen2.so";
+  hot_reload_rebuild_async (service, "alpha", NULL, test_store_result, &second);
+
+  g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&second), &error));
+  g_assert_no_error (error);
+  g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&first), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (reload_count, ==, reloads + 1);
+  g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds + 1);
+  g_assert_cmpstr (child_text (proxy), ==, "alpha generation 2");
+  g_assert_true (process_is_gone (sleeper));
+
+  g_assert_finalize_object (proxy);
+  test_remove_tree (dir);
+}
+
+static void
+test_cancel (void)
+{
+  HotReload       *service = hot_reload_get_default ();
+  HotStatus       *status = hot_reload_lookup_status (service, "alpha");
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-test-slow-XXXXXX", NULL);
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint rebuilds = hot_status_get_rebuild_count (status);
+  guint reloads = reload_count, failures = failure_count;
+  int   sleeper;
+
+  g_test_summary ("hot_reload_cancel() stops the build and every process it started");
+
+  sleeper = start_slow_build (pid_file, &result);
+  hot_reload_cancel (service, "alpha");
+
+  g_assert_false (hot_reload_rebuild_finish (service, test_wait_for_result (&result), &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
+  g_assert_false (hot_status_get_building (status));
+  g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds);
+  g_assert_cmpuint (reload_count, ==, reloads);
+  g_assert_cmpuint (failure_count, ==, failures);
+  g_assert_true (process_is_gone (sleeper));
+
+  test_remove_tree (dir);
 }
 
 static void
@@ -362,6 +528,11 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);
   g_test_add_func ("/Hotnode/Reload/duplicate-key", test_duplicate_key);
   g_test_add_func ("/Hotnode/Reload/build-failure", test_build_failure);
+  g_test_add_func ("/Hotnode/Reload/rebuilder-not-found", test_rebuilder_not_found);
+  g_test_add_func ("/Hotnode/Reload/rebuilder-killed", test_rebuilder_killed);
+  g_test_add_func ("/Hotnode/Reload/rebuilder-no-library", test_rebuilder_no_library);
+  g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
+  g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
   g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
 
