@@ -12,7 +12,8 @@
  * and adds nothing to the accessibility tree.
  *
  * A proxy knows its node's name, module and arguments; it knows nothing of
- * builds. #HotReload re-instantiates it.
+ * builds. #HotReload re-instantiates it, and may lay a widget of its own
+ * over the child (the developer overlay), through an internal #GtkOverlay.
  *
  * ## CSS nodes
  *
@@ -26,7 +27,9 @@ struct _HotNode
   char        *node_name;
   char        *module;
   HotNodeArgs *args;
+  GtkWidget   *layers; /* GtkOverlay: the child, and the overlay above it */
   GtkWidget   *child;
+  GtkWidget   *overlay;
   guint        generation;
 };
 
@@ -50,7 +53,9 @@ hot_node_dispose (GObject *object)
 {
   HotNode *self = HOT_NODE_PROXY (object);
 
-  g_clear_pointer (&self->child, gtk_widget_unparent);
+  self->child = NULL;
+  self->overlay = NULL;
+  g_clear_pointer (&self->layers, gtk_widget_unparent);
 
   G_OBJECT_CLASS (hot_node_parent_class)->dispose (object);
 }
@@ -199,6 +204,8 @@ hot_node_class_init (HotNodeClass *klass)
 static void
 hot_node_init (HotNode *self)
 {
+  self->layers = gtk_overlay_new ();
+  gtk_widget_set_parent (self->layers, GTK_WIDGET (self));
 }
 
 HotNode *
@@ -243,9 +250,8 @@ hot_node_set_child (HotNode   *self,
 
   g_object_freeze_notify (G_OBJECT (self));
 
-  g_clear_pointer (&self->child, gtk_widget_unparent);
   self->child = child;
-  gtk_widget_set_parent (child, GTK_WIDGET (self));
+  gtk_overlay_set_child (GTK_OVERLAY (self->layers), child);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHILD]);
 
   if (self->generation != generation)
@@ -255,6 +261,31 @@ hot_node_set_child (HotNode   *self,
     }
 
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* Lays @overlay (or nothing) over the child, taking no room of its own. */
+void
+hot_node_set_overlay (HotNode   *self,
+                      GtkWidget *overlay)
+{
+  g_assert (HOT_IS_NODE (self));
+
+  if (self->overlay == overlay)
+    return;
+
+  if (self->overlay != NULL)
+    gtk_overlay_remove_overlay (GTK_OVERLAY (self->layers), self->overlay);
+  self->overlay = overlay;
+  if (overlay != NULL)
+    gtk_overlay_add_overlay (GTK_OVERLAY (self->layers), overlay);
+}
+
+GtkWidget *
+hot_node_get_overlay (HotNode *self)
+{
+  g_assert (HOT_IS_NODE (self));
+
+  return self->overlay;
 }
 
 /**

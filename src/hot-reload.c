@@ -5,10 +5,11 @@
 #include <signal.h>
 #include <string.h>
 
-#include "hot-reload.h"
+#include "hot-reload-private.h"
 #include "hot-diagnostic-private.h"
 #include "hot-loader-private.h"
 #include "hot-node-private.h"
+#include "hot-overlay-private.h"
 #include "hot-project-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
@@ -119,7 +120,8 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static void
+/* Binds the library's translations; every type with strings calls it. */
+void
 hot_i18n_init (void)
 {
   static gsize initialized = 0;
@@ -254,6 +256,66 @@ find_entry (HotModule  *module,
 
   *generation_number = 0;
   return hot_table_lookup_node (get_host_table (), name);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static int
+proxy_area (HotNode *proxy)
+{
+  return gtk_widget_get_width (GTK_WIDGET (proxy)) * gtk_widget_get_height (GTK_WIDGET (proxy));
+}
+
+/* Each window that holds proxies gets one overlay, on its largest proxy
+ * (the first one mapped until sizes are known). */
+static void
+place_overlay (HotReload *self,
+               HotNode   *proxy)
+{
+  GtkRoot  *root = gtk_widget_get_root (GTK_WIDGET (proxy));
+  GWeakRef *slot;
+  g_autoptr (GtkWidget) overlay = NULL;
+  GtkWidget *holder;
+
+  if (root == NULL)
+    return;
+
+  slot = g_object_get_data (G_OBJECT (root), "hotnode-overlay");
+  if (slot == NULL)
+    {
+      slot = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (slot, NULL);
+      g_object_set_data_full (G_OBJECT (root), "hotnode-overlay", slot, weak_ref_free);
+    }
+
+  overlay = g_weak_ref_get (slot);
+  if (overlay == NULL)
+    {
+      overlay = g_object_ref_sink (hot_overlay_new (G_LIST_MODEL (self->status_model)));
+      g_weak_ref_set (slot, overlay);
+      hot_node_set_overlay (proxy, overlay);
+      return;
+    }
+
+  holder = gtk_widget_get_ancestor (overlay, HOT_TYPE_NODE);
+  if (holder == GTK_WIDGET (proxy) || (holder != NULL && proxy_area (proxy) <= proxy_area (HOT_NODE_PROXY (holder))))
+    return;
+
+  if (holder != NULL)
+    hot_node_set_overlay (HOT_NODE_PROXY (holder), NULL);
+  hot_node_set_overlay (proxy, overlay);
+}
+
+static void
+proxy_mapped (HotNode   *proxy,
+              HotReload *self)
+{
+  place_overlay (self, proxy);
 }
 
 static void
@@ -587,6 +649,7 @@ hot_node_new (const char  *name,
 
   g_ptr_array_add (self->proxies, proxy);
   g_object_weak_ref (G_OBJECT (proxy), proxy_finalized, self);
+  g_signal_connect (proxy, "map", G_CALLBACK (proxy_mapped), self);
 
   return GTK_WIDGET (proxy);
 }
@@ -1011,6 +1074,10 @@ start_build (HotModule *module)
   module->build_start = g_get_monotonic_time ();
   module->cancellable = g_cancellable_new ();
   hot_status_set_building (module->status, TRUE);
+
+  /* Sizes are known by now: move each window's overlay where it shows best. */
+  for (guint i = 0; i < self->proxies->len; i++)
+    place_overlay (self, g_ptr_array_index (self->proxies, i));
 
   argv = choose_rebuilder (self, module, &module->output, &error);
   if (argv == NULL)

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "hot-diagnostic.h"
+#include "hot-overlay-private.h"
+#include "hot-reload-private.h"
+
+/*
+ * HotOverlay: what the developer sees of hot reload in the window. It shows
+ * a list model of HotStatus and knows nothing of builds:
+ *
+ *   hidden      nothing is building, nothing failed, no recent reload
+ *   building    a spinner and the modules that are building
+ *   reloaded    a short toast after a good build (HOT_OVERLAY_TOAST_SECONDS)
+ *   failed      per failed module, a panel with the compiler's diagnostics
+ *               (location, message, source line) or the error; it stays
+ *               until the module's next good build and can be collapsed
+ *
+ * Several can show at once. The overlay takes no keyboard focus; only a
+ * failure panel's collapse button takes clicks.
+ */
+
+#define HOT_OVERLAY_TOAST_SECONDS 2
+
+struct _HotOverlay
+{
+  GtkWidget parent_instance;
+
+  GListModel *statuses;
+  GHashTable *collapsed; /* module names whose failure panel is collapsed */
+  GHashTable *counts;    /* module name → last rebuild count seen */
+  GPtrArray  *toasts;    /* module names reloaded recently */
+  guint       toast_id;
+
+  GtkWidget *box;
+};
+
+G_DEFINE_FINAL_TYPE (HotOverlay, hot_overlay, GTK_TYPE_WIDGET)
+
+static void hot_overlay_update (HotOverlay *self);
+
+static void
+hot_overlay_dispose (GObject *object)
+{
+  HotOverlay *self = HOT_OVERLAY (object);
+
+  g_clear_handle_id (&self->toast_id, g_source_remove);
+  if (self->statuses != NULL)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (self->statuses); i++)
+        {
+          g_autoptr (GObject) status = g_list_model_get_item (self->statuses, i);
+
+          g_signal_handlers_disconnect_by_data (status, self);
+        }
+      g_signal_handlers_disconnect_by_data (self->statuses, self);
+    }
+  g_clear_object (&self->statuses);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (hot_overlay_parent_class)->dispose (object);
+}
+
+static void
+hot_overlay_finalize (GObject *object)
+{
+  HotOverlay *self = HOT_OVERLAY (object);
+
+  g_hash_table_unref (self->collapsed);
+  g_hash_table_unref (self->counts);
+  g_ptr_array_unref (self->toasts);
+
+  G_OBJECT_CLASS (hot_overlay_parent_class)->finalize (object);
+}
+
+static void
+ensure_css (GdkDisplay *display)
+{
+  static const char css[] =
+      ".hotnode-overlay { border-radius: 12px; padding: 8px 12px; }\n"
+      ".hotnode-overlay .hotnode-location { font-family: monospace; opacity: 0.75; }\n"
+      ".hotnode-overlay .hotnode-source { font-family: monospace; }\n"
+      ".hotnode-overlay .hotnode-failed { color: #ff7b63; font-weight: bold; }\n";
+  g_autoptr (GtkCssProvider) provider = NULL;
+
+  if (g_object_get_data (G_OBJECT (display), "hotnode-css") != NULL)
+    return;
+
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_data (provider, css, -1);
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_set_data_full (G_OBJECT (display), "hotnode-css", g_steal_pointer (&provider), g_object_unref);
+}
+
+static void
+hot_overlay_root (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (hot_overlay_parent_class)->root (widget);
+
+  ensure_css (gtk_widget_get_display (widget));
+}
+
+/* The overlay spans its parent's width (GtkOverlay would give a centred
+ * child only its minimum width) but is never a target itself: clicks
+ * beside its bubbles reach the app. */
+static gboolean
+hot_overlay_contains (GtkWidget *widget,
+                      double     x,
+                      double     y)
+{
+  return FALSE;
+}
+
+static void
+hot_overlay_measure (GtkWidget     *widget,
+                     GtkOrientation orientation,
+                     int            for_size,
+                     int           *minimum,
+                     int           *natural,
+                     int           *minimum_baseline,
+                     int           *natural_baseline)
+{
+  HotOverlay *self = HOT_OVERLAY (widget);
+
+  gtk_widget_measure (self->box, orientation, for_size, minimum, natural, NULL, NULL);
+}
+
+static GtkSizeRequestMode
+hot_overlay_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+/* The content at its natural width (wrapped labels would otherwise get their
+ * minimum one), centred at the bottom. */
+static void
+hot_overlay_size_allocate (GtkWidget *widget,
+                           int        width,
+                           int        height,
+                           int        baseline)
+{
+  HotOverlay *self = HOT_OVERLAY (widget);
+  int         min_width, nat_width, min_height, nat_height;
+  int         child_width, child_height;
+
+  gtk_widget_measure (self->box, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, NULL, NULL);
+  child_width = MAX (min_width, MIN (nat_width, width));
+  gtk_widget_measure (self->box, GTK_ORIENTATION_VERTICAL, child_width, &min_height, &nat_height, NULL, NULL);
+  child_height = MAX (min_height, MIN (nat_height, height));
+
+  gtk_widget_size_allocate (self->box,
+                            &(GtkAllocation){ (width - child_width) / 2, height - child_height, child_width, child_height },
+                            -1);
+}
+
+static void
+hot_overlay_class_init (HotOverlayClass *klass)
+{
+  GObjectClass   *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hot_overlay_dispose;
+  object_class->finalize = hot_overlay_finalize;
+  widget_class->root = hot_overlay_root;
+  widget_class->contains = hot_overlay_contains;
+  widget_class->measure = hot_overlay_measure;
+  widget_class->get_request_mode = hot_overlay_get_request_mode;
+  widget_class->size_allocate = hot_overlay_size_allocate;
+
+  gtk_widget_class_set_css_name (widget_class, "hotnodeoverlay");
+
+  hot_i18n_init ();
+}
+
+static void
+hot_overlay_init (HotOverlay *self)
+{
+  self->collapsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->toasts = g_ptr_array_new_with_free_func (g_free);
+
+  gtk_widget_set_halign (GTK_WIDGET (self), GTK_ALIGN_FILL);
+  gtk_widget_set_valign (GTK_WIDGET (self), GTK_ALIGN_END);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self), 12);
+  gtk_widget_set_margin_start (GTK_WIDGET (self), 12);
+  gtk_widget_set_margin_end (GTK_WIDGET (self), 12);
+  gtk_widget_set_focusable (GTK_WIDGET (self), FALSE);
+}
+
+static gboolean
+toast_done (gpointer user_data)
+{
+  HotOverlay *self = user_data;
+
+  self->toast_id = 0;
+  g_ptr_array_set_size (self->toasts, 0);
+  hot_overlay_update (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+status_changed (HotStatus  *status,
+                GParamSpec *pspec,
+                HotOverlay *self)
+{
+  const char *module = hot_status_get_module (status);
+  guint       count = hot_status_get_rebuild_count (status);
+
+  if (count != GPOINTER_TO_UINT (g_hash_table_lookup (self->counts, module)))
+    {
+      g_hash_table_replace (self->counts, g_strdup (module), GUINT_TO_POINTER (count));
+      if (hot_status_get_error (status) == NULL)
+        {
+          /* A good build: the next failure shows expanded again. */
+          g_hash_table_remove (self->collapsed, module);
+          if (!g_ptr_array_find_with_equal_func (self->toasts, module, g_str_equal, NULL))
+            g_ptr_array_add (self->toasts, g_strdup (module));
+          g_clear_handle_id (&self->toast_id, g_source_remove);
+          self->toast_id = g_timeout_add_seconds (HOT_OVERLAY_TOAST_SECONDS, toast_done, self);
+        }
+    }
+
+  hot_overlay_update (self);
+}
+
+static void
+watch_status (HotOverlay *self,
+              HotStatus  *status)
+{
+  g_hash_table_replace (self->counts, g_strdup (hot_status_get_module (status)),
+                        GUINT_TO_POINTER (hot_status_get_rebuild_count (status)));
+  g_signal_connect_object (status, "notify", G_CALLBACK (status_changed), self, 0);
+}
+
+static void
+statuses_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  HotOverlay *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (HotStatus) status = g_list_model_get_item (model, i);
+
+      watch_status (self, status);
+    }
+
+  hot_overlay_update (self);
+}
+
+/* A label of the failure panel: wrapped, at least 40 characters wide. */
+static GtkWidget *
+label_new (const char *text,
+           const char *css_class)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_width_chars (GTK_LABEL (label), 40);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (label, css_class);
+
+  return label;
+}
+
+static void
+collapse_clicked (GtkButton  *button,
+                  HotOverlay *self)
+{
+  const char *module = g_object_get_data (G_OBJECT (button), "module");
+
+  if (!g_hash_table_remove (self->collapsed, module))
+    g_hash_table_add (self->collapsed, g_strdup (module));
+  hot_overlay_update (self);
+}
+
+static const char *
+severity_name (HotDiagnosticSeverity severity)
+{
+  switch (severity)
+    {
+    case HOT_DIAGNOSTIC_WARNING:
+      return _ ("warning");
+    case HOT_DIAGNOSTIC_NOTE:
+      return _ ("note");
+    case HOT_DIAGNOSTIC_ERROR:
+    default:
+      return _ ("error");
+    }
+}
+
+static GtkWidget *
+diagnostic_row_new (HotDiagnostic *diagnostic)
+{
+  GtkWidget       *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  g_autofree char *location = NULL;
+  g_autofree char *message = NULL;
+
+  if (hot_diagnostic_get_column (diagnostic) > 0)
+    location = g_strdup_printf ("%s:%u:%u", hot_diagnostic_get_file (diagnostic),
+                                hot_diagnostic_get_line (diagnostic), hot_diagnostic_get_column (diagnostic));
+  else
+    location = g_strdup_printf ("%s:%u", hot_diagnostic_get_file (diagnostic), hot_diagnostic_get_line (diagnostic));
+  message = g_strdup_printf ("%s: %s", severity_name (hot_diagnostic_get_severity (diagnostic)),
+                             hot_diagnostic_get_message (diagnostic));
+
+  gtk_box_append (GTK_BOX (row), label_new (location, "hotnode-location"));
+  gtk_box_append (GTK_BOX (row), label_new (message, NULL));
+  if (hot_diagnostic_get_source_line (diagnostic) != NULL)
+    gtk_box_append (GTK_BOX (row), label_new (hot_diagnostic_get_source_line (diagnostic), "hotnode-source"));
+
+  return row;
+}
+
+static GtkWidget *
+failure_panel_new (HotOverlay *self,
+                   HotStatus  *status)
+{
+  const char      *module = hot_status_get_module (status);
+  const GError    *error = hot_status_get_error (status);
+  GListModel      *diagnostics = hot_status_get_diagnostics (status);
+  gboolean         collapsed = g_hash_table_contains (self->collapsed, module);
+  GtkWidget       *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget       *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget       *button = gtk_button_new_with_label (collapsed ? _ ("Show") : _ ("Hide"));
+  GtkWidget       *title;
+  GtkWidget       *body;
+  GtkWidget       *scroller;
+  g_autofree char *title_text = NULL;
+
+  if (g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD))
+    title_text = g_strdup_printf (_ ("%s: the build failed"), module);
+  else
+    title_text = g_strdup_printf (_ ("%s: the reload failed"), module);
+  title = label_new (title_text, "hotnode-failed");
+  gtk_widget_set_hexpand (title, TRUE);
+
+  g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
+  gtk_widget_set_focusable (button, FALSE);
+  gtk_widget_set_focus_on_click (button, FALSE);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_signal_connect (button, "clicked", G_CALLBACK (collapse_clicked), self);
+
+  gtk_box_append (GTK_BOX (header), title);
+  gtk_box_append (GTK_BOX (header), button);
+  gtk_box_append (GTK_BOX (panel), header);
+
+  if (collapsed)
+    return panel;
+
+  body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+  for (guint i = 0; i < g_list_model_get_n_items (diagnostics); i++)
+    {
+      g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
+
+      gtk_box_append (GTK_BOX (body), diagnostic_row_new (diagnostic));
+    }
+  if (g_list_model_get_n_items (diagnostics) == 0)
+    gtk_box_append (GTK_BOX (body), label_new (error->message, "hotnode-source"));
+
+  scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 220);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), body);
+  gtk_widget_set_focusable (scroller, FALSE);
+  gtk_box_append (GTK_BOX (panel), scroller);
+
+  return panel;
+}
+
+static GtkWidget *
+bubble_new (GtkWidget *content,
+            gboolean   takes_input)
+{
+  GtkWidget *bubble = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+
+  gtk_widget_add_css_class (bubble, "osd");
+  gtk_widget_add_css_class (bubble, "hotnode-overlay");
+  gtk_widget_set_can_target (bubble, takes_input);
+  gtk_box_append (GTK_BOX (bubble), content);
+
+  return bubble;
+}
+
+/* Rebuilds the overlay's content from the statuses. */
+static void
+hot_overlay_update (HotOverlay *self)
+{
+  g_autoptr (GString) building = g_string_new (NULL);
+  guint n_shown = 0;
+
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+
+  for (guint i = 0; self->statuses && i < g_list_model_get_n_items (self->statuses); i++)
+    {
+      g_autoptr (HotStatus) status = g_list_model_get_item (self->statuses, i);
+
+      if (hot_status_get_building (status))
+        g_string_append_printf (building, "%s%s", building->len ? ", " : "", hot_status_get_module (status));
+      else if (hot_status_get_error (status) != NULL)
+        {
+          gtk_box_append (GTK_BOX (self->box), bubble_new (failure_panel_new (self, status), TRUE));
+          n_shown++;
+        }
+    }
+
+  if (building->len > 0)
+    {
+      GtkWidget       *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+      g_autofree char *text = g_strdup_printf (_ ("Building %s…"), building->str);
+
+      gtk_box_append (GTK_BOX (row), gtk_spinner_new ());
+      gtk_spinner_start (GTK_SPINNER (gtk_widget_get_first_child (row)));
+      gtk_box_append (GTK_BOX (row), gtk_label_new (text));
+      gtk_box_append (GTK_BOX (self->box), bubble_new (row, FALSE));
+      n_shown++;
+    }
+
+  for (guint i = 0; i < self->toasts->len; i++)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Reloaded %s"), (char *) g_ptr_array_index (self->toasts, i));
+
+      gtk_box_append (GTK_BOX (self->box), bubble_new (gtk_label_new (text), FALSE));
+      n_shown++;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self), n_shown > 0);
+}
+
+/**
+ * hot_overlay_new:
+ * @statuses: a list model of #HotStatus
+ *
+ * Returns: (transfer floating): a new overlay showing @statuses
+ */
+GtkWidget *
+hot_overlay_new (GListModel *statuses)
+{
+  HotOverlay *self;
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (statuses), NULL);
+
+  self = g_object_new (HOT_TYPE_OVERLAY, NULL);
+  self->statuses = g_object_ref (statuses);
+  g_signal_connect_object (statuses, "items-changed", G_CALLBACK (statuses_changed), self, 0);
+  statuses_changed (statuses, 0, 0, g_list_model_get_n_items (statuses), self);
+
+  return GTK_WIDGET (self);
+}
+
+static void
+append_text (GtkWidget *widget,
+             GString   *text)
+{
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (text, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  else if (GTK_IS_BUTTON (widget))
+    {
+      g_string_append_printf (text, "[%s]\n", gtk_button_get_label (GTK_BUTTON (widget)));
+      return;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    append_text (child, text);
+}
+
+/**
+ * hot_overlay_get_text:
+ * @self: an overlay
+ *
+ * Returns: (transfer full): the text the overlay shows, a label or a
+ *   `[button]` a line; empty when it is hidden
+ */
+char *
+hot_overlay_get_text (HotOverlay *self)
+{
+  GString *text = g_string_new (NULL);
+
+  g_return_val_if_fail (HOT_IS_OVERLAY (self), NULL);
+
+  if (gtk_widget_get_visible (GTK_WIDGET (self)))
+    append_text (self->box, text);
+
+  return g_string_free (text, FALSE);
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "hot-reload.h"
+
+G_BEGIN_DECLS
+
+void hot_i18n_init (void);
+
+G_END_DECLS

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The developer overlay in a real window under Xvfb, through each of its
+ * states, driven by real HotStatus objects. Saves a PNG of each state to the
+ * test log folder. With HOTNODE_TEST_LANGUAGE=de it runs in German from the
+ * catalogues this build compiled. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <hotnode.h>
+
+#include "hot-diagnostic-private.h"
+#include "hot-overlay-private.h"
+#include "hot-status-private.h"
+#include "test-utils.h"
+
+typedef struct
+{
+  const char *building;
+  const char *failed;
+  const char *hide;
+  const char *show;
+  const char *reloaded;
+} Strings;
+
+static const Strings english = {
+  "Building counter…", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter"
+};
+static const Strings german = {
+  "counter wird gebaut …", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen"
+};
+
+static const Strings *expected;
+
+typedef struct
+{
+  GtkWidget  *window;
+  GtkWidget  *entry;
+  GtkWidget  *overlay;
+  GListStore *statuses;
+  HotStatus  *counter;
+} Fixture;
+
+static void
+frame_painted (GdkFrameClock *clock,
+               gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Runs the main loop until the window has painted a frame with what changed. */
+static void
+wait_for_frame (GtkWidget *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+  gboolean       painted = FALSE;
+  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted), &painted);
+
+  gtk_widget_queue_draw (window);
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+}
+
+static void
+save_screenshot (Fixture    *fixture,
+                 const char *state)
+{
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  int              width = gtk_widget_get_width (fixture->window);
+  int              height = gtk_widget_get_height (fixture->window);
+  const char      *language = g_getenv ("HOTNODE_TEST_LANGUAGE");
+  g_autofree char *name = g_strdup_printf ("overlay-%s%s%s.png", state, language ? "-" : "", language ? language : "");
+  g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), name, NULL);
+
+  wait_for_frame (fixture->window);
+  paintable = gtk_widget_paintable_new (fixture->window);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (fixture->window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_mkdir_with_parents (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), 0755);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s", path);
+}
+
+static void
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
+{
+  GtkWidget *layers = gtk_overlay_new ();
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  g_autoptr (HotStatus) form = hot_status_new ("form", "/src/form");
+
+  fixture->counter = hot_status_new ("counter", "/src/counter");
+  fixture->statuses = g_list_store_new (HOT_TYPE_STATUS);
+  g_list_store_append (fixture->statuses, fixture->counter);
+  g_list_store_append (fixture->statuses, form);
+
+  fixture->entry = gtk_entry_new ();
+  gtk_box_append (GTK_BOX (content), gtk_label_new ("The app's own widgets"));
+  gtk_box_append (GTK_BOX (content), fixture->entry);
+  gtk_widget_set_margin_top (content, 24);
+  gtk_widget_set_margin_start (content, 24);
+  gtk_widget_set_margin_end (content, 24);
+
+  fixture->overlay = hot_overlay_new (G_LIST_MODEL (fixture->statuses));
+  gtk_overlay_set_child (GTK_OVERLAY (layers), content);
+  gtk_overlay_add_overlay (GTK_OVERLAY (layers), fixture->overlay);
+
+  fixture->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 760, 400);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), layers);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  gtk_widget_grab_focus (fixture->entry);
+  wait_for_frame (fixture->window);
+}
+
+static void
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  g_clear_object (&fixture->counter);
+  g_clear_object (&fixture->statuses);
+}
+
+static char *
+overlay_text (Fixture *fixture)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+
+  /* Whatever the overlay shows, the app keeps the keyboard focus (an
+   * entry's focus is its inner text widget). */
+  g_assert_nonnull (focus);
+  g_assert_true (focus == fixture->entry || gtk_widget_is_ancestor (focus, fixture->entry));
+
+  return hot_overlay_get_text (HOT_OVERLAY (fixture->overlay));
+}
+
+static void
+assert_shows (Fixture    *fixture,
+              const char *expected_text)
+{
+  g_autofree char *text = overlay_text (fixture);
+
+  if (strstr (text, expected_text) == NULL)
+    g_error ("The overlay does not show “%s”; it shows:\n%s", expected_text, text);
+}
+
+/* Clicks the first button below @root; the overlay rebuilds its content on
+ * the click, so the walk stops there. */
+static gboolean
+click_button (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_BUTTON (child))
+        {
+          g_signal_emit_by_name (child, "clicked");
+          return TRUE;
+        }
+      if (click_button (child))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static GListModel *
+captured_diagnostics (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "gcc-warning-and-error.txt", NULL);
+  g_autofree char *build_dir = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "build", NULL);
+  g_autofree char *raw = NULL;
+  g_autofree char *clean = NULL;
+  gsize            length;
+
+  g_assert_true (g_file_get_contents (path, &raw, &length, NULL));
+  clean = hot_diagnostic_clean_output (raw, length);
+
+  return hot_diagnostic_parse (clean, build_dir);
+}
+
+static void
+test_states (Fixture      *fixture,
+             gconstpointer data)
+{
+  g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
+  g_autoptr (GListModel) diagnostics = captured_diagnostics ();
+  g_autofree char *hidden = NULL;
+  g_autofree char *text = NULL;
+
+  g_test_summary ("The overlay is hidden, then shows building, the diagnostics of a failed "
+                  "build (collapsible), and a toast after a good build; it never takes focus");
+
+  hidden = overlay_text (fixture);
+  g_assert_cmpstr (hidden, ==, "");
+  g_assert_false (gtk_widget_get_visible (fixture->overlay));
+
+  hot_status_set_building (fixture->counter, TRUE);
+  assert_shows (fixture, expected->building);
+  save_screenshot (fixture, "building");
+
+  hot_status_finish_build (fixture->counter, 420000, error, diagnostics, 0);
+  assert_shows (fixture, expected->failed);
+  assert_shows (fixture, expected->hide);
+  assert_shows (fixture, "../src/warning-and-error.c:12:10");
+  assert_shows (fixture, "‘missing_value’ undeclared (first use in this function)");
+  assert_shows (fixture, "return missing_value + 1;");
+  save_screenshot (fixture, "failed");
+
+  g_assert_true (click_button (fixture->overlay));
+  assert_shows (fixture, expected->failed);
+  assert_shows (fixture, expected->show);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, "missing_value"));
+  save_screenshot (fixture, "collapsed");
+
+  /* A new failure keeps the panel collapsed; a good build removes it. */
+  hot_status_set_building (fixture->counter, TRUE);
+  assert_shows (fixture, expected->building);
+  hot_status_finish_build (fixture->counter, 380000, NULL, NULL, 1);
+  g_clear_pointer (&text, g_free);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, expected->failed));
+  assert_shows (fixture, expected->reloaded);
+  save_screenshot (fixture, "reloaded");
+
+  /* The toast goes away by itself. */
+  while (gtk_widget_get_visible (fixture->overlay))
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_pointer (&text, g_free);
+  text = overlay_text (fixture);
+  g_assert_cmpstr (text, ==, "");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *language = g_getenv ("HOTNODE_TEST_LANGUAGE");
+
+  if (language != NULL)
+    g_setenv ("LANGUAGE", language, TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+
+  expected = &english;
+  if (language != NULL)
+    {
+      g_assert_cmpstr (language, ==, "de");
+      expected = &german;
+      /* The library binds its catalogues when its types are first used;
+       * point them at the ones this build compiled. */
+      g_type_class_unref (g_type_class_ref (HOT_TYPE_OVERLAY));
+      bindtextdomain (GETTEXT_PACKAGE, g_getenv ("HOTNODE_LOCALE_DIR"));
+    }
+
+  g_test_add ("/Hotnode/Overlay/states", Fixture, NULL, fixture_set_up, test_states, fixture_tear_down);
+
+  return g_test_run ();
+}
