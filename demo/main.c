@@ -8,7 +8,7 @@
  *                           reload, saves screenshots to DIR, restores the file
  *   hotnode-demo --remote   reads commands on standard input and prints
  *                           events, for tests: click NAME, set NAME TEXT,
- *                           text NAME, shot FILE, quit
+ *                           text NAME, overlay, shot FILE, quit
  */
 #include <gio/gunixinputstream.h>
 #include <hotnode.h>
@@ -74,6 +74,41 @@ find_widget (GtkWidget  *root,
     }
 
   return NULL;
+}
+
+static GtkWidget *
+find_by_css_name (GtkWidget  *root,
+                  const char *css_name)
+{
+  if (g_str_equal (gtk_widget_get_css_name (root), css_name))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_css_name (child, css_name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The labels and buttons of a widget, as one line. */
+static void
+append_texts (GtkWidget *widget,
+              GString   *line)
+{
+  if (GTK_IS_LABEL (widget) || GTK_IS_BUTTON (widget))
+    {
+      g_string_append_printf (line, "%s%s", line->len ? " | " : "",
+                              GTK_IS_LABEL (widget) ? gtk_label_get_text (GTK_LABEL (widget))
+                                                    : gtk_button_get_label (GTK_BUTTON (widget)));
+      return;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    append_texts (child, line);
 }
 
 static const char *
@@ -224,6 +259,16 @@ run_command (Demo       *demo,
     {
       g_application_quit (G_APPLICATION (demo->app));
     }
+  else if (g_str_equal (words[0], "overlay"))
+    {
+      /* What hot reload shows in the window: its overlay's text. */
+      GtkWidget *overlay = find_by_css_name (demo->window, "hotnodeoverlay");
+      g_autoptr (GString) texts = g_string_new (NULL);
+
+      if (overlay != NULL && gtk_widget_get_visible (overlay))
+        append_texts (overlay, texts);
+      emit_line ("overlay %s", texts->str);
+    }
   else if (g_str_equal (words[0], "shot") && words[1] != NULL)
     {
       shoot_after_next_frame (demo, words[1], NULL);
@@ -296,6 +341,9 @@ on_reload_failed (HotReload    *service,
 
   first_line[strcspn (first_line, "\n")] = '\0';
   emit_line ("failed %s %s", module, first_line);
+
+  if (demo->tour_dir != NULL && g_str_equal (module, "counter"))
+    tour_next (demo);
 }
 
 static void
@@ -333,13 +381,24 @@ tour_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+tour_write (Demo       *demo,
+            const char *from,
+            const char *to)
+{
+  g_autoptr (GString) edited = g_string_new (demo->counter_original);
+
+  g_string_replace (edited, from, to, 1);
+  demo->saved_at = g_get_monotonic_time ();
+  g_file_set_contents (demo->counter_path, edited->str, -1, NULL);
+}
+
 /* The tour, one step per event: shown → clicked → edited and reloaded →
- * restored and reloaded → quit. */
+ * broken and reported → restored and reloaded → quit. */
 static void
 tour_next (Demo *demo)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) edited = NULL;
   GtkWidget *value;
 
   switch (demo->tour_step++)
@@ -367,11 +426,8 @@ tour_next (Demo *demo)
           g_application_quit (G_APPLICATION (demo->app));
           return;
         }
-      edited = g_string_new (demo->counter_original);
-      g_string_replace (edited, TOUR_ORIGINAL, TOUR_EDITED, 1);
       emit_line ("tour: editing %s as an editor would, then waiting for the reload", demo->counter_path);
-      demo->saved_at = g_get_monotonic_time ();
-      g_file_set_contents (demo->counter_path, edited->str, -1, NULL);
+      tour_write (demo, TOUR_ORIGINAL, TOUR_EDITED);
       g_timeout_add_seconds (60, tour_timeout, demo);
       break;
 
@@ -384,6 +440,16 @@ tour_next (Demo *demo)
 
     case 4:
       emit_line ("tour: save to painted %.0f ms", (g_get_monotonic_time () - demo->saved_at) / 1000.0);
+      emit_line ("tour: saving a syntax error (a missing semicolon)");
+      tour_write (demo, TOUR_ORIGINAL ");", TOUR_EDITED ")");
+      break;
+
+    case 5:
+      emit_line ("tour: the build failed; the panel keeps working and the window shows why");
+      tour_shot (demo, "4-error.png", tour_next);
+      break;
+
+    case 6:
       emit_line ("tour: restoring %s", demo->counter_path);
       restore_counter (demo);
       break;

@@ -79,7 +79,8 @@ static void
 ensure_css (GdkDisplay *display)
 {
   static const char css[] =
-      ".hotnode-overlay { border-radius: 12px; padding: 8px 12px; }\n"
+      ".hotnode-overlay { border-radius: 12px; padding: 8px 12px; color: white;\n"
+      "                   background-color: rgba(32, 32, 32, 0.95); }\n"
       ".hotnode-overlay .hotnode-location { font-family: monospace; opacity: 0.75; }\n"
       ".hotnode-overlay .hotnode-source { font-family: monospace; }\n"
       ".hotnode-overlay .hotnode-failed { color: #ff7b63; font-weight: bold; }\n";
@@ -212,13 +213,17 @@ status_changed (HotStatus  *status,
 
   if (count != GPOINTER_TO_UINT (g_hash_table_lookup (self->counts, module)))
     {
+      guint toast;
+
       g_hash_table_replace (self->counts, g_strdup (module), GUINT_TO_POINTER (count));
+      /* A new result replaces the toast of the one before. */
+      if (g_ptr_array_find_with_equal_func (self->toasts, module, g_str_equal, &toast))
+        g_ptr_array_remove_index (self->toasts, toast);
       if (hot_status_get_error (status) == NULL)
         {
           /* A good build: the next failure shows expanded again. */
           g_hash_table_remove (self->collapsed, module);
-          if (!g_ptr_array_find_with_equal_func (self->toasts, module, g_str_equal, NULL))
-            g_ptr_array_add (self->toasts, g_strdup (module));
+          g_ptr_array_add (self->toasts, g_strdup (module));
           g_clear_handle_id (&self->toast_id, g_source_remove);
           self->toast_id = g_timeout_add_seconds (HOT_OVERLAY_TOAST_SECONDS, toast_done, self);
         }
@@ -253,7 +258,7 @@ statuses_changed (GListModel *model,
   hot_overlay_update (self);
 }
 
-/* A label of the failure panel: wrapped, at least 40 characters wide. */
+/* A label of the failure panel: wrapped, 20 to 80 characters wide. */
 static GtkWidget *
 label_new (const char *text,
            const char *css_class)
@@ -263,7 +268,7 @@ label_new (const char *text,
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_width_chars (GTK_LABEL (label), 40);
+  gtk_label_set_width_chars (GTK_LABEL (label), 20);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
   if (css_class != NULL)
     gtk_widget_add_css_class (label, css_class);
@@ -370,6 +375,7 @@ failure_panel_new (HotOverlay *self,
   scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 220);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), body);
   gtk_widget_set_focusable (scroller, FALSE);

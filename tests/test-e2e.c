@@ -158,8 +158,8 @@ send_command (Fixture    *fixture,
   g_assert_no_error (error);
 }
 
-/* Reads the app's lines until one starts with @prefix; a failed reload or
- * the end of the app fails the test. */
+/* Reads the app's lines until one starts with @prefix; a failed reload
+ * (unless that is what is expected) or the end of the app fails the test. */
 static char *
 expect_line (Fixture    *fixture,
              const char *prefix)
@@ -172,7 +172,7 @@ expect_line (Fixture    *fixture,
       g_assert_no_error (error);
       if (line == NULL)
         g_error ("The app ended while the test waited for “%s”", prefix);
-      if (g_str_has_prefix (line, "failed "))
+      if (g_str_has_prefix (line, "failed ") && !g_str_has_prefix (prefix, "failed "))
         g_error ("The app reports a failed reload: %s", line);
       if (g_str_has_prefix (line, prefix))
         return line;
@@ -191,6 +191,33 @@ assert_text (Fixture    *fixture,
   send_command (fixture, "text %s", widget_name);
   line = expect_line (fixture, prefix);
   g_assert_cmpstr (line + strlen (prefix), ==, expected);
+}
+
+static void
+write_counter_source (const char *path,
+                      const char *source,
+                      const char *from,
+                      const char *to)
+{
+  g_autoptr (GString) edited = g_string_new (source);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (g_string_replace (edited, from, to, 1), ==, 1);
+  /* The way most editors save: a new file renamed over the old one. */
+  g_file_set_contents (path, edited->str, -1, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+overlay_text (Fixture *fixture)
+{
+  char *line;
+
+  send_command (fixture, "overlay");
+  line = expect_line (fixture, "overlay");
+  memmove (line, line + strlen ("overlay"), strlen (line) - strlen ("overlay") + 1);
+
+  return g_strstrip (line);
 }
 
 static void
@@ -217,14 +244,15 @@ test_edit_reload (Fixture      *fixture,
   g_autofree char *private_dir = g_build_filename (fixture->tmp_dir, "private", NULL);
   g_autofree char *counter_path = g_build_filename (fixture->project_dir, "demo", "counter", "counter.c", NULL);
   g_autofree char *source = NULL;
-  g_autoptr (GString) edited = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *reloaded = NULL;
   g_autofree char *sanitize_option = NULL;
+  g_autofree char *overlay = NULL;
   gint64           saved_at;
 
   g_test_summary ("A user's meson app with a hot module: build, run with HOT_RELOAD=1, "
-                  "edit the module's source, and see the new code live with its state kept");
+                  "edit the module's source, and see the new code live with its state kept; "
+                  "a syntax error keeps the old code and shows where; the fix goes live");
 
   sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
   run_checked ((const char *const[]){ "meson", "setup", fixture->build_dir, fixture->project_dir,
@@ -252,14 +280,10 @@ test_edit_reload (Fixture      *fixture,
   assert_text (fixture, "counter-title", TITLE_BEFORE);
   screenshot (fixture, "before.png");
 
-  /* Save the edit the way most editors do: a new file renamed over. */
   g_file_get_contents (counter_path, &source, NULL, &error);
   g_assert_no_error (error);
-  edited = g_string_new (source);
-  g_assert_cmpuint (g_string_replace (edited, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"", 1), ==, 1);
   saved_at = g_get_monotonic_time ();
-  g_file_set_contents (counter_path, edited->str, -1, &error);
-  g_assert_no_error (error);
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"");
 
   reloaded = expect_line (fixture, "reloaded ");
   g_assert_cmpstr (reloaded, ==, "reloaded counter");
@@ -273,6 +297,28 @@ test_edit_reload (Fixture      *fixture,
   /* The new code runs the old state on: one more click counts from 3. */
   send_command (fixture, "click counter-add");
   assert_text (fixture, "counter-value", "4");
+
+  /* A syntax error: the build fails, the window says where, and the
+   * previous code stays live and working. */
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\");", "\"" TITLE_AFTER "\")");
+  g_free (expect_line (fixture, "failed counter"));
+  overlay = overlay_text (fixture);
+  g_test_message ("Overlay after the syntax error: %s", overlay);
+  g_assert_nonnull (strstr (overlay, "counter: the build failed"));
+  g_assert_nonnull (strstr (overlay, "demo/counter/counter.c:"));
+  assert_text (fixture, "counter-title", TITLE_AFTER);
+  send_command (fixture, "click counter-add");
+  assert_text (fixture, "counter-value", "5");
+  screenshot (fixture, "error.png");
+
+  /* Fixed: the new code is live, the failure is gone from the window. */
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Fixed\"");
+  g_free (expect_line (fixture, "reloaded counter"));
+  assert_text (fixture, "counter-title", "Fixed");
+  assert_text (fixture, "counter-value", "5");
+  g_clear_pointer (&overlay, g_free);
+  overlay = overlay_text (fixture);
+  g_assert_null (strstr (overlay, "failed"));
 
   send_command (fixture, "quit");
   g_subprocess_wait_check (fixture->app, NULL, &error);
