@@ -87,6 +87,12 @@ HOTNODE_AVAILABLE_IN_ALL
 gboolean hot_reload_get_enabled (HotReload *self);
 
 HOTNODE_AVAILABLE_IN_ALL
+guint hot_reload_get_load_timeout (HotReload *self);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_set_load_timeout (HotReload *self,
+                                  guint      timeout_ms);
+
+HOTNODE_AVAILABLE_IN_ALL
 GListModel *hot_reload_get_status (HotReload *self);
 
 HOTNODE_AVAILABLE_IN_ALL

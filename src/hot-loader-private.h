@@ -31,6 +31,15 @@ HotLibrary *hot_loader_load (HotLoader  *self,
                              const char *module,
                              const char *built_path,
                              GError    **error);
+void        hot_loader_load_async (HotLoader          *self,
+                                   const char         *module,
+                                   const char         *built_path,
+                                   guint               timeout_ms,
+                                   GAsyncReadyCallback callback,
+                                   gpointer            user_data);
+HotLibrary *hot_loader_load_finish (HotLoader    *self,
+                                    GAsyncResult *result,
+                                    GError      **error);
 
 char *hot_loader_get_executable_dir (void);
 

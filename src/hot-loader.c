@@ -38,6 +38,10 @@
  * A copy has another $ORIGIN than the built file, so before opening it the
  * loader reads its ELF dynamic section and opens, from where the build put
  * them, the dependencies its RUNPATH finds relative to $ORIGIN.
+ *
+ * The service loads in a worker thread with a deadline
+ * (hot_loader_load_async()): an ELF constructor that never returns costs a
+ * stuck thread, not the app.
  */
 
 #if defined(__x86_64__)
@@ -68,9 +72,10 @@ struct _HotLoader
 {
   GObject parent_instance;
 
-  char *base_dir;
-  char *private_dir;
-  guint n_loaded;
+  char    *base_dir;
+  char    *private_dir;
+  guint    n_loaded;
+  gboolean stuck;
 };
 
 G_DEFINE_FINAL_TYPE (HotLoader, hot_loader, G_TYPE_OBJECT)
@@ -382,11 +387,44 @@ preload_origin_dependencies (const char *contents,
     }
 }
 
+/* What a load needs, copied so that a worker thread can do it. */
+typedef struct
+{
+  char *private_dir;
+  char *module;
+  char *built_path;
+  guint generation;
+} LoadJob;
+
+static LoadJob *
+load_job_new (HotLoader  *self,
+              const char *module,
+              const char *built_path)
+{
+  LoadJob *job = g_new0 (LoadJob, 1);
+
+  job->private_dir = g_strdup (self->private_dir);
+  job->module = g_strdup (module);
+  job->built_path = g_strdup (built_path);
+  job->generation = ++self->n_loaded;
+
+  return job;
+}
+
+static void
+load_job_free (gpointer data)
+{
+  LoadJob *job = data;
+
+  g_free (job->private_dir);
+  g_free (job->module);
+  g_free (job->built_path);
+  g_free (job);
+}
+
 static char *
-copy_to_private_dir (HotLoader  *self,
-                     const char *module,
-                     const char *built_path,
-                     GError    **error)
+copy_to_private_dir (const LoadJob *job,
+                     GError       **error)
 {
   g_autofree char *contents = NULL;
   g_autofree char *copy_name = NULL;
@@ -394,19 +432,19 @@ copy_to_private_dir (HotLoader  *self,
   g_autoptr (GError) local_error = NULL;
   gsize length;
 
-  if (!g_file_get_contents (built_path, &contents, &length, &local_error))
+  if (!g_file_get_contents (job->built_path, &contents, &length, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
                    _ ("Could not read the built library: %s"), local_error->message);
       return NULL;
     }
 
-  if (!check_elf (contents, length, built_path, error))
+  if (!check_elf (contents, length, job->built_path, error))
     return NULL;
-  preload_origin_dependencies (contents, length, built_path);
+  preload_origin_dependencies (contents, length, job->built_path);
 
-  copy_name = g_strdup_printf ("%s-%u.so", module, ++self->n_loaded);
-  copy_path = g_build_filename (self->private_dir, copy_name, NULL);
+  copy_name = g_strdup_printf ("%s-%u.so", job->module, job->generation);
+  copy_path = g_build_filename (job->private_dir, copy_name, NULL);
   if (!g_file_set_contents_full (copy_path, contents, length,
                                  G_FILE_SET_CONTENTS_NONE, 0500, &local_error))
     {
@@ -419,6 +457,53 @@ copy_to_private_dir (HotLoader  *self,
   return g_steal_pointer (&copy_path);
 }
 
+/* Copies, opens and checks a library; safe in any thread. */
+static HotLibrary *
+load_library (const LoadJob *job,
+              GError       **error)
+{
+  g_autoptr (HotLibrary) library = NULL;
+  g_autofree char *copy_path = NULL;
+  gpointer         handle;
+  const HotImage  *image;
+
+  copy_path = copy_to_private_dir (job, error);
+  if (copy_path == NULL)
+    return NULL;
+
+  handle = dlopen (copy_path, RTLD_NOW | RTLD_LOCAL);
+  if (handle == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _ ("Could not load %s (built as %s): %s"),
+                   copy_path, job->built_path, dlerror ());
+      g_unlink (copy_path);
+      return NULL;
+    }
+
+  library = g_new0 (HotLibrary, 1);
+  library->module = g_strdup (job->module);
+  library->path = g_steal_pointer (&copy_path);
+  library->generation = job->generation;
+  library->handle = handle;
+
+  image = dlsym (handle, "hot_module_image");
+  if (image == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _ ("%s is not a hot module: build it with dependency('hotnode-module-1')"),
+                   job->built_path);
+      return NULL;
+    }
+
+  if (!hot_image_check_abi (image, job->built_path, error))
+    return NULL;
+
+  library->image = image;
+
+  return g_steal_pointer (&library);
+}
+
 /**
  * hot_loader_load:
  * @self: a loader
@@ -427,8 +512,8 @@ copy_to_private_dir (HotLoader  *self,
  * @error: return location for a #GError
  *
  * Copies @built_path to a new file of the private folder, opens it and
- * checks its ABI stamp. No code of the library runs except its ELF
- * constructors.
+ * checks its ABI stamp, in the calling thread. No code of the library runs
+ * except its ELF constructors.
  *
  * Returns: (transfer full): the library, or %NULL with %HOT_RELOAD_ERROR_LOAD
  *   or %HOT_RELOAD_ERROR_ABI
@@ -439,51 +524,189 @@ hot_loader_load (HotLoader  *self,
                  const char *built_path,
                  GError    **error)
 {
-  g_autoptr (HotLibrary) library = NULL;
-  g_autofree char *copy_path = NULL;
-  gpointer         handle;
-  const HotImage  *image;
+  LoadJob    *job;
+  HotLibrary *library;
 
   g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
   g_return_val_if_fail (module != NULL, NULL);
   g_return_val_if_fail (built_path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  copy_path = copy_to_private_dir (self, module, built_path, error);
-  if (copy_path == NULL)
-    return NULL;
+  job = load_job_new (self, module, built_path);
+  library = load_library (job, error);
+  load_job_free (job);
 
-  handle = dlopen (copy_path, RTLD_NOW | RTLD_LOCAL);
-  if (handle == NULL)
+  return library;
+}
+
+/* Loads that passed their deadline and may still hold glibc's loader lock. */
+static int stuck_loads;
+
+/* exit() would run the libraries' finalizers, and glibc takes its loader
+ * lock for that: with a load stuck holding it, the process would hang at
+ * exit. Registered on the first stuck load, this handler runs before them
+ * and ends the process without them while a load is stuck. */
+static void
+exit_without_finalizers (int   status,
+                         void *data)
+{
+  if (g_atomic_int_get (&stuck_loads) == 0)
+    return;
+
+  remove_dirs_at_exit ();
+  fflush (NULL);
+  _exit (status);
+}
+
+typedef struct
+{
+  guint    deadline_id;
+  guint    timeout_ms;
+  gboolean answered;
+} LoadWait;
+
+static void
+load_in_thread (GTask        *worker,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GError     *error = NULL;
+  HotLibrary *library = load_library (task_data, &error);
+
+  if (library != NULL)
+    g_task_return_pointer (worker, library, (GDestroyNotify) hot_library_free);
+  else
+    g_task_return_error (worker, error);
+}
+
+static void
+load_finished (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  HotLoader *self = HOT_LOADER (source);
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  LoadWait   *wait = g_task_get_task_data (task);
+  HotLibrary *library = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (wait->answered)
     {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("Could not load %s (built as %s): %s"),
-                   copy_path, built_path, dlerror ());
-      g_unlink (copy_path);
-      return NULL;
+      /* Past its deadline: the app went on without it. Its code may be
+       * running, so it stays loaded, unused; the loader works again. */
+      g_message ("A load of module “%s” that passed its deadline finished after all; its library stays unused",
+                 ((LoadJob *) g_task_get_task_data (G_TASK (result)))->module);
+      g_atomic_int_dec_and_test (&stuck_loads);
+      self->stuck = FALSE;
+      return;
     }
 
-  library = g_new0 (HotLibrary, 1);
-  library->module = g_strdup (module);
-  library->path = g_steal_pointer (&copy_path);
-  library->generation = self->n_loaded;
-  library->handle = handle;
+  g_clear_handle_id (&wait->deadline_id, g_source_remove);
+  wait->answered = TRUE;
+  if (library != NULL)
+    g_task_return_pointer (task, library, (GDestroyNotify) hot_library_free);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
 
-  image = dlsym (handle, "hot_module_image");
-  if (image == NULL)
+static gboolean
+load_deadline_passed (gpointer user_data)
+{
+  GTask       *task = user_data;
+  HotLoader   *self = g_task_get_source_object (task);
+  LoadWait    *wait = g_task_get_task_data (task);
+  static gsize exit_handler_installed;
+
+  wait->deadline_id = 0;
+  wait->answered = TRUE;
+  self->stuck = TRUE;
+  g_atomic_int_inc (&stuck_loads);
+  if (g_once_init_enter (&exit_handler_installed))
     {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("%s is not a hot module: build it with dependency('hotnode-module-1')"),
-                   built_path);
-      return NULL;
+      on_exit (exit_without_finalizers, NULL);
+      g_once_init_leave (&exit_handler_installed, 1);
     }
 
-  if (!hot_image_check_abi (image, built_path, error))
-    return NULL;
+  g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                           _ ("Loading the new library did not finish within %u ms: a constructor in it "
+                              "(or in a library it loads) does not return. The previous code stays live; "
+                              "restart the app to load new code."),
+                           wait->timeout_ms);
 
-  library->image = image;
+  return G_SOURCE_REMOVE;
+}
 
-  return g_steal_pointer (&library);
+/**
+ * hot_loader_load_async:
+ * @self: a loader
+ * @module: the module's name
+ * @built_path: the library the build wrote
+ * @timeout_ms: how long the load may take
+ * @callback: called in the main loop with the result
+ * @user_data: data for @callback
+ *
+ * Does what hot_loader_load() does in a worker thread, and gives up after
+ * @timeout_ms: a library whose ELF constructor never returns cannot freeze
+ * the app. Such a thread holds glibc's loader lock, so after a deadline has
+ * passed every load fails at once until the stuck one ends, and exit() skips
+ * the libraries' finalizers (which would wait for that lock forever).
+ */
+void
+hot_loader_load_async (HotLoader          *self,
+                       const char         *module,
+                       const char         *built_path,
+                       guint               timeout_ms,
+                       GAsyncReadyCallback callback,
+                       gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GTask) worker = NULL;
+  LoadWait *wait;
+
+  g_return_if_fail (HOT_IS_LOADER (self));
+  g_return_if_fail (module != NULL);
+  g_return_if_fail (built_path != NULL);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, hot_loader_load_async);
+
+  if (self->stuck)
+    {
+      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                               _ ("An earlier load never finished and still holds the system's library loader; "
+                                  "restart the app to load new code"));
+      return;
+    }
+
+  wait = g_new0 (LoadWait, 1);
+  wait->timeout_ms = timeout_ms;
+  g_task_set_task_data (task, wait, g_free);
+  wait->deadline_id = g_timeout_add (timeout_ms, load_deadline_passed, task);
+
+  worker = g_task_new (self, NULL, load_finished, g_object_ref (task));
+  g_task_set_task_data (worker, load_job_new (self, module, built_path), load_job_free);
+  g_task_run_in_thread (worker, load_in_thread);
+}
+
+/**
+ * hot_loader_load_finish:
+ * @self: a loader
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the library, or %NULL with an error
+ */
+HotLibrary *
+hot_loader_load_finish (HotLoader    *self,
+                        GAsyncResult *result,
+                        GError      **error)
+{
+  g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**

@@ -28,8 +28,9 @@
  * ## States of a module
  *
  * idle → building (a #GSubprocess runs the rebuilder; `HotStatus:building`)
- * → loading (copy, `dlopen`, static patching: synchronous, in the main loop)
- * → idle. A rebuild asked for while building cancels the running build and
+ * → loading (copy and `dlopen` in a worker thread, with a deadline:
+ * `HotReload:load-timeout`) → live (static patching and re-instantiation, in
+ * the main loop) → idle. A rebuild asked for while building cancels the running build and
  * starts again when it has stopped, so the last save always wins. Pending
  * hot_reload_rebuild_async() calls complete when a build ends that started
  * after they were made.
@@ -43,6 +44,7 @@
  */
 
 #define DEBOUNCE_MS 50
+#define DEFAULT_LOAD_TIMEOUT_MS 20000
 
 typedef struct
 {
@@ -60,6 +62,7 @@ typedef struct
 
   /* The running build, if any. */
   GSubprocess  *subprocess;
+  gboolean      loading; /* the built library is being loaded */
   GCancellable *cancellable;
   char         *output;
   gint64        build_start;
@@ -74,6 +77,7 @@ struct _HotReload
 
   gboolean enabled;
   GError  *setup_error;
+  guint    load_timeout_ms;
 
   HotProject        *project;
   HotLoader         *loader;
@@ -106,6 +110,7 @@ enum
 {
   PROP_0,
   PROP_ENABLED,
+  PROP_LOAD_TIMEOUT,
   N_PROPS
 };
 
@@ -373,6 +378,27 @@ hot_reload_get_property (GObject    *object,
     case PROP_ENABLED:
       g_value_set_boolean (value, self->enabled);
       break;
+    case PROP_LOAD_TIMEOUT:
+      g_value_set_uint (value, self->load_timeout_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hot_reload_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  HotReload *self = HOT_RELOAD (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOAD_TIMEOUT:
+      hot_reload_set_load_timeout (self, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -386,6 +412,7 @@ hot_reload_class_init (HotReloadClass *klass)
   object_class->dispose = hot_reload_dispose;
   object_class->finalize = hot_reload_finalize;
   object_class->get_property = hot_reload_get_property;
+  object_class->set_property = hot_reload_set_property;
 
   /**
    * HotReload:enabled:
@@ -395,6 +422,17 @@ hot_reload_class_init (HotReloadClass *klass)
   properties[PROP_ENABLED] =
       g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * HotReload:load-timeout:
+   *
+   * How long loading a new library may take, in milliseconds, before the
+   * load is given up (a constructor in it that never returns). The default,
+   * 20 seconds, can be changed with `HOT_RELOAD_LOAD_TIMEOUT` (in seconds).
+   */
+  properties[PROP_LOAD_TIMEOUT] =
+      g_param_spec_uint ("load-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_LOAD_TIMEOUT_MS,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -436,6 +474,7 @@ hot_reload_init (HotReload *self)
   self->status_model = g_list_store_new (HOT_TYPE_STATUS);
   self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
   self->proxies = g_ptr_array_new ();
+  self->load_timeout_ms = DEFAULT_LOAD_TIMEOUT_MS;
 }
 
 static int
@@ -534,6 +573,17 @@ hot_reload_setup (HotReload *self,
 
   self->statics = hot_static_registry_new ();
   hot_static_registry_capture (self->statics, host);
+
+  if (g_getenv ("HOT_RELOAD_LOAD_TIMEOUT") != NULL)
+    {
+      double seconds = g_ascii_strtod (g_getenv ("HOT_RELOAD_LOAD_TIMEOUT"), NULL);
+
+      if (seconds > 0)
+        self->load_timeout_ms = (guint) MIN (seconds * 1000, G_MAXUINT);
+      else
+        g_warning ("HOT_RELOAD_LOAD_TIMEOUT=%s is not a number of seconds; loads may take %u ms",
+                   g_getenv ("HOT_RELOAD_LOAD_TIMEOUT"), self->load_timeout_ms);
+    }
 
   for (guint i = 0; i < nodes->len; i++)
     {
@@ -666,6 +716,41 @@ hot_reload_get_enabled (HotReload *self)
   g_return_val_if_fail (HOT_IS_RELOAD (self), FALSE);
 
   return self->enabled;
+}
+
+/**
+ * hot_reload_get_load_timeout:
+ * @self: the service
+ *
+ * Returns: how long loading a new library may take, in milliseconds
+ */
+guint
+hot_reload_get_load_timeout (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), 0);
+
+  return self->load_timeout_ms;
+}
+
+/**
+ * hot_reload_set_load_timeout:
+ * @self: the service
+ * @timeout_ms: how long loading a new library may take, in milliseconds
+ *
+ * Sets #HotReload:load-timeout.
+ */
+void
+hot_reload_set_load_timeout (HotReload *self,
+                             guint      timeout_ms)
+{
+  g_return_if_fail (HOT_IS_RELOAD (self));
+  g_return_if_fail (timeout_ms > 0);
+
+  if (self->load_timeout_ms == timeout_ms)
+    return;
+
+  self->load_timeout_ms = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOAD_TIMEOUT]);
 }
 
 /**
@@ -869,20 +954,18 @@ reinstantiate_proxies (HotReload     *self,
     }
 }
 
-/* Loads the library a build wrote and makes it live. */
+/* Patches a newly loaded library's statics and makes it the live
+ * generation of @module; a refused library is closed (none of its code ran). */
 static gboolean
-load_generation (HotReload *self,
-                 HotModule *module,
-                 GError   **error)
+make_generation_live (HotReload  *self,
+                      HotModule  *module,
+                      HotLibrary *loaded,
+                      GError    **error)
 {
-  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (HotLibrary) library = loaded;
   g_autoptr (HotTable) table = NULL;
   HotGeneration *generation;
   GPtrArray     *nodes;
-
-  library = hot_loader_load (self->loader, module->info->name, module->output, error);
-  if (library == NULL)
-    return FALSE;
 
   table = hot_table_new ();
   if (!hot_table_add_image (table, library->image, error) ||
@@ -999,6 +1082,21 @@ cancelled_build_exited (GObject      *source,
 }
 
 static void
+generation_loaded (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  HotModule *module = user_data;
+  g_autoptr (GError) error = NULL;
+  HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
+
+  module->loading = FALSE;
+  if (library != NULL)
+    make_generation_live (module->service, module, library, &error);
+  finish_build (module, error, NULL);
+}
+
+static void
 build_done (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
@@ -1045,7 +1143,12 @@ build_done (GObject      *source,
     }
   else
     {
-      load_generation (module->service, module, &error);
+      /* Built: load it in a worker thread; the module stays busy. */
+      g_clear_object (&module->subprocess);
+      module->loading = TRUE;
+      hot_loader_load_async (module->service->loader, module->info->name, module->output,
+                             module->service->load_timeout_ms, generation_loaded, module);
+      return;
     }
 
   finish_build (module, error, diagnostics);
@@ -1175,11 +1278,16 @@ hot_reload_rebuild_async (HotReload          *self,
       return;
     }
 
-  if (found->subprocess != NULL)
+  if (found->subprocess != NULL || found->loading)
     {
+      /* A build is stopped and started again; a load cannot be stopped, the
+       * next build waits for it. */
       g_ptr_array_add (found->queued, g_steal_pointer (&task));
-      found->rebuild_again = TRUE;
-      g_cancellable_cancel (found->cancellable);
+      if (found->subprocess != NULL)
+        {
+          found->rebuild_again = TRUE;
+          g_cancellable_cancel (found->cancellable);
+        }
       return;
     }
 

@@ -494,6 +494,46 @@ test_unknown (void)
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE);
 }
 
+static void
+test_load_deadline (void)
+{
+  if (g_test_subprocess ())
+    {
+      HotReload *service = hot_reload_get_default ();
+      g_autoptr (GError) error = NULL;
+      GtkWidget *proxy = new_proxy ("alpha_label", NULL);
+      GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
+
+      hot_reload_set_load_timeout (service, 300);
+      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
+      g_assert_false (reload_to ("libalpha-stuck.so", &error));
+      g_test_assert_expected_messages ();
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+      g_assert_nonnull (strstr (error->message, "300 ms"));
+      g_clear_error (&error);
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+
+      /* The app goes on; while the stuck load holds glibc's loader, later
+       * loads fail at once and say why. */
+      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
+      g_assert_false (reload_to ("libalpha-gen2.so", &error));
+      g_test_assert_expected_messages ();
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+      g_assert_nonnull (strstr (error->message, "restart"));
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+
+      g_assert_finalize_object (proxy);
+      /* Returning lets the process exit, which must not hang on the lock. */
+      return;
+    }
+
+  g_test_summary ("A library whose constructor never returns is given up after the load "
+                  "timeout: the app keeps its widgets, reports it, and still exits");
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -533,6 +573,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuilder-no-library", test_rebuilder_no_library);
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
+  g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
   g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
   g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
 
