@@ -324,6 +324,14 @@ test_edit_reload (Fixture      *fixture,
   g_subprocess_wait_check (fixture->app, NULL, &error);
   g_assert_no_error (error);
   g_clear_object (&fixture->app);
+
+  /* The loaded copies went with the app. */
+  {
+    g_autoptr (GDir) dir = g_dir_open (private_dir, 0, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (g_dir_read_name (dir));
+  }
 }
 
 int
