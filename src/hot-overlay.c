@@ -403,7 +403,8 @@ static void
 hot_overlay_update (HotOverlay *self)
 {
   g_autoptr (GString) building = g_string_new (NULL);
-  guint n_shown = 0;
+  guint    n_shown = 0;
+  gboolean takes_input = FALSE;
 
   g_clear_pointer (&self->box, gtk_widget_unparent);
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
@@ -418,6 +419,7 @@ hot_overlay_update (HotOverlay *self)
       else if (hot_status_get_error (status) != NULL)
         {
           gtk_box_append (GTK_BOX (self->box), bubble_new (failure_panel_new (self, status), TRUE));
+          takes_input = TRUE;
           n_shown++;
         }
     }
@@ -442,6 +444,8 @@ hot_overlay_update (HotOverlay *self)
       n_shown++;
     }
 
+  /* Spinner and toast only show: clicks on them reach the app. */
+  gtk_widget_set_can_target (self->box, takes_input);
   gtk_widget_set_visible (GTK_WIDGET (self), n_shown > 0);
 }
 

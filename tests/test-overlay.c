@@ -150,6 +150,29 @@ assert_shows (Fixture    *fixture,
     g_error ("The overlay does not show “%s”; it shows:\n%s", expected_text, text);
 }
 
+/* Clicks beside the overlay's content, and in the middle of it, must reach
+ * the app; only a failure panel (@panel_takes_clicks) catches the latter. */
+static void
+assert_passes_clicks (Fixture *fixture,
+                      gboolean panel_takes_clicks)
+{
+  GtkWidget      *content = gtk_widget_get_first_child (fixture->overlay);
+  graphene_rect_t bounds;
+  GtkWidget      *picked;
+
+  wait_for_frame (fixture->window);
+  g_assert_true (gtk_widget_compute_bounds (content, fixture->window, &bounds));
+
+  picked = gtk_widget_pick (fixture->window, bounds.origin.x / 2, bounds.origin.y + bounds.size.height / 2, GTK_PICK_DEFAULT);
+  g_assert_nonnull (picked);
+  g_assert_false (picked == fixture->overlay || gtk_widget_is_ancestor (picked, fixture->overlay));
+
+  picked = gtk_widget_pick (fixture->window, bounds.origin.x + bounds.size.width / 2,
+                            bounds.origin.y + bounds.size.height / 2, GTK_PICK_DEFAULT);
+  g_assert_nonnull (picked);
+  g_assert_cmpint (picked == fixture->overlay || gtk_widget_is_ancestor (picked, fixture->overlay), ==, panel_takes_clicks);
+}
+
 /* Clicks the first button below @root; the overlay rebuilds its content on
  * the click, so the walk stops there. */
 static gboolean
@@ -194,7 +217,8 @@ test_states (Fixture      *fixture,
   g_autofree char *text = NULL;
 
   g_test_summary ("The overlay is hidden, then shows building, the diagnostics of a failed "
-                  "build (collapsible), and a toast after a good build; it never takes focus");
+                  "build (collapsible), and a toast after a good build; it never takes focus, "
+                  "and only the failure panel takes clicks");
 
   hidden = overlay_text (fixture);
   g_assert_cmpstr (hidden, ==, "");
@@ -204,7 +228,10 @@ test_states (Fixture      *fixture,
   assert_shows (fixture, expected->building);
   save_screenshot (fixture, "building");
 
+  assert_passes_clicks (fixture, FALSE);
+
   hot_status_finish_build (fixture->counter, 420000, error, diagnostics, 0);
+  assert_passes_clicks (fixture, TRUE);
   assert_shows (fixture, expected->failed);
   assert_shows (fixture, expected->hide);
   assert_shows (fixture, "../src/warning-and-error.c:12:10");

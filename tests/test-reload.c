@@ -15,6 +15,7 @@ int alpha_get_count (void);
 static const char        *next_variant;
 static const char *const *rebuild_argv; /* instead of `true`, when set */
 static const char        *rebuild_output;
+static gboolean           use_env_rebuilder; /* let HOT_RELOAD_REBUILDER decide */
 static guint              reload_count;
 static guint              failure_count;
 static GThread           *main_thread;
@@ -30,6 +31,9 @@ test_rebuilder (HotReload  *service,
   g_assert_cmpstr (module, ==, "alpha");
   /* The default output is the module's own library in this build. */
   g_assert_true (g_str_has_suffix (*output_path, "tests/fixtures/libalpha.so"));
+
+  if (use_env_rebuilder)
+    return NULL;
 
   g_free (*output_path);
   if (rebuild_output != NULL)
@@ -234,6 +238,7 @@ assert_refused (const char *variant,
   g_test_assert_expected_messages ();
   rebuild_argv = NULL;
   rebuild_output = NULL;
+  use_env_rebuilder = FALSE;
   g_assert_error (error, HOT_RELOAD_ERROR, code);
   g_clear_error (&error);
 
@@ -336,6 +341,43 @@ test_rebuilder_no_library (void)
   g_test_summary ("A rebuilder that succeeds without writing the library is a BUILD error");
   rebuild_output = "/nonexistent/libalpha.so";
   assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+}
+
+static void
+test_env_rebuilder (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-test-env-XXXXXX", NULL);
+  g_autofree char *record = g_build_filename (dir, "args", NULL);
+  g_autofree char *command = g_strdup_printf ("sh -c 'printf \"%%s\\n\" \"$@\" > \"%s\"; exit 3' rebuilder "
+                                              "{module} '{source_dir}' {build_dir} {output} {target} \"with space\"",
+                                              record);
+  g_autofree char *recorded = NULL;
+  g_auto (GStrv) args = NULL;
+
+  g_test_summary ("HOT_RELOAD_REBUILDER is split like a shell would, run without one, and "
+                  "its placeholders are replaced");
+
+  g_setenv ("HOT_RELOAD_REBUILDER", command, TRUE);
+  use_env_rebuilder = TRUE;
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+
+  g_assert_true (g_file_get_contents (record, &recorded, NULL, NULL));
+  args = g_strsplit (recorded, "\n", -1);
+  g_assert_cmpuint (g_strv_length (args), ==, 7);
+  g_assert_cmpstr (args[0], ==, "alpha");
+  g_assert_true (g_str_has_suffix (args[1], "tests/fixtures/alpha"));
+  g_assert_true (g_file_test (args[2], G_FILE_TEST_IS_DIR));
+  g_assert_true (g_str_has_suffix (args[3], "tests/fixtures/libalpha.so"));
+  g_assert_cmpstr (args[4], ==, "tests/fixtures/libalpha.so");
+  g_assert_cmpstr (args[5], ==, "with space");
+
+  /* A command line that cannot be split is a clear error too. */
+  g_setenv ("HOT_RELOAD_REBUILDER", "sh -c 'unbalanced", TRUE);
+  use_env_rebuilder = TRUE;
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+
+  g_unsetenv ("HOT_RELOAD_REBUILDER");
+  test_remove_tree (dir);
 }
 
 static gboolean
@@ -571,6 +613,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuilder-not-found", test_rebuilder_not_found);
   g_test_add_func ("/Hotnode/Reload/rebuilder-killed", test_rebuilder_killed);
   g_test_add_func ("/Hotnode/Reload/rebuilder-no-library", test_rebuilder_no_library);
+  g_test_add_func ("/Hotnode/Reload/env-rebuilder", test_env_rebuilder);
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);

@@ -329,14 +329,27 @@ test_loader_private_dir (Fixture      *fixture,
                          gconstpointer data)
 {
   g_autofree char *base = g_build_filename (fixture->tmp_dir, "base", NULL);
-  g_autofree char *stale = g_build_filename (base, "run-999999999-abcdef", NULL);
-  g_autofree char *stale_file = g_build_filename (stale, "alpha-1.so", NULL);
+  g_autofree char *alive = g_strdup_printf ("%s/run-%d-abcdef", base, (int) getppid ());
+  g_autofree char *stale = NULL;
+  g_autofree char *stale_file = NULL;
   g_autofree char *ours = NULL;
   g_autoptr (HotLoader) loader = NULL;
+  g_autoptr (GSubprocess) killed = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_test_summary ("Folders of processes that are gone are removed; an open folder is refused");
+  g_test_summary ("Folders of processes that were killed are removed, those of live ones "
+                  "kept; an open folder is refused");
 
+  /* A process that had a private folder, killed. */
+  killed = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "sleep", "60", NULL);
+  g_assert_no_error (error);
+  stale = g_strdup_printf ("%s/run-%s-abcdef", base, g_subprocess_get_identifier (killed));
+  stale_file = g_build_filename (stale, "alpha-1.so", NULL);
+  g_subprocess_force_exit (killed);
+  g_subprocess_wait (killed, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_mkdir_with_parents (alive, 0700), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (stale, 0700), ==, 0);
   g_assert_cmpint (chmod (base, 0700), ==, 0);
   g_file_set_contents (stale_file, "old", -1, &error);
@@ -345,6 +358,7 @@ test_loader_private_dir (Fixture      *fixture,
   loader = hot_loader_new (base, &error);
   g_assert_no_error (error);
   g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (alive, G_FILE_TEST_IS_DIR));
   ours = g_strdup (hot_loader_get_private_dir (loader));
   g_assert_true (g_file_test (ours, G_FILE_TEST_IS_DIR));
   g_clear_object (&loader);
