@@ -35,6 +35,8 @@ G_BEGIN_DECLS
  * @HOT_RELOAD_ERROR_STATIC_SIZE: a static changed its size under the same key
  * @HOT_RELOAD_ERROR_PRIVATE_DIR: the private folder for loaded copies is
  *   unusable
+ * @HOT_RELOAD_ERROR_CRASHED: a constructor of the new code crashed or never
+ *   returned; the reload was rolled back (details on #HotStatus)
  *
  * Error codes of %HOT_RELOAD_ERROR.
  */
@@ -51,6 +53,7 @@ typedef enum
   HOT_RELOAD_ERROR_DUPLICATE_KEY,
   HOT_RELOAD_ERROR_STATIC_SIZE,
   HOT_RELOAD_ERROR_PRIVATE_DIR,
+  HOT_RELOAD_ERROR_CRASHED,
 } HotReloadError;
 
 HOTNODE_AVAILABLE_IN_ALL

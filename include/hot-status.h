@@ -32,5 +32,11 @@ HOTNODE_AVAILABLE_IN_ALL
 GListModel *hot_status_get_diagnostics (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 guint hot_status_get_generation (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+const char *hot_status_get_crash_node (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+int hot_status_get_crash_signal (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+const char *hot_status_get_crash_backtrace (HotStatus *self);
 
 G_END_DECLS

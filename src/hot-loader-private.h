@@ -47,4 +47,21 @@ void hot_process_group_child_setup (gpointer user_data);
 void hot_process_group_signal (GSubprocess *subprocess,
                                int          signum);
 
+/* What hot_guard_call() caught. */
+typedef struct
+{
+  int      signal; /* SIGSEGV, …; SIGALRM when it ran too long */
+  gboolean timed_out;
+  char    *backtrace; /* one frame a line, innermost first */
+} HotCrash;
+
+typedef void (*HotGuardFunc) (gpointer data);
+
+gboolean hot_guard_call (HotGuardFunc func,
+                         gpointer     data,
+                         guint        timeout_ms,
+                         HotCrash    *crash);
+void     hot_crash_clear (HotCrash *crash);
+char    *hot_signal_name (int signum);
+
 G_END_DECLS

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE /* gettid, SIGEV_THREAD_ID: this file is the Linux one */
 #include "config.h"
 
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <execinfo.h>
+#include <setjmp.h>
 #include <link.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hot-loader-private.h"
@@ -769,4 +773,165 @@ hot_process_group_signal (GSubprocess *subprocess,
 
   if (identifier != NULL)
     kill (-(pid_t) g_ascii_strtoll (identifier, NULL, 10), signum);
+}
+
+/*
+ * Guarded calls: running the constructors of a new generation so that a
+ * crash in them (or a constructor that never returns) comes back as a report
+ * instead of ending the process. The handlers are installed only for the
+ * duration of the call and the previous ones restored after it, so crashes
+ * anywhere else behave exactly as without hotnode.
+ */
+
+static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGALRM };
+
+/* Per thread: a signal in another thread is none of ours. */
+static _Thread_local sigjmp_buf *volatile guard_jump;
+static _Thread_local volatile sig_atomic_t guard_signal;
+static _Thread_local void                 *guard_frames[48];
+static _Thread_local volatile int          guard_n_frames;
+
+static void
+guard_handler (int        signum,
+               siginfo_t *info,
+               void      *context)
+{
+  if (guard_jump == NULL)
+    {
+      /* Not inside a guarded call (another thread, say): behave as if we
+       * were not here. */
+      signal (signum, SIG_DFL);
+      raise (signum);
+      return;
+    }
+
+  guard_signal = signum;
+  guard_n_frames = backtrace (guard_frames, G_N_ELEMENTS (guard_frames));
+  siglongjmp (*guard_jump, 1);
+}
+
+/* A stack for the handler, so that a stack overflow is caught too. */
+static void
+ensure_alternate_stack (void)
+{
+  static gsize installed;
+
+  if (g_once_init_enter (&installed))
+    {
+      stack_t stack = { 0 };
+
+      stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
+      stack.ss_sp = g_malloc (stack.ss_size);
+      sigaltstack (&stack, NULL);
+      /* backtrace() loads libgcc on its first call: not in the handler. */
+      guard_n_frames = backtrace (guard_frames, 1);
+      g_once_init_leave (&installed, 1);
+    }
+}
+
+/**
+ * hot_guard_call:
+ * @func: the function to call
+ * @data: its argument
+ * @timeout_ms: how long it may run; 0 for no limit
+ * @crash: (out caller-allocates): what happened, when it returns %FALSE
+ *
+ * Calls @func in the calling thread (the main thread) so that a crash in it
+ * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, abort() and failed assertions, traps) or
+ * running past @timeout_ms returns %FALSE with a report, instead of ending
+ * the process. Whatever @func was doing is abandoned where it was: memory it
+ * allocated leaks, and objects it was changing may be half changed.
+ *
+ * Returns: whether @func returned normally
+ */
+gboolean
+hot_guard_call (HotGuardFunc func,
+                gpointer     data,
+                guint        timeout_ms,
+                HotCrash    *crash)
+{
+  struct sigaction  action = { 0 };
+  struct sigaction  previous[G_N_ELEMENTS (guarded_signals)];
+  struct sigevent   event = { 0 };
+  struct itimerspec deadline = { 0 };
+  timer_t           timer;
+  gboolean          has_timer = FALSE;
+  sigjmp_buf        jump;
+  volatile gboolean returned = FALSE;
+
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (crash != NULL, FALSE);
+  g_return_val_if_fail (guard_jump == NULL, FALSE);
+
+  ensure_alternate_stack ();
+  memset (crash, 0, sizeof (HotCrash));
+
+  action.sa_sigaction = guard_handler;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset (&action.sa_mask);
+  for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+    sigaction (guarded_signals[i], &action, &previous[i]);
+
+  /* The deadline signals this thread, not whichever thread the kernel picks. */
+  if (timeout_ms > 0)
+    {
+      event.sigev_notify = SIGEV_THREAD_ID;
+      event.sigev_signo = SIGALRM;
+      event._sigev_un._tid = gettid (); /* sigev_notify_thread_id, not spelled out by glibc 2.36 */
+      has_timer = timer_create (CLOCK_MONOTONIC, &event, &timer) == 0;
+      deadline.it_value.tv_sec = timeout_ms / 1000;
+      deadline.it_value.tv_nsec = (long) (timeout_ms % 1000) * 1000000;
+      if (has_timer)
+        timer_settime (timer, 0, &deadline, NULL);
+    }
+
+  if (sigsetjmp (jump, 1) == 0)
+    {
+      guard_jump = &jump;
+      func (data);
+      returned = TRUE;
+    }
+  guard_jump = NULL;
+
+  if (has_timer)
+    timer_delete (timer);
+  for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+    sigaction (guarded_signals[i], &previous[i], NULL);
+
+  if (!returned)
+    {
+      g_autoptr (GString) frames = g_string_new (NULL);
+      char **symbols; /* one block: array and strings, for free() */
+
+      crash->signal = guard_signal;
+      crash->timed_out = guard_signal == SIGALRM;
+      symbols = backtrace_symbols (guard_frames, guard_n_frames);
+      /* Skip the handler and the signal trampoline. */
+      for (int i = 2; symbols != NULL && i < guard_n_frames; i++)
+        g_string_append_printf (frames, "%s\n", symbols[i]);
+      free (symbols);
+      crash->backtrace = g_string_free (g_steal_pointer (&frames), FALSE);
+    }
+
+  return returned;
+}
+
+void
+hot_crash_clear (HotCrash *crash)
+{
+  g_clear_pointer (&crash->backtrace, g_free);
+}
+
+/**
+ * hot_signal_name:
+ * @signum: a signal
+ *
+ * Returns: the signal's name, as `SIGSEGV`
+ */
+char *
+hot_signal_name (int signum)
+{
+  const char *abbreviation = sigabbrev_np (signum);
+
+  return abbreviation ? g_strconcat ("SIG", abbreviation, NULL) : g_strdup_printf ("signal %d", signum);
 }

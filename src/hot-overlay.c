@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <signal.h>
 
 #include "hot-diagnostic.h"
 #include "hot-overlay-private.h"
@@ -325,6 +326,32 @@ diagnostic_row_new (HotDiagnostic *diagnostic)
   return row;
 }
 
+/* The node that crashed, how, and where. */
+static GtkWidget *
+crash_report_new (HotStatus *status)
+{
+  GtkWidget       *report = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  const char      *backtrace = hot_status_get_crash_backtrace (status);
+  int              signum = hot_status_get_crash_signal (status);
+  g_autofree char *what = NULL;
+  g_auto (GStrv) frames = NULL;
+
+  if (signum == SIGALRM)
+    what = g_strdup_printf (_ ("Hot node “%s” did not return in time and was stopped"),
+                            hot_status_get_crash_node (status));
+  else
+    what = g_strdup_printf (_ ("Hot node “%s”: %s (signal %d)"), hot_status_get_crash_node (status),
+                            g_strsignal (signum), signum);
+  gtk_box_append (GTK_BOX (report), label_new (what, NULL));
+
+  frames = g_strsplit (backtrace ? backtrace : "", "\n", 12);
+  for (guint i = 0; frames[i] && i < 10; i++)
+    if (*frames[i] != '\0')
+      gtk_box_append (GTK_BOX (report), label_new (frames[i], "hotnode-location"));
+
+  return report;
+}
+
 static GtkWidget *
 failure_panel_new (HotOverlay *self,
                    HotStatus  *status)
@@ -343,6 +370,8 @@ failure_panel_new (HotOverlay *self,
 
   if (g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD))
     title_text = g_strdup_printf (_ ("%s: the build failed"), module);
+  else if (hot_status_get_crash_node (status) != NULL)
+    title_text = g_strdup_printf (_ ("%s: the new code crashed; the previous code is still running"), module);
   else
     title_text = g_strdup_printf (_ ("%s: the reload failed"), module);
   title = label_new (title_text, "hotnode-failed");
@@ -363,13 +392,15 @@ failure_panel_new (HotOverlay *self,
     return panel;
 
   body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+  if (hot_status_get_crash_node (status) != NULL)
+    gtk_box_append (GTK_BOX (body), crash_report_new (status));
   for (guint i = 0; i < g_list_model_get_n_items (diagnostics); i++)
     {
       g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
 
       gtk_box_append (GTK_BOX (body), diagnostic_row_new (diagnostic));
     }
-  if (g_list_model_get_n_items (diagnostics) == 0)
+  if (g_list_model_get_n_items (diagnostics) == 0 && hot_status_get_crash_node (status) == NULL)
     gtk_box_append (GTK_BOX (body), label_new (error->message, "hotnode-source"));
 
   scroller = gtk_scrolled_window_new ();

@@ -87,6 +87,7 @@ struct _HotReload
   GListStore        *status_model; /* HotStatus */
   GHashTable        *node_modules; /* node name → HotModule */
   GPtrArray         *proxies;      /* HotNode, weak */
+  GPtrArray         *quarantine;   /* what crashed code made: never freed */
 
   HotRebuilderFunc rebuilder;
   gpointer         rebuilder_data;
@@ -190,14 +191,12 @@ placeholder_new (const char *name)
   return label;
 }
 
-/* Calls a constructor. A result that cannot be a proxy's child (NULL, or a
- * widget that already has a parent) is replaced by a placeholder. */
+/* A constructor's result, or a placeholder when it cannot be a proxy's
+ * child (NULL, or a widget that already has a parent). */
 static GtkWidget *
-instantiate_entry (const HotNodeEntry *entry,
-                   HotNodeArgs        *args)
+checked_widget (const HotNodeEntry *entry,
+                GtkWidget          *widget)
 {
-  GtkWidget *widget = entry->func (args);
-
   if (widget != NULL && gtk_widget_get_parent (widget) == NULL)
     return widget;
 
@@ -205,6 +204,61 @@ instantiate_entry (const HotNodeEntry *entry,
              entry->name, entry->file, entry->line,
              widget == NULL ? "NULL" : "a widget that already has a parent");
   return placeholder_new (entry->name);
+}
+
+/* Calls a constructor of the app's own code. */
+static GtkWidget *
+instantiate_entry (const HotNodeEntry *entry,
+                   HotNodeArgs        *args)
+{
+  return checked_widget (entry, entry->func (args));
+}
+
+typedef struct
+{
+  const HotNodeEntry *entry;
+  HotNodeArgs        *args;
+  GtkWidget          *widget;
+} Construction;
+
+static void
+run_constructor (gpointer data)
+{
+  Construction *construction = data;
+
+  construction->widget = construction->entry->func (construction->args);
+}
+
+/* Calls a constructor of a loaded generation under the guard. On a crash
+ * (or past the deadline) it records the crash on @module's status, sets
+ * @error and returns NULL. */
+static GtkWidget *
+instantiate_guarded (HotReload          *self,
+                     HotModule          *module,
+                     const HotNodeEntry *entry,
+                     HotNodeArgs        *args,
+                     GError            **error)
+{
+  Construction     construction = { entry, args, NULL };
+  HotCrash         crash;
+  g_autofree char *signal_name = NULL;
+
+  if (hot_guard_call (run_constructor, &construction, self->load_timeout_ms, &crash))
+    return checked_widget (entry, construction.widget);
+
+  signal_name = hot_signal_name (crash.signal);
+  hot_status_set_crash (module->status, entry->name, crash.signal, crash.backtrace);
+  if (crash.timed_out)
+    g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
+                 _ ("The new code of hot node “%s” did not return within %u ms and was stopped"),
+                 entry->name, self->load_timeout_ms);
+  else
+    g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
+                 _ ("The new code of hot node “%s” crashed with %s (%s)"),
+                 entry->name, signal_name, g_strsignal (crash.signal));
+  hot_crash_clear (&crash);
+
+  return NULL;
 }
 
 static void
@@ -474,6 +528,7 @@ hot_reload_init (HotReload *self)
   self->status_model = g_list_store_new (HOT_TYPE_STATUS);
   self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
   self->proxies = g_ptr_array_new ();
+  self->quarantine = g_ptr_array_new ();
   self->load_timeout_ms = DEFAULT_LOAD_TIMEOUT_MS;
 }
 
@@ -687,7 +742,22 @@ hot_node_new (const char  *name,
   proxy = hot_node_new_proxy (name, module ? module->info->name : NULL, args);
 
   entry = find_entry (module, name, &generation);
-  if (entry != NULL)
+  if (entry != NULL && generation > 0)
+    {
+      g_autoptr (GError) error = NULL;
+      GtkWidget *child = instantiate_guarded (self, module, entry, args, &error);
+
+      if (child == NULL)
+        {
+          /* The new code crashed: use the app's own. */
+          g_warning ("%s; using the app's own code for this proxy", error->message);
+          entry = hot_table_lookup_node (get_host_table (), name);
+          child = entry ? instantiate_entry (entry, args) : placeholder_new (name);
+          generation = 0;
+        }
+      hot_node_set_child (proxy, child, generation);
+    }
+  else if (entry != NULL)
     {
       hot_node_set_child (proxy, instantiate_entry (entry, args), generation);
     }
@@ -916,13 +986,16 @@ build_log_tail (const char *log)
 static void start_build (HotModule *module);
 
 /* Rebuilds every live proxy of @module (and proxies waiting for a node that
- * @generation now has) from @generation. */
-static void
+ * @generation now has) from @generation, in two steps: all new children are
+ * built first, under the guard, and swapped in only if none crashed. */
+static gboolean
 reinstantiate_proxies (HotReload     *self,
                        HotModule     *module,
-                       HotGeneration *generation)
+                       HotGeneration *generation,
+                       GError       **error)
 {
   g_autoptr (GPtrArray) proxies = g_ptr_array_new_full (self->proxies->len, g_object_unref);
+  g_autoptr (GPtrArray) children = g_ptr_array_new ();
   const char *module_name = module->info->name;
 
   /* Constructors may create or drop proxies: work on a held copy. */
@@ -935,23 +1008,42 @@ reinstantiate_proxies (HotReload     *self,
       const char         *name = hot_node_get_node_name (proxy);
       const char         *proxy_module = hot_node_get_module (proxy);
       const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
+      GtkWidget          *child = NULL;
 
       if (proxy_module != NULL && !g_str_equal (proxy_module, module_name))
-        continue;
-      if (proxy_module == NULL && entry == NULL)
-        continue;
+        entry = NULL;
+      else if (proxy_module != NULL && entry == NULL)
+        g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget",
+                   name, module_name);
 
-      if (entry == NULL)
+      if (entry != NULL)
         {
-          g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget",
-                     name, module_name);
-          continue;
+          child = instantiate_guarded (self, module, entry, hot_node_get_args (proxy), error);
+          if (child == NULL)
+            {
+              /* Roll back. What the new code built so far stays alive,
+               * unused: destroying it would run that code again. */
+              g_ptr_array_extend_and_steal (self->quarantine, g_steal_pointer (&children));
+              return FALSE;
+            }
+          g_object_ref_sink (child);
         }
-
-      hot_node_set_module (proxy, module_name);
-      hot_node_set_child (proxy, instantiate_entry (entry, hot_node_get_args (proxy)),
-                          generation->library->generation);
+      g_ptr_array_add (children, child);
     }
+
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode   *proxy = g_ptr_array_index (proxies, i);
+      GtkWidget *child = g_ptr_array_index (children, i);
+
+      if (child == NULL)
+        continue;
+      hot_node_set_module (proxy, module_name);
+      hot_node_set_child (proxy, child, generation->library->generation);
+      g_object_unref (child);
+    }
+
+  return TRUE;
 }
 
 /* Patches a newly loaded library's statics and makes it the live
@@ -975,6 +1067,13 @@ make_generation_live (HotReload  *self,
   generation = g_new0 (HotGeneration, 1);
   generation->library = g_steal_pointer (&library);
   generation->table = g_steal_pointer (&table);
+
+  if (!reinstantiate_proxies (self, module, generation, error))
+    {
+      /* Its code ran: it stays loaded, and is never used again. */
+      g_ptr_array_add (self->quarantine, generation);
+      return FALSE;
+    }
   g_ptr_array_add (module->generations, generation);
 
   nodes = hot_table_get_nodes (generation->table);
@@ -984,8 +1083,6 @@ make_generation_live (HotReload  *self,
 
       g_hash_table_insert (self->node_modules, (gpointer) entry->name, module);
     }
-
-  reinstantiate_proxies (self, module, generation);
 
   return TRUE;
 }
@@ -1053,8 +1150,11 @@ finish_build (HotModule    *module,
     }
   else if (!cancelled)
     {
-      g_warning ("Reloading module “%s” failed; the previous code stays live.\n%s",
-                 module->info->name, error->message);
+      const char *backtrace = hot_status_get_crash_backtrace (module->status);
+
+      g_warning ("Reloading module “%s” failed; the previous code stays live.\n%s%s%s",
+                 module->info->name, error->message,
+                 backtrace ? "\n" : "", backtrace ? backtrace : "");
       g_signal_emit (self, signals[SIGNAL_RELOAD_FAILED], 0, module->info->name, error);
     }
 

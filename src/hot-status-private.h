@@ -15,4 +15,9 @@ void       hot_status_finish_build (HotStatus    *self,
                                     GListModel   *diagnostics,
                                     guint         generation);
 
+void hot_status_set_crash (HotStatus  *self,
+                           const char *node,
+                           int         signum,
+                           const char *backtrace);
+
 G_END_DECLS

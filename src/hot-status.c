@@ -25,6 +25,9 @@ struct _HotStatus
   GError     *error;
   GListModel *diagnostics;
   guint       generation;
+  char       *crash_node;
+  int         crash_signal;
+  char       *crash_backtrace;
 };
 
 G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
@@ -40,6 +43,9 @@ enum
   PROP_ERROR,
   PROP_DIAGNOSTICS,
   PROP_GENERATION,
+  PROP_CRASH_NODE,
+  PROP_CRASH_SIGNAL,
+  PROP_CRASH_BACKTRACE,
   N_PROPS
 };
 
@@ -54,6 +60,8 @@ hot_status_finalize (GObject *object)
   g_free (self->source_dir);
   g_clear_error (&self->error);
   g_clear_object (&self->diagnostics);
+  g_free (self->crash_node);
+  g_free (self->crash_backtrace);
 
   G_OBJECT_CLASS (hot_status_parent_class)->finalize (object);
 }
@@ -91,6 +99,15 @@ hot_status_get_property (GObject    *object,
       break;
     case PROP_GENERATION:
       g_value_set_uint (value, self->generation);
+      break;
+    case PROP_CRASH_NODE:
+      g_value_set_string (value, self->crash_node);
+      break;
+    case PROP_CRASH_SIGNAL:
+      g_value_set_int (value, self->crash_signal);
+      break;
+    case PROP_CRASH_BACKTRACE:
+      g_value_set_string (value, self->crash_backtrace);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -179,6 +196,35 @@ hot_status_class_init (HotStatusClass *klass)
       g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * HotStatus:crash-node:
+   *
+   * The hot node whose new code crashed (or never returned) in the last
+   * reload, or %NULL. The reload was rolled back.
+   */
+  properties[PROP_CRASH_NODE] =
+      g_param_spec_string ("crash-node", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:crash-signal:
+   *
+   * The signal of that crash (`SIGSEGV`, …; `SIGALRM` when the constructor
+   * ran past its deadline), or 0.
+   */
+  properties[PROP_CRASH_SIGNAL] =
+      g_param_spec_int ("crash-signal", NULL, NULL, 0, G_MAXINT, 0,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:crash-backtrace:
+   *
+   * Where it crashed, one frame a line, innermost first, or %NULL.
+   */
+  properties[PROP_CRASH_BACKTRACE] =
+      g_param_spec_string ("crash-backtrace", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -254,9 +300,78 @@ hot_status_finish_build (HotStatus    *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
     }
 
+  if (error == NULL)
+    hot_status_set_crash (self, NULL, 0, NULL);
+
   hot_status_set_building (self, FALSE);
 
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* Records the crash of @node's new code; @node NULL clears it. */
+void
+hot_status_set_crash (HotStatus  *self,
+                      const char *node,
+                      int         signum,
+                      const char *backtrace)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  if (node == NULL && self->crash_node == NULL)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  g_free (self->crash_node);
+  self->crash_node = g_strdup (node);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CRASH_NODE]);
+  self->crash_signal = node ? signum : 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CRASH_SIGNAL]);
+  g_free (self->crash_backtrace);
+  self->crash_backtrace = node ? g_strdup (backtrace) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CRASH_BACKTRACE]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * hot_status_get_crash_node:
+ * @self: a status
+ *
+ * Returns: (nullable): the node whose new code crashed in the last reload
+ */
+const char *
+hot_status_get_crash_node (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->crash_node;
+}
+
+/**
+ * hot_status_get_crash_signal:
+ * @self: a status
+ *
+ * Returns: the signal of that crash, or 0
+ */
+int
+hot_status_get_crash_signal (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), 0);
+
+  return self->crash_signal;
+}
+
+/**
+ * hot_status_get_crash_backtrace:
+ * @self: a status
+ *
+ * Returns: (nullable): where it crashed, one frame a line
+ */
+const char *
+hot_status_get_crash_backtrace (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->crash_backtrace;
 }
 
 /**

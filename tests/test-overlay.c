@@ -7,6 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <hotnode.h>
+#include <signal.h>
 
 #include "hot-diagnostic-private.h"
 #include "hot-overlay-private.h"
@@ -16,6 +17,7 @@
 typedef struct
 {
   const char *building;
+  const char *crashed;
   const char *failed;
   const char *hide;
   const char *show;
@@ -23,10 +25,10 @@ typedef struct
 } Strings;
 
 static const Strings english = {
-  "Building counter…", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter"
+  "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter"
 };
 static const Strings german = {
-  "counter wird gebaut …", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen"
+  "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen"
 };
 
 static const Strings *expected;
@@ -246,7 +248,20 @@ test_states (Fixture      *fixture,
   g_assert_null (strstr (text, "missing_value"));
   save_screenshot (fixture, "collapsed");
 
+  /* A crash of the new code: the node, the signal, the frames. */
+  g_clear_error (&error);
+  error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED, "crashed");
+  hot_status_set_crash (fixture->counter, "counter_panel", SIGSEGV,
+                        "libcounter-3.so(counter_panel+0x1d) [0x7f00deadbeef]\nlibhotnode-1.so.0(+0x9a21) [0x7f00cafe0000]\n");
+  hot_status_finish_build (fixture->counter, 410000, error, NULL, 0);
+  g_assert_true (click_button (fixture->overlay)); /* it was collapsed */
+  assert_shows (fixture, expected->crashed);
+  assert_shows (fixture, "counter_panel");
+  assert_shows (fixture, "libcounter-3.so(counter_panel+0x1d)");
+  save_screenshot (fixture, "crashed");
+
   /* A new failure keeps the panel collapsed; a good build removes it. */
+  g_assert_true (click_button (fixture->overlay));
   hot_status_set_building (fixture->counter, TRUE);
   assert_shows (fixture, expected->building);
   hot_status_finish_build (fixture->counter, 380000, NULL, NULL, 1);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <hotnode.h>
+#include <signal.h>
 
 #include "test-utils.h"
 
@@ -576,6 +577,71 @@ test_load_deadline (void)
   g_test_trap_assert_passed ();
 }
 
+typedef struct
+{
+  const char *name;
+  const char *variant;
+  int         signal;
+} CrashCase;
+
+static const CrashCase crash_cases[] = {
+  { "segv", "libalpha-crash-segv.so", SIGSEGV },
+  { "abort", "libalpha-crash-abort.so", SIGABRT },
+  { "fpe", "libalpha-crash-fpe.so", SIGFPE },
+  { "endless", "libalpha-crash-loop.so", SIGALRM },
+  { "ill", "libalpha-crash-ill.so", SIGILL },
+  { "stack-overflow", "libalpha-crash-overflow.so", SIGSEGV },
+};
+
+static void
+test_crash (gconstpointer data)
+{
+  const CrashCase *crash_case = data;
+
+  if (g_test_subprocess ())
+    {
+      HotReload *service = hot_reload_get_default ();
+      HotStatus *status = hot_reload_lookup_status (service, "alpha");
+      g_autoptr (GError) error = NULL;
+      GtkWidget *clicks = new_proxy ("alpha_clicks", NULL);
+      GtkWidget *label = new_proxy ("alpha_label", NULL);
+      GtkWidget *clicks_child = hot_node_get_child (HOT_NODE_PROXY (clicks));
+      GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
+
+      hot_reload_set_load_timeout (service, 500);
+      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
+      g_assert_false (reload_to (crash_case->variant, &error));
+      g_test_assert_expected_messages ();
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED);
+      g_clear_error (&error);
+
+      /* Rolled back: no proxy changed, not even the one built before the
+       * crash; the crash is reported. */
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (label)) == label_child);
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (clicks)) == clicks_child);
+      g_assert_cmpstr (hot_status_get_crash_node (status), ==, "alpha_label");
+      g_assert_cmpint (hot_status_get_crash_signal (status), ==, crash_case->signal);
+      g_assert_nonnull (hot_status_get_crash_backtrace (status));
+
+      /* Alive: the next good save loads normally. */
+      g_assert_true (reload_to ("libalpha-gen2.so", &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (child_text (label), ==, "alpha generation 2");
+      g_assert_null (hot_status_get_crash_node (status));
+
+      g_assert_finalize_object (label);
+      g_assert_finalize_object (clicks);
+      return;
+    }
+
+  g_test_summary ("A crash (or an endless loop) in a new generation's constructor rolls the "
+                  "reload back: the app lives on, reports it, and loads the next good save");
+
+  /* A child process: if containment failed, only it would die. */
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -617,6 +683,12 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
+  for (guint i = 0; i < G_N_ELEMENTS (crash_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/Hotnode/Reload/crash/%s", crash_cases[i].name);
+
+      g_test_add_data_func (path, &crash_cases[i], test_crash);
+    }
   g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
   g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
 
