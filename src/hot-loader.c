@@ -818,10 +818,11 @@ ensure_alternate_stack (void)
 
   if (g_once_init_enter (&installed))
     {
-      stack_t stack = { 0 };
+      static gpointer alternate_stack; /* for the life of the process */
+      stack_t         stack = { 0 };
 
       stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
-      stack.ss_sp = g_malloc (stack.ss_size);
+      stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
       sigaltstack (&stack, NULL);
       /* backtrace() loads libgcc on its first call: not in the handler. */
       guard_n_frames = backtrace (guard_frames, 1);
