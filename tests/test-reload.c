@@ -81,6 +81,21 @@ reload_to (const char *variant,
   return hot_reload_rebuild_finish (service, test_wait_for_result (&result), error);
 }
 
+/* Reloads alpha from @variant, which must fail with @code; returns the error. */
+static GError *
+reload_expecting_failure (const char *variant,
+                          int         code)
+{
+  GError *error = NULL;
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
+  g_assert_false (reload_to (variant, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, HOT_RELOAD_ERROR, code);
+
+  return error;
+}
+
 static GtkWidget *
 new_proxy (const char  *name,
            HotNodeArgs *args)
@@ -234,13 +249,10 @@ assert_refused (const char *variant,
   guint      generation = hot_status_get_generation (status);
   guint      reloads = reload_count, failures = failure_count;
 
-  g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
-  g_assert_false (reload_to (variant, &error));
-  g_test_assert_expected_messages ();
+  error = reload_expecting_failure (variant, code);
   rebuild_argv = NULL;
   rebuild_output = NULL;
   use_env_rebuilder = FALSE;
-  g_assert_error (error, HOT_RELOAD_ERROR, code);
   g_clear_error (&error);
 
   g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
@@ -395,6 +407,15 @@ process_is_gone (int pid)
   return state != NULL && (state[2] == 'Z' || state[2] == 'X');
 }
 
+/* The signal reached @pid with its group; wait for it to act. A process
+ * that was not signalled never goes, and the test times out. */
+static void
+wait_until_gone (int pid)
+{
+  while (!process_is_gone (pid))
+    g_usleep (1000);
+}
+
 /* Starts a rebuild whose command leaves a `sleep` in the background, writes
  * its pid to @pid_file and waits; returns the pid once it is written. */
 static int
@@ -452,7 +473,7 @@ test_rebuild_again (void)
   g_assert_cmpuint (reload_count, ==, reloads + 1);
   g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds + 1);
   g_assert_cmpstr (child_text (proxy), ==, "alpha generation 2");
-  g_assert_true (process_is_gone (sleeper));
+  wait_until_gone (sleeper);
 
   g_assert_finalize_object (proxy);
   test_remove_tree (dir);
@@ -482,7 +503,7 @@ test_cancel (void)
   g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds);
   g_assert_cmpuint (reload_count, ==, reloads);
   g_assert_cmpuint (failure_count, ==, failures);
-  g_assert_true (process_is_gone (sleeper));
+  wait_until_gone (sleeper);
 
   test_remove_tree (dir);
 }
@@ -548,20 +569,14 @@ test_load_deadline (void)
       GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
 
       hot_reload_set_load_timeout (service, 300);
-      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
-      g_assert_false (reload_to ("libalpha-stuck.so", &error));
-      g_test_assert_expected_messages ();
-      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+      error = reload_expecting_failure ("libalpha-stuck.so", HOT_RELOAD_ERROR_LOAD);
       g_assert_nonnull (strstr (error->message, "300 ms"));
       g_clear_error (&error);
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
 
       /* The app goes on; while the stuck load holds glibc's loader, later
        * loads fail at once and say why. */
-      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
-      g_assert_false (reload_to ("libalpha-gen2.so", &error));
-      g_test_assert_expected_messages ();
-      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+      error = reload_expecting_failure ("libalpha-gen2.so", HOT_RELOAD_ERROR_LOAD);
       g_assert_nonnull (strstr (error->message, "restart"));
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
 
@@ -609,10 +624,7 @@ test_crash (gconstpointer data)
       GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
 
       hot_reload_set_load_timeout (service, 500);
-      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "Reloading module “alpha” failed*");
-      g_assert_false (reload_to (crash_case->variant, &error));
-      g_test_assert_expected_messages ();
-      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED);
+      error = reload_expecting_failure (crash_case->variant, HOT_RELOAD_ERROR_CRASHED);
       g_clear_error (&error);
 
       /* Rolled back: no proxy changed, not even the one built before the
