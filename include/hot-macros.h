@@ -96,6 +96,23 @@ typedef struct _HotImage
 } HotImage;
 
 /**
+ * hot_module_type_name:
+ * @image: the tables of the calling hot module
+ * @name: the name a type is registered under in the source
+ *
+ * Gives a type of a hot module generation its own name (`Name__hot3`), so
+ * that each generation registers its own types and runs its own
+ * `class_init`: GType never registers a name twice and cannot unregister
+ * one. Called by the registration wrappers `<hotnode.h>` puts into hot
+ * modules; not for direct use.
+ *
+ * Returns: (transfer none): an interned type name
+ */
+HOTNODE_AVAILABLE_IN_ALL
+const char *hot_module_type_name (const HotImage *image,
+                                  const char     *name);
+
+/**
  * hot_image_register:
  * @image: the tables of the calling image
  *
@@ -182,6 +199,66 @@ extern HotStaticEntry __stop_hot_statics[] __attribute__ ((weak, visibility ("hi
 /* A hot module (built with the hotnode-module-1 dependency): the loader reads
  * this one exported symbol; no code of the module runs to hand it over. */
 __attribute__ ((weak, visibility ("default"))) const HotImage hot_module_image = _HOT_IMAGE_INIT;
+
+/* hotnode-module-1 links modules with --wrap for GLib's type registration
+ * functions: G_DEFINE_TYPE, G_DEFINE_INTERFACE, G_DEFINE_ENUM_TYPE,
+ * G_DEFINE_BOXED_TYPE and friends in a module reach these wrappers, which
+ * register the type under the generation's own name. */
+#include <glib-object.h>
+
+/* clang-format off */
+#define _HOT_WRAPPER __attribute__ ((weak, visibility ("hidden")))
+
+GType __real_g_type_register_static_simple (GType, const gchar *, guint, GClassInitFunc, guint, GInstanceInitFunc, GTypeFlags);
+GType __wrap_g_type_register_static_simple (GType, const gchar *, guint, GClassInitFunc, guint, GInstanceInitFunc, GTypeFlags);
+_HOT_WRAPPER GType
+__wrap_g_type_register_static_simple (GType parent, const gchar *name, guint class_size, GClassInitFunc class_init,
+                                      guint instance_size, GInstanceInitFunc instance_init, GTypeFlags flags)
+{
+  return __real_g_type_register_static_simple (parent, hot_module_type_name (&hot_module_image, name), class_size,
+                                               class_init, instance_size, instance_init, flags);
+}
+
+GType __real_g_type_register_static (GType, const gchar *, const GTypeInfo *, GTypeFlags);
+GType __wrap_g_type_register_static (GType, const gchar *, const GTypeInfo *, GTypeFlags);
+_HOT_WRAPPER GType
+__wrap_g_type_register_static (GType parent, const gchar *name, const GTypeInfo *info, GTypeFlags flags)
+{
+  return __real_g_type_register_static (parent, hot_module_type_name (&hot_module_image, name), info, flags);
+}
+
+GType __real_g_enum_register_static (const gchar *, const GEnumValue *);
+GType __wrap_g_enum_register_static (const gchar *, const GEnumValue *);
+_HOT_WRAPPER GType
+__wrap_g_enum_register_static (const gchar *name, const GEnumValue *values)
+{
+  return __real_g_enum_register_static (hot_module_type_name (&hot_module_image, name), values);
+}
+
+GType __real_g_flags_register_static (const gchar *, const GFlagsValue *);
+GType __wrap_g_flags_register_static (const gchar *, const GFlagsValue *);
+_HOT_WRAPPER GType
+__wrap_g_flags_register_static (const gchar *name, const GFlagsValue *values)
+{
+  return __real_g_flags_register_static (hot_module_type_name (&hot_module_image, name), values);
+}
+
+GType __real_g_boxed_type_register_static (const gchar *, GBoxedCopyFunc, GBoxedFreeFunc);
+GType __wrap_g_boxed_type_register_static (const gchar *, GBoxedCopyFunc, GBoxedFreeFunc);
+_HOT_WRAPPER GType
+__wrap_g_boxed_type_register_static (const gchar *name, GBoxedCopyFunc copy, GBoxedFreeFunc free_func)
+{
+  return __real_g_boxed_type_register_static (hot_module_type_name (&hot_module_image, name), copy, free_func);
+}
+
+GType __real_g_pointer_type_register_static (const gchar *);
+GType __wrap_g_pointer_type_register_static (const gchar *);
+_HOT_WRAPPER GType
+__wrap_g_pointer_type_register_static (const gchar *name)
+{
+  return __real_g_pointer_type_register_static (hot_module_type_name (&hot_module_image, name));
+}
+/* clang-format on */
 #else
 __attribute__ ((weak, visibility ("hidden"))) const HotImage _hot_host_image = _HOT_IMAGE_INIT;
 

@@ -504,6 +504,7 @@ load_library (const LoadJob *job,
     return NULL;
 
   library->image = image;
+  hot_image_set_generation (image, job->generation);
 
   return g_steal_pointer (&library);
 }

@@ -26,6 +26,8 @@ gboolean               hot_image_check_abi (const HotImage *image,
                                             const char     *where,
                                             GError        **error);
 const HotImage *const *hot_image_get_registered (guint *n_images);
+void                   hot_image_set_generation (const HotImage *image,
+                                                 guint           generation);
 
 char *hot_static_entry_dup_key (const HotStaticEntry *entry);
 

@@ -37,6 +37,9 @@ struct _HotStaticRegistry
 G_LOCK_DEFINE_STATIC (registered_images);
 static GPtrArray *registered_images;
 
+G_LOCK_DEFINE_STATIC (generations);
+static GHashTable *generations; /* HotImage of a loaded module → its number */
+
 void
 hot_image_register (const HotImage *image)
 {
@@ -49,6 +52,42 @@ hot_image_register (const HotImage *image)
   if (!g_ptr_array_find (registered_images, image, NULL))
     g_ptr_array_add (registered_images, (gpointer) image);
   G_UNLOCK (registered_images);
+}
+
+/* Called by the loader once a generation's image is known (any thread). */
+void
+hot_image_set_generation (const HotImage *image,
+                          guint           generation)
+{
+  G_LOCK (generations);
+  if (generations == NULL)
+    generations = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (generations, (gpointer) image, GUINT_TO_POINTER (generation));
+  G_UNLOCK (generations);
+}
+
+const char *
+hot_module_type_name (const HotImage *image,
+                      const char     *name)
+{
+  static guint     unknown_images;
+  guint            generation;
+  g_autofree char *unique = NULL;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  G_LOCK (generations);
+  generation = generations ? GPOINTER_TO_UINT (g_hash_table_lookup (generations, image)) : 0;
+  G_UNLOCK (generations);
+
+  /* A module opened by something else than the loader still gets a name of
+   * its own. */
+  if (generation == 0)
+    unique = g_strdup_printf ("%s__hotx%u", name, g_atomic_int_add (&unknown_images, 1));
+  else
+    unique = g_strdup_printf ("%s__hot%u", name, generation);
+
+  return g_intern_string (unique);
 }
 
 const HotImage *const *

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GObject types defined in a hot module (tests/fixtures/gamma): each
+ * generation registers its own, runs its own class_init and draws with its
+ * own code, while the app keeps the type it linked. */
+#include "config.h"
+
+#include <hotnode.h>
+
+#include "test-utils.h"
+
+static const char *next_variant;
+
+static char **
+gamma_rebuilder (HotReload  *service,
+                 const char *module,
+                 char      **output_path,
+                 gpointer    user_data)
+{
+  const char *argv[] = { "true", NULL };
+
+  g_assert_cmpstr (module, ==, "gamma");
+  g_free (*output_path);
+  *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", next_variant, NULL);
+
+  return g_strdupv ((char **) argv);
+}
+
+static void
+reload_gamma (const char *variant)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  next_variant = variant;
+  hot_reload_rebuild_async (service, "gamma", NULL, test_store_result, &result);
+  g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static void
+frame_painted (GdkFrameClock *clock,
+               gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* The colour the widget draws in its middle, once painted. */
+static guint32
+painted_color (GtkWidget *window,
+               GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+  gboolean       painted = FALSE;
+  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted), &painted);
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  int     width, height;
+  guint32 pixel;
+
+  gtk_widget_queue_draw (window);
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  paintable = gtk_widget_paintable_new (widget);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (width / 2, height / 2, 1, 1));
+  gdk_texture_download (texture, (guchar *) &pixel, 4);
+
+  return pixel & 0x00ffffff; /* cairo's ARGB in native order, without alpha */
+}
+
+static void
+test_types_per_generation (void)
+{
+  GtkWidget       *window = gtk_window_new ();
+  GtkWidget       *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget       *badge = hot_node_new ("gamma_badge_node", NULL);
+  GtkWidget       *shape = hot_node_new ("gamma_shape_label", NULL);
+  GtkWidget       *child;
+  GtkWidget       *old_child;
+  g_autofree char *first_type = NULL;
+
+  g_test_summary ("A widget type and an enum type defined in a hot module: each generation "
+                  "registers its own, runs its class_init and draws with its own code");
+
+  gtk_box_append (GTK_BOX (box), badge);
+  gtk_box_append (GTK_BOX (box), shape);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* The app's own types first. */
+  child = hot_node_get_child (HOT_NODE_PROXY (badge));
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (child), ==, "GammaBadge");
+  g_assert_cmpstr (gtk_widget_get_css_name (child), ==, "badge-gen0");
+  g_assert_cmphex (painted_color (window, child), ==, 0xff0000);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))), ==,
+                   "GammaShape:round");
+
+  old_child = child;
+  g_object_add_weak_pointer (G_OBJECT (old_child), (gpointer *) &old_child);
+  reload_gamma ("libgamma-gen1.so");
+  child = hot_node_get_child (HOT_NODE_PROXY (badge));
+  first_type = g_strdup (G_OBJECT_TYPE_NAME (child));
+  g_assert_true (g_str_has_prefix (first_type, "GammaBadge__hot"));
+  g_assert_true (g_type_is_a (G_OBJECT_TYPE (child), GTK_TYPE_WIDGET));
+  g_assert_cmpstr (gtk_widget_get_css_name (child), ==, "badge-gen1");
+  g_assert_cmphex (painted_color (window, child), ==, 0x0000ff);
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))),
+                                   "GammaShape__hot"));
+  g_assert_true (g_str_has_suffix (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))),
+                                   ":square"));
+  /* The app's instance went away with its own code. */
+  g_assert_null (old_child);
+
+  old_child = child;
+  g_object_add_weak_pointer (G_OBJECT (old_child), (gpointer *) &old_child);
+  reload_gamma ("libgamma-gen2.so");
+  child = hot_node_get_child (HOT_NODE_PROXY (badge));
+  g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (child), "GammaBadge__hot"));
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (child), !=, first_type);
+  g_assert_cmpstr (gtk_widget_get_css_name (child), ==, "badge-gen2");
+  g_assert_cmphex (painted_color (window, child), ==, 0xff0000);
+  /* An instance of an older generation's type is disposed by that
+   * generation's code, still loaded. */
+  g_assert_null (old_child);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *private_dir = NULL;
+  int              status;
+
+  g_setenv ("HOT_RELOAD", "1", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+
+  private_dir = g_dir_make_tmp ("hotnode-test-gtype-XXXXXX", NULL);
+  g_setenv ("HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  hot_reload_set_rebuilder (hot_reload_get_default (), gamma_rebuilder, NULL, NULL);
+
+  g_test_add_func ("/Hotnode/GType/per-generation", test_types_per_generation);
+
+  status = g_test_run ();
+  test_remove_tree (private_dir);
+
+  return status;
+}
