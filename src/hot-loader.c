@@ -287,10 +287,51 @@ check_elf (const char *contents,
     }
 
   if (header->e_type != ET_DYN || header->e_phoff == 0 ||
-      header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length)
+      header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length ||
+      header->e_shoff + (gsize) header->e_shnum * header->e_shentsize > length)
+    goto truncated;
+
+  /* dlopen maps what the file lacks too, and touching it later raises
+   * SIGBUS: every loaded segment must be in the file. */
+  for (guint i = 0; i < header->e_phnum; i++)
+    {
+      const ElfW (Phdr) *segment = (const ElfW (Phdr) *) (contents + header->e_phoff) + i;
+
+      if (segment->p_type == PT_LOAD && segment->p_offset + segment->p_filesz > length)
+        goto truncated;
+    }
+
+  return TRUE;
+
+truncated:
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+               _ ("%s is not a complete shared library (truncated, or not ET_DYN)"),
+               built_path);
+  return FALSE;
+}
+
+/* Code others could have written is not loaded: the library must belong to
+ * this user (or root) and not be writable by everyone. (Group-writable is
+ * fine: Debian's umask for users with a private group is 002.) */
+static gboolean
+check_trusted (const char *built_path,
+               GError    **error)
+{
+  struct stat st;
+
+  if (stat (built_path, &st) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+                   _ ("Could not check the built library %s: %s"), built_path, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  if ((st.st_uid != getuid () && st.st_uid != 0) || (st.st_mode & S_IWOTH) != 0)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("%s is not a complete shared library (truncated, or not ET_DYN)"),
+                   _ ("Refusing to load %s: every user can write it, or it is not yours (chmod o-w)"),
                    built_path);
       return FALSE;
     }
@@ -443,7 +484,8 @@ copy_to_private_dir (const LoadJob *job,
       return NULL;
     }
 
-  if (!check_elf (contents, length, job->built_path, error))
+  if (!check_elf (contents, length, job->built_path, error) ||
+      !check_trusted (job->built_path, error))
     return NULL;
   preload_origin_dependencies (contents, length, job->built_path);
 

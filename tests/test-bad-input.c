@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the loader is given that it must refuse, each with a clear error:
+ * broken files, code others could have written, unusable private folders,
+ * a full disk. Real files, real dlopen. */
+#include "config.h"
+
+#include <elf.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hotnode.h>
+
+#include "hot-loader-private.h"
+#include "test-utils.h"
+
+typedef struct
+{
+  char      *tmp_dir;
+  HotLoader *loader;
+  char      *good;     /* a copy of a good module */
+  char      *contents; /* its bytes */
+  gsize      length;
+} Fixture;
+
+static void
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
+{
+  g_autofree char *built = g_test_build_filename (G_TEST_BUILT, "fixtures", "libalpha.so", NULL);
+  g_autofree char *base = NULL;
+  g_autoptr (GError) error = NULL;
+
+  fixture->tmp_dir = g_dir_make_tmp ("hotnode-test-bad-input-XXXXXX", &error);
+  g_assert_no_error (error);
+  base = g_build_filename (fixture->tmp_dir, "private", NULL);
+  fixture->loader = hot_loader_new (base, &error);
+  g_assert_no_error (error);
+
+  g_file_get_contents (built, &fixture->contents, &fixture->length, &error);
+  g_assert_no_error (error);
+  fixture->good = g_build_filename (fixture->tmp_dir, "libgood.so", NULL);
+  g_file_set_contents (fixture->good, fixture->contents, fixture->length, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
+{
+  g_clear_object (&fixture->loader);
+  test_remove_tree (fixture->tmp_dir);
+  g_free (fixture->tmp_dir);
+  g_free (fixture->good);
+  g_free (fixture->contents);
+}
+
+/* Writes @length bytes of @contents as a library and loads it: it must fail
+ * with a LOAD error whose message contains @reason. */
+static void
+assert_refused (Fixture    *fixture,
+                const char *contents,
+                gsize       length,
+                const char *reason)
+{
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "libbad.so", NULL);
+  g_autoptr (GError) error = NULL;
+  HotLibrary *library;
+
+  g_file_set_contents (path, contents, length, &error);
+  g_assert_no_error (error);
+  library = hot_loader_load (fixture->loader, "alpha", path, &error);
+  g_assert_null (library);
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+  if (strstr (error->message, reason) == NULL)
+    g_error ("Expected “%s” in: %s", reason, error->message);
+  g_test_message ("Refused: %s", error->message);
+}
+
+static void
+test_empty (Fixture      *fixture,
+            gconstpointer data)
+{
+  g_test_summary ("An empty file is refused");
+  assert_refused (fixture, "", 0, "no ELF header");
+}
+
+static void
+test_truncated (Fixture      *fixture,
+                gconstpointer data)
+{
+  g_test_summary ("A library cut short is refused");
+  assert_refused (fixture, fixture->contents, 200, "truncated");
+  assert_refused (fixture, fixture->contents, fixture->length / 2, "truncated");
+  assert_refused (fixture, fixture->contents, fixture->length - 1, "truncated");
+}
+
+static void
+test_other_architecture (Fixture      *fixture,
+                         gconstpointer data)
+{
+  g_autofree char *foreign = g_memdup2 (fixture->contents, fixture->length);
+
+  g_test_summary ("A library built for another architecture is refused");
+
+  ((Elf64_Ehdr *) foreign)->e_machine = EM_S390 == ((Elf64_Ehdr *) foreign)->e_machine ? EM_X86_64 : EM_S390;
+  assert_refused (fixture, foreign, fixture->length, "another architecture");
+}
+
+static void
+test_unresolved_symbol (Fixture      *fixture,
+                        gconstpointer data)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "fixtures", "libalpha-unresolved.so", NULL);
+  g_autofree char *contents = NULL;
+  gsize            length;
+
+  g_test_summary ("A library needing a symbol nobody defines is refused, naming the symbol");
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  assert_refused (fixture, contents, length, "alpha_nowhere_to_be_found");
+}
+
+static void
+test_writable_by_others (Fixture      *fixture,
+                         gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A library every user can write is refused");
+
+  g_assert_cmpint (chmod (fixture->good, 0666), ==, 0);
+  g_assert_null (hot_loader_load (fixture->loader, "alpha", fixture->good, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+  g_assert_nonnull (strstr (error->message, "chmod o-w"));
+  g_clear_error (&error);
+
+  /* Closed again, it loads. */
+  g_assert_cmpint (chmod (fixture->good, 0644), ==, 0);
+  hot_library_free (hot_loader_load (fixture->loader, "alpha", fixture->good, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_private_dir_not_ours (Fixture      *fixture,
+                           gconstpointer data)
+{
+  g_autofree char *base = g_build_filename (fixture->tmp_dir, "someone-else", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A private folder owned by another user is refused");
+
+  if (getuid () != 0)
+    {
+      g_test_skip ("Only root can give a folder to another user here");
+      return;
+    }
+
+  g_assert_cmpint (g_mkdir (base, 0700), ==, 0);
+  g_assert_cmpint (chown (base, 65534, 65534), ==, 0);
+  g_assert_null (hot_loader_new (base, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR);
+}
+
+static void
+test_private_dir_not_writable (Fixture      *fixture,
+                               gconstpointer data)
+{
+  g_autofree char *parent = g_build_filename (fixture->tmp_dir, "read-only", NULL);
+  g_autofree char *base = g_build_filename (parent, "hotnode", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A private folder that cannot be created is a clear error");
+
+  if (getuid () == 0)
+    {
+      g_test_skip ("root writes into read-only folders");
+      return;
+    }
+
+  g_assert_cmpint (g_mkdir (parent, 0500), ==, 0);
+  g_assert_null (hot_loader_new (base, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR);
+}
+
+static void
+test_disk_full (Fixture      *fixture,
+                gconstpointer data)
+{
+  if (g_test_subprocess ())
+    {
+      struct rlimit limit = { 4096, 4096 };
+      g_autoptr (GError) error = NULL;
+
+      /* Past the limit writes fail with EFBIG, as on a full disk. */
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_assert_null (hot_loader_load (fixture->loader, "alpha", fixture->good, &error));
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD);
+      g_assert_nonnull (strstr (error->message, "copy"));
+      return;
+    }
+
+  g_test_summary ("A copy that cannot be written (disk full) is a clear error");
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("/Hotnode/BadInput/empty", test_empty);
+  ADD ("/Hotnode/BadInput/truncated", test_truncated);
+  ADD ("/Hotnode/BadInput/other-architecture", test_other_architecture);
+  ADD ("/Hotnode/BadInput/unresolved-symbol", test_unresolved_symbol);
+  ADD ("/Hotnode/BadInput/writable-by-others", test_writable_by_others);
+  ADD ("/Hotnode/BadInput/private-dir-not-ours", test_private_dir_not_ours);
+  ADD ("/Hotnode/BadInput/private-dir-not-writable", test_private_dir_not_writable);
+  ADD ("/Hotnode/BadInput/disk-full", test_disk_full);
+
+#undef ADD
+
+  return g_test_run ();
+}
