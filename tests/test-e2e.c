@@ -79,7 +79,9 @@ fixture_set_up (Fixture      *fixture,
   g_autofree char *top_meson = NULL;
   g_autoptr (GError) error = NULL;
 
-  fixture->tmp_dir = g_dir_make_tmp ("hotnode-e2e-XXXXXX", &error);
+  /* A space and non-ASCII letters in every path: nothing may go through a
+   * shell or assume ASCII. */
+  fixture->tmp_dir = g_dir_make_tmp ("hotnode e2e ü-XXXXXX", &error);
   g_assert_no_error (error);
   fixture->project_dir = g_build_filename (fixture->tmp_dir, "app", NULL);
   fixture->build_dir = g_build_filename (fixture->project_dir, "build", NULL);

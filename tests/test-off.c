@@ -58,6 +58,29 @@ test_bad_constructor (void)
 }
 
 static void
+test_garbage_setting (void)
+{
+  if (g_test_subprocess ())
+    {
+      GtkWidget *widget;
+
+      g_setenv ("HOT_RELOAD", "yes please", TRUE);
+      g_test_expect_message ("Hotnode", G_LOG_LEVEL_WARNING, "HOT_RELOAD=yes please is not understood*");
+      widget = g_object_ref_sink (hot_node_new ("alpha_label", NULL));
+      g_test_assert_expected_messages ();
+      g_assert_false (HOT_IS_NODE (widget));
+      g_assert_false (hot_reload_get_enabled (hot_reload_get_default ()));
+      g_assert_finalize_object (widget);
+      return;
+    }
+
+  g_test_summary ("HOT_RELOAD set to something else than 1 or 0 is reported and leaves hot reload off");
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
+static void
 test_service_off (void)
 {
   HotReload *service = hot_reload_get_default ();
@@ -91,6 +114,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Off/unknown-name", test_unknown_name);
   g_test_add_func ("/Hotnode/Off/bad-constructor", test_bad_constructor);
   g_test_add_func ("/Hotnode/Off/service", test_service_off);
+  g_test_add_func ("/Hotnode/Off/garbage-setting", test_garbage_setting);
 
   return g_test_run ();
 }

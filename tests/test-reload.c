@@ -393,6 +393,74 @@ test_env_rebuilder (void)
   test_remove_tree (dir);
 }
 
+typedef struct
+{
+  guint n_diagnostics;
+  gsize longest_message;
+} FailureSeen;
+
+/* Records what a failed build left on the status, checking it is text. */
+static void
+record_failure (FailureSeen *seen,
+                GParamSpec  *pspec,
+                HotStatus   *status)
+{
+  GListModel   *diagnostics = hot_status_get_diagnostics (status);
+  const GError *error = hot_status_get_error (status);
+
+  if (error != NULL)
+    {
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      seen->longest_message = MAX (seen->longest_message, strlen (error->message));
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (diagnostics); i++)
+    {
+      g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
+
+      g_assert_true (g_utf8_validate (hot_diagnostic_get_message (diagnostic), -1, NULL));
+      seen->n_diagnostics++;
+    }
+}
+
+static FailureSeen
+refuse_recording (const char *const *argv)
+{
+  HotStatus  *status = hot_reload_lookup_status (hot_reload_get_default (), "alpha");
+  FailureSeen seen = { 0 };
+  gulong      handler = g_signal_connect_swapped (status, "notify", G_CALLBACK (record_failure), &seen);
+
+  rebuild_argv = argv;
+  assert_refused (NULL, HOT_RELOAD_ERROR_BUILD);
+  g_signal_handler_disconnect (status, handler);
+
+  return seen;
+}
+
+static void
+test_rebuilder_floods (void)
+{
+  const char *argv[] = { "sh", "-c", "head -c 10000000 /dev/zero | tr '\\0' x; exit 1", NULL };
+  FailureSeen seen;
+
+  g_test_summary ("A rebuilder writing 10 MB of output fails cleanly, its message cut to the end");
+
+  seen = refuse_recording (argv);
+  g_assert_cmpuint (seen.longest_message, >, 8000);
+  g_assert_cmpuint (seen.longest_message, <, 9000);
+}
+
+static void
+test_rebuilder_not_utf8 (void)
+{
+  const char *argv[] = { "sh", "-c", "printf '../x.c:1:1: error: caf\\351 \\377\\376\\n'; exit 1", NULL };
+  FailureSeen seen;
+
+  g_test_summary ("A rebuilder writing bytes that are not UTF-8 fails cleanly, with readable text");
+
+  seen = refuse_recording (argv);
+  g_assert_cmpuint (seen.n_diagnostics, >=, 1);
+}
+
 static gboolean
 process_is_gone (int pid)
 {
@@ -692,6 +760,8 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuilder-killed", test_rebuilder_killed);
   g_test_add_func ("/Hotnode/Reload/rebuilder-no-library", test_rebuilder_no_library);
   g_test_add_func ("/Hotnode/Reload/env-rebuilder", test_env_rebuilder);
+  g_test_add_func ("/Hotnode/Reload/rebuilder-floods", test_rebuilder_floods);
+  g_test_add_func ("/Hotnode/Reload/rebuilder-not-utf8", test_rebuilder_not_utf8);
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
