@@ -8,7 +8,8 @@
  *                           reload, saves screenshots to DIR, restores the file
  *   hotnode-demo --remote   reads commands on standard input and prints
  *                           events, for tests: click NAME, set NAME TEXT,
- *                           text NAME, overlay, shot FILE, quit
+ *                           text NAME, overlay, status MODULE, shot FILE,
+ *                           quit
  */
 #include <gio/gunixinputstream.h>
 #include <hotnode.h>
@@ -258,6 +259,16 @@ run_command (Demo       *demo,
   if (g_str_equal (words[0], "quit"))
     {
       g_application_quit (G_APPLICATION (demo->app));
+    }
+  else if (g_str_equal (words[0], "status") && words[1] != NULL)
+    {
+      HotStatus *status = hot_reload_lookup_status (hot_reload_get_default (), words[1]);
+
+      if (status == NULL)
+        emit_line ("error no module named %s", words[1]);
+      else
+        emit_line ("status %s building=%d rebuilds=%u generation=%u", words[1], hot_status_get_building (status),
+                   hot_status_get_rebuild_count (status), hot_status_get_generation (status));
     }
   else if (g_str_equal (words[0], "overlay"))
     {

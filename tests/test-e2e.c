@@ -222,6 +222,54 @@ overlay_text (Fixture *fixture)
   return g_strstrip (line);
 }
 
+static guint
+rebuild_count (Fixture *fixture)
+{
+  g_autofree char *line = NULL;
+  const char      *count;
+
+  send_command (fixture, "status counter");
+  line = expect_line (fixture, "status counter ");
+  count = strstr (line, "rebuilds=");
+  g_assert_nonnull (count);
+
+  return (guint) g_ascii_strtoull (count + strlen ("rebuilds="), NULL, 10);
+}
+
+/* 200 saves in about two seconds end with the last one live, after at most
+ * three builds that ran to their end (the others were cancelled). */
+static void
+save_storm (Fixture    *fixture,
+            const char *counter_path,
+            const char *source)
+{
+  guint            before = rebuild_count (fixture);
+  g_autofree char *final_title = NULL;
+  g_autofree char *line = NULL;
+
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *title = g_strdup_printf ("\"Storm %d\"", i);
+
+      write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", title);
+      g_usleep (10 * 1000);
+    }
+
+  /* Ask until the last save shows; the test's timeout bounds the wait. */
+  final_title = g_strdup ("text counter-title Storm 199");
+  while (line == NULL || !g_str_equal (line, final_title))
+    {
+      g_clear_pointer (&line, g_free);
+      g_usleep (100 * 1000);
+      send_command (fixture, "text counter-title");
+      line = expect_line (fixture, "text counter-title");
+    }
+
+  g_test_message ("Save storm: %u builds ran to their end for 200 saves", rebuild_count (fixture) - before);
+  g_assert_cmpuint (rebuild_count (fixture) - before, <=, 3);
+  assert_text (fixture, "counter-value", "5");
+}
+
 static void
 screenshot (Fixture    *fixture,
             const char *name)
@@ -321,6 +369,8 @@ test_edit_reload (Fixture      *fixture,
   g_clear_pointer (&overlay, g_free);
   overlay = overlay_text (fixture);
   g_assert_null (strstr (overlay, "failed"));
+
+  save_storm (fixture, counter_path, source);
 
   send_command (fixture, "quit");
   g_subprocess_wait_check (fixture->app, NULL, &error);
