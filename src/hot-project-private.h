@@ -12,8 +12,9 @@ typedef struct
   char *build_dir;
   char *output;  /* absolute path of the library the build writes */
   char *target;  /* the output relative to build_dir: the ninja target */
-  GStrv sources; /* absolute, canonical */
-  GStrv source_dirs;
+  GStrv       sources; /* absolute, canonical */
+  GStrv       source_dirs;
+  GHashTable *objects; /* source → its object file, from compile_commands.json */
 } HotModuleInfo;
 
 /* The shared modules of a meson build folder, from its introspection data
@@ -28,6 +29,8 @@ void                 hot_project_free (HotProject *self);
 const char          *hot_project_get_build_dir (HotProject *self);
 const HotModuleInfo *hot_project_lookup_source (HotProject *self,
                                                 const char *file);
+void                 hot_module_info_mark_stale (const HotModuleInfo *info,
+                                                 GPtrArray           *changed_paths);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotProject, hot_project_free)
 

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <utime.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
  */
 
 #define INTRO_TARGETS "meson-info" G_DIR_SEPARATOR_S "intro-targets.json"
+#define COMPILE_COMMANDS "compile_commands.json"
 
 struct _HotProject
 {
@@ -37,6 +40,7 @@ hot_module_info_free (gpointer data)
   g_free (info->target);
   g_strfreev (info->sources);
   g_strfreev (info->source_dirs);
+  g_clear_pointer (&info->objects, g_hash_table_unref);
   g_free (info);
 }
 
@@ -130,8 +134,109 @@ module_info_from_target (const char *build_dir,
     info->target = g_strdup (info->output);
   info->sources = (GStrv) g_ptr_array_steal (sources, NULL);
   info->source_dirs = (GStrv) g_ptr_array_steal (dirs, NULL);
+  info->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   return info;
+}
+
+/* Which object file each module source compiles to. meson puts a target's
+ * objects in "<its output>.p/". Without the file, builds still work; only
+ * hot_module_info_mark_stale () has nothing to mark. */
+static void
+load_objects (HotProject *self)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *path = g_build_filename (self->build_dir, COMPILE_COMMANDS, NULL);
+  JsonNode        *root;
+  JsonArray       *commands;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    return;
+
+  commands = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (commands); i++)
+    {
+      JsonObject          *command = json_array_get_object_element (commands, i);
+      const char          *file, *output, *directory;
+      const HotModuleInfo *info;
+      g_autofree char     *source = NULL;
+      g_autofree char     *object = NULL;
+      g_autofree char     *object_dir = NULL;
+
+      if (command == NULL)
+        continue;
+      file = json_object_get_string_member_with_default (command, "file", NULL);
+      output = json_object_get_string_member_with_default (command, "output", NULL);
+      directory = json_object_get_string_member_with_default (command, "directory", self->build_dir);
+      if (file == NULL || output == NULL)
+        continue;
+
+      source = canonical_path (file, directory);
+      info = g_hash_table_lookup (self->sources, source);
+      if (info == NULL)
+        continue;
+
+      object = g_canonicalize_filename (output, directory);
+      object_dir = g_strconcat (info->output, ".p", G_DIR_SEPARATOR_S, NULL);
+      if (g_str_has_prefix (object, object_dir))
+        g_hash_table_replace (info->objects, g_steal_pointer (&source), g_steal_pointer (&object));
+    }
+}
+
+static gboolean
+is_c_source_or_header (const char *path)
+{
+  const char *suffixes[] = { ".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".inc" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    if (g_str_has_suffix (path, suffixes[i]))
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * hot_module_info_mark_stale:
+ * @info: a module
+ * @changed_paths: files that changed since the module's last build started
+ *
+ * Makes sure the next build recompiles what changed. ninja decides by
+ * modification times, and a file saved while the compiler was running can
+ * end up older than the object built from its previous content: then ninja
+ * would say there is nothing to do. Dating the objects of the changed
+ * sources (all of the module's objects for a changed header) back to 1970
+ * makes ninja rebuild them whatever the timing. The sources are untouched.
+ */
+void
+hot_module_info_mark_stale (const HotModuleInfo *info,
+                            GPtrArray           *changed_paths)
+{
+  struct utimbuf epoch = { 0, 0 };
+  gboolean       all = FALSE;
+
+  for (guint i = 0; i < changed_paths->len && !all; i++)
+    {
+      const char *path = g_ptr_array_index (changed_paths, i);
+      const char *object = g_hash_table_lookup (info->objects, path);
+
+      if (object != NULL)
+        g_utime (object, &epoch);
+      else if (is_c_source_or_header (path) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        all = TRUE;
+    }
+
+  if (all)
+    {
+      GHashTableIter iter;
+      gpointer       object;
+
+      g_hash_table_iter_init (&iter, info->objects);
+      while (g_hash_table_iter_next (&iter, NULL, &object))
+        g_utime (object, &epoch);
+    }
 }
 
 /**
@@ -193,6 +298,8 @@ hot_project_load (const char *build_dir,
         if (!g_hash_table_contains (self->sources, info->sources[j]))
           g_hash_table_insert (self->sources, info->sources[j], info);
     }
+
+  load_objects (self);
 
   return g_steal_pointer (&self);
 }

@@ -59,6 +59,7 @@ typedef struct
   HotStatus           *status;
   GPtrArray           *generations; /* HotGeneration, oldest first */
   gboolean             name_clash_reported;
+  GPtrArray           *changed_paths; /* saved since the running build started */
 
   /* The running build, if any. */
   GSubprocess  *subprocess;
@@ -282,6 +283,7 @@ hot_module_free (gpointer data)
   g_clear_pointer (&module->generations, g_ptr_array_unref);
   g_clear_pointer (&module->waiting, g_ptr_array_unref);
   g_clear_pointer (&module->queued, g_ptr_array_unref);
+  g_clear_pointer (&module->changed_paths, g_ptr_array_unref);
   g_free (module->output);
   g_free (module);
 }
@@ -563,6 +565,7 @@ ensure_module (HotReload           *self,
   module->generations = g_ptr_array_new_with_free_func (hot_generation_free);
   module->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   module->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  module->changed_paths = g_ptr_array_new_with_free_func (g_free);
   g_hash_table_insert (self->modules, info->name, module);
   g_list_store_insert_sorted (self->status_model, module->status, compare_status, NULL);
 
@@ -583,12 +586,17 @@ watcher_changed (HotWatcher *watcher,
     {
       gboolean touched = FALSE;
 
-      for (guint i = 0; paths[i] && !touched; i++)
-        for (guint j = 0; module->info->source_dirs[j] && !touched; j++)
+      for (guint i = 0; paths[i]; i++)
+        for (guint j = 0; module->info->source_dirs[j]; j++)
           {
             const char *dir = module->info->source_dirs[j];
 
-            touched = g_str_has_prefix (paths[i], dir) && paths[i][strlen (dir)] == G_DIR_SEPARATOR;
+            if (g_str_has_prefix (paths[i], dir) && paths[i][strlen (dir)] == G_DIR_SEPARATOR)
+              {
+                g_ptr_array_add (module->changed_paths, g_strdup (paths[i]));
+                touched = TRUE;
+                break;
+              }
           }
 
       if (touched)
@@ -1281,6 +1289,10 @@ start_build (HotModule *module)
   /* Sizes are known by now: move each window's overlay where it shows best. */
   for (guint i = 0; i < self->proxies->len; i++)
     place_overlay (self, g_ptr_array_index (self->proxies, i));
+
+  /* What was saved up to now is what this build must compile. */
+  hot_module_info_mark_stale (module->info, module->changed_paths);
+  g_ptr_array_set_size (module->changed_paths, 0);
 
   argv = choose_rebuilder (self, module, &module->output, &error);
   if (argv == NULL)

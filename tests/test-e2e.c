@@ -9,6 +9,7 @@
 
 #include <hotnode.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "test-utils.h"
 
@@ -369,6 +370,18 @@ test_edit_reload (Fixture      *fixture,
   g_clear_pointer (&overlay, g_free);
   overlay = overlay_text (fixture);
   g_assert_null (strstr (overlay, "failed"));
+
+  /* A save that ninja would take for older than the object built before it
+   * (a file saved while the compiler ran, on a ninja that decides by
+   * modification time): it must be built all the same. */
+  {
+    struct utimbuf long_ago = { 1000000000, 1000000000 };
+
+    write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Older than its object\"");
+    g_assert_cmpint (g_utime (counter_path, &long_ago), ==, 0);
+    g_free (expect_line (fixture, "reloaded counter"));
+    assert_text (fixture, "counter-title", "Older than its object");
+  }
 
   save_storm (fixture, counter_path, source);
 
