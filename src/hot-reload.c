@@ -27,11 +27,13 @@
  *
  * ## States of a module
  *
- * idle → building (a #GSubprocess runs the rebuilder; `HotStatus:building`)
- * → loading (copy and `dlopen` in a worker thread, with a deadline:
- * `HotReload:load-timeout`) → live (static patching and re-instantiation, in
- * the main loop) → idle. A rebuild asked for while building cancels the running build and
- * starts again when it has stopped, so the last save always wins. Pending
+ * idle → building (a #GSubprocess runs the rebuilder in its own process
+ * group; `HotStatus:building`) → loading (copy and `dlopen` in a worker
+ * thread, with a deadline: `HotReload:load-timeout`) → live (static patching,
+ * then every new child built under a crash guard before any is swapped in,
+ * in the main loop) → idle. A rebuild asked for while building cancels the
+ * running build and starts again when it has stopped; one asked for while
+ * loading waits for the load. The last save always wins. Pending
  * hot_reload_rebuild_async() calls complete when a build ends that started
  * after they were made.
  *
@@ -40,7 +42,8 @@
  * The service owns the project description, the loader, the static registry
  * (which owns adopted statics) and one #HotStatus per module. Loaded
  * generations are never closed: widgets, closures and types they made may be
- * alive anywhere in the app. Proxies are held weakly.
+ * alive anywhere in the app. A generation whose constructor crashed, and
+ * what it built, go to the quarantine, never freed. Proxies are held weakly.
  */
 
 #define DEBOUNCE_MS 50
