@@ -676,6 +676,29 @@ static const CrashCase crash_cases[] = {
   { "stack-overflow", "libalpha-crash-overflow.so", SIGSEGV },
 };
 
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGALRM };
+
+/* The handler of each fatal signal, as the app has them. */
+static void
+save_handlers (struct sigaction *handlers)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fatal_signals); i++)
+    sigaction (fatal_signals[i], NULL, &handlers[i]);
+}
+
+static void
+assert_handlers_unchanged (const struct sigaction *before)
+{
+  struct sigaction now[G_N_ELEMENTS (fatal_signals)];
+
+  save_handlers (now);
+  for (guint i = 0; i < G_N_ELEMENTS (fatal_signals); i++)
+    {
+      /* (glibc adds SA_RESTORER to the flags of whatever it installs.) */
+      g_assert_true (now[i].sa_sigaction == before[i].sa_sigaction);
+    }
+}
+
 static void
 test_crash (gconstpointer data)
 {
@@ -683,6 +706,8 @@ test_crash (gconstpointer data)
 
   if (g_test_subprocess ())
     {
+      struct sigaction handlers[G_N_ELEMENTS (fatal_signals)];
+
       HotReload *service = hot_reload_get_default ();
       HotStatus *status = hot_reload_lookup_status (service, "alpha");
       g_autoptr (GError) error = NULL;
@@ -691,6 +716,7 @@ test_crash (gconstpointer data)
       GtkWidget *clicks_child = hot_node_get_child (HOT_NODE_PROXY (clicks));
       GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
 
+      save_handlers (handlers);
       hot_reload_set_load_timeout (service, 500);
       error = reload_expecting_failure (crash_case->variant, HOT_RELOAD_ERROR_CRASHED);
       g_clear_error (&error);
@@ -709,6 +735,9 @@ test_crash (gconstpointer data)
       g_assert_cmpstr (child_text (label), ==, "alpha generation 2");
       g_assert_null (hot_status_get_crash_node (status));
 
+      /* The guard is gone again: the app's own handlers are back. */
+      assert_handlers_unchanged (handlers);
+
       g_assert_finalize_object (label);
       g_assert_finalize_object (clicks);
       return;
@@ -720,6 +749,31 @@ test_crash (gconstpointer data)
   /* A child process: if containment failed, only it would die. */
   g_test_trap_subprocess (NULL, 0, 0);
   g_test_trap_assert_passed ();
+}
+
+static void
+test_crash_outside_hot_code (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      GtkWidget *label = new_proxy ("alpha_label", NULL);
+
+      g_assert_true (reload_to ("libalpha-gen3.so", &error));
+      g_assert_cmpstr (child_text (label), ==, "alpha generation 3");
+
+      /* A crash in the app's own code, after a reload: the process dies of
+       * it as it would without hotnode. */
+      raise (SIGSEGV);
+      g_assert_not_reached ();
+    }
+
+  g_test_summary ("A crash outside a new generation's constructors is not caught: the app "
+                  "dies of it as without hotnode");
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout_unmatched ("*crashed*");
 }
 
 int
@@ -765,6 +819,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
+  g_test_add_func ("/Hotnode/Reload/crash-outside-hot-code", test_crash_outside_hot_code);
   for (guint i = 0; i < G_N_ELEMENTS (crash_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/Hotnode/Reload/crash/%s", crash_cases[i].name);
