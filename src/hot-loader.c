@@ -612,61 +612,25 @@ typedef struct
   gboolean answered;
 } LoadWait;
 
+/* One load, on a thread of its own: a thread that crashed or hangs inside
+ * dlopen must never run anything else. */
+typedef struct
+{
+  GTask      *task;
+  LoadJob    *job;
+  HotLibrary *library;
+  GError     *error;
+  HotCrash    crash;
+  gboolean    crashed;
+} LoadRun;
+
+/* The stuck or crashed load may hold glibc's loader lock: refuse further
+ * loads, and let the process exit without the libraries' finalizers. */
 static void
-load_in_thread (GTask        *worker,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
+mark_loader_stuck (HotLoader *self)
 {
-  GError     *error = NULL;
-  HotLibrary *library = load_library (task_data, &error);
-
-  if (library != NULL)
-    g_task_return_pointer (worker, library, (GDestroyNotify) hot_library_free);
-  else
-    g_task_return_error (worker, error);
-}
-
-static void
-load_finished (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  HotLoader *self = HOT_LOADER (source);
-  g_autoptr (GTask) task = user_data;
-  g_autoptr (GError) error = NULL;
-  LoadWait   *wait = g_task_get_task_data (task);
-  HotLibrary *library = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (wait->answered)
-    {
-      /* Past its deadline: the app went on without it. Its code may be
-       * running, so it stays loaded, unused; the loader works again. */
-      g_message ("A load of module “%s” that passed its deadline finished after all; its library stays unused",
-                 ((LoadJob *) g_task_get_task_data (G_TASK (result)))->module);
-      g_atomic_int_dec_and_test (&stuck_loads);
-      self->stuck = FALSE;
-      return;
-    }
-
-  g_clear_handle_id (&wait->deadline_id, g_source_remove);
-  wait->answered = TRUE;
-  if (library != NULL)
-    g_task_return_pointer (task, library, (GDestroyNotify) hot_library_free);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static gboolean
-load_deadline_passed (gpointer user_data)
-{
-  GTask       *task = user_data;
-  HotLoader   *self = g_task_get_source_object (task);
-  LoadWait    *wait = g_task_get_task_data (task);
   static gsize exit_handler_installed;
 
-  wait->deadline_id = 0;
-  wait->answered = TRUE;
   self->stuck = TRUE;
   g_atomic_int_inc (&stuck_loads);
   if (g_once_init_enter (&exit_handler_installed))
@@ -674,6 +638,88 @@ load_deadline_passed (gpointer user_data)
       on_exit (exit_without_finalizers, NULL);
       g_once_init_leave (&exit_handler_installed, 1);
     }
+}
+
+static void
+run_load (gpointer data)
+{
+  LoadRun *run = data;
+
+  run->library = load_library (run->job, &run->error);
+}
+
+static gboolean
+load_thread_finished (gpointer data)
+{
+  LoadRun *run = data;
+  g_autoptr (GTask) task = run->task;
+  HotLoader *self = g_task_get_source_object (task);
+  LoadWait  *wait = g_task_get_task_data (task);
+
+  if (run->crashed)
+    {
+      g_autofree char *signal_name = hot_signal_name (run->crash.signal);
+
+      /* It died inside dlopen, where glibc holds its loader lock. */
+      if (!wait->answered)
+        mark_loader_stuck (self);
+      g_clear_error (&run->error);
+      g_set_error (&run->error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
+                   _ ("Loading the new library crashed with %s (%s) in one of its constructors. "
+                      "The previous code stays live; restart the app to load new code.\n%s"),
+                   signal_name, g_strsignal (run->crash.signal), run->crash.backtrace);
+    }
+  else if (wait->answered)
+    {
+      /* Past its deadline, it finished after all. The app went on without
+       * it; its code may be running, so it stays loaded, unused, and the
+       * loader works again. */
+      g_message ("A load of module “%s” that passed its deadline finished after all; its library stays unused",
+                 run->job->module);
+      g_atomic_int_dec_and_test (&stuck_loads);
+      self->stuck = FALSE;
+      run->library = NULL;
+    }
+
+  if (!wait->answered)
+    {
+      g_clear_handle_id (&wait->deadline_id, g_source_remove);
+      wait->answered = TRUE;
+      if (run->library != NULL)
+        g_task_return_pointer (task, g_steal_pointer (&run->library), (GDestroyNotify) hot_library_free);
+      else
+        g_task_return_error (task, g_steal_pointer (&run->error));
+    }
+
+  g_clear_error (&run->error);
+  hot_crash_clear (&run->crash);
+  load_job_free (run->job);
+  g_free (run);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+load_thread (gpointer data)
+{
+  LoadRun *run = data;
+
+  run->crashed = !hot_guard_call (run_load, run, 0, &run->crash);
+  g_main_context_invoke (g_task_get_context (run->task), load_thread_finished, run);
+
+  return NULL;
+}
+
+static gboolean
+load_deadline_passed (gpointer user_data)
+{
+  GTask     *task = user_data;
+  HotLoader *self = g_task_get_source_object (task);
+  LoadWait  *wait = g_task_get_task_data (task);
+
+  wait->deadline_id = 0;
+  wait->answered = TRUE;
+  mark_loader_stuck (self);
 
   g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
                            _ ("Loading the new library did not finish within %u ms: a constructor in it "
@@ -693,11 +739,12 @@ load_deadline_passed (gpointer user_data)
  * @callback: called in the main loop with the result
  * @user_data: data for @callback
  *
- * Does what hot_loader_load() does in a worker thread, and gives up after
- * @timeout_ms: a library whose ELF constructor never returns cannot freeze
- * the app. Such a thread holds glibc's loader lock, so after a deadline has
- * passed every load fails at once until the stuck one ends, and exit() skips
- * the libraries' finalizers (which would wait for that lock forever).
+ * Does what hot_loader_load() does on a thread of its own, under the crash
+ * guard, and gives up after @timeout_ms: a library whose ELF constructor
+ * never returns, or crashes, cannot take the app down. Such a thread may
+ * hold glibc's loader lock, so afterwards every load fails at once (until a
+ * stuck one ends), and exit() skips the libraries' finalizers (which would
+ * wait for that lock forever).
  */
 void
 hot_loader_load_async (HotLoader          *self,
@@ -708,8 +755,8 @@ hot_loader_load_async (HotLoader          *self,
                        gpointer            user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GTask) worker = NULL;
   LoadWait *wait;
+  LoadRun  *run;
 
   g_return_if_fail (HOT_IS_LOADER (self));
   g_return_if_fail (module != NULL);
@@ -731,9 +778,10 @@ hot_loader_load_async (HotLoader          *self,
   g_task_set_task_data (task, wait, g_free);
   wait->deadline_id = g_timeout_add (timeout_ms, load_deadline_passed, task);
 
-  worker = g_task_new (self, NULL, load_finished, g_object_ref (task));
-  g_task_set_task_data (worker, load_job_new (self, module, built_path), load_job_free);
-  g_task_run_in_thread (worker, load_in_thread);
+  run = g_new0 (LoadRun, 1);
+  run->task = g_object_ref (task);
+  run->job = load_job_new (self, module, built_path);
+  g_thread_unref (g_thread_new ("hotnode-load", load_thread, run));
 }
 
 /**
@@ -834,6 +882,11 @@ static _Thread_local volatile sig_atomic_t guard_signal;
 static _Thread_local void                 *guard_frames[48];
 static _Thread_local volatile int          guard_n_frames;
 
+/* The app's own handlers, set aside while any thread is in a guarded call. */
+G_LOCK_DEFINE_STATIC (guard_handlers);
+static guint            guard_users;
+static struct sigaction app_handlers[G_N_ELEMENTS (guarded_signals)];
+
 static void
 guard_handler (int        signum,
                siginfo_t *info,
@@ -841,10 +894,27 @@ guard_handler (int        signum,
 {
   if (guard_jump == NULL)
     {
-      /* Not inside a guarded call (another thread, say): behave as if we
-       * were not here. */
-      signal (signum, SIG_DFL);
-      raise (signum);
+      /* Not a guarded call (another thread): hand the signal to what the app
+       * had, as if we were not here. */
+      for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+        {
+          const struct sigaction *app = &app_handlers[i];
+
+          if (guarded_signals[i] != signum)
+            continue;
+          if ((app->sa_flags & SA_SIGINFO) != 0)
+            app->sa_sigaction (signum, info, context);
+          else if (app->sa_handler == SIG_IGN)
+            return;
+          else if (app->sa_handler != SIG_DFL)
+            app->sa_handler (signum);
+          else
+            {
+              signal (signum, SIG_DFL);
+              raise (signum);
+            }
+          return;
+        }
       return;
     }
 
@@ -853,24 +923,48 @@ guard_handler (int        signum,
   siglongjmp (*guard_jump, 1);
 }
 
-/* A stack for the handler, so that a stack overflow is caught too. */
+static void
+guard_handlers_acquire (void)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_sigaction = guard_handler;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset (&action.sa_mask);
+
+  G_LOCK (guard_handlers);
+  if (guard_users++ == 0)
+    for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+      sigaction (guarded_signals[i], &action, &app_handlers[i]);
+  G_UNLOCK (guard_handlers);
+}
+
+static void
+guard_handlers_release (void)
+{
+  G_LOCK (guard_handlers);
+  if (--guard_users == 0)
+    for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+      sigaction (guarded_signals[i], &app_handlers[i], NULL);
+  G_UNLOCK (guard_handlers);
+}
+
+/* A stack for the handler, so that a stack overflow is caught too. The
+ * calling thread's: every thread that makes guarded calls sets one. */
 static void
 ensure_alternate_stack (void)
 {
-  static gsize installed;
+  static _Thread_local gpointer alternate_stack; /* for the life of the thread */
+  stack_t                       stack = { 0 };
 
-  if (g_once_init_enter (&installed))
-    {
-      static gpointer alternate_stack; /* for the life of the process */
-      stack_t         stack = { 0 };
+  if (alternate_stack != NULL)
+    return;
 
-      stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
-      stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
-      sigaltstack (&stack, NULL);
-      /* backtrace() loads libgcc on its first call: not in the handler. */
-      guard_n_frames = backtrace (guard_frames, 1);
-      g_once_init_leave (&installed, 1);
-    }
+  stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
+  stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
+  sigaltstack (&stack, NULL);
+  /* backtrace() loads libgcc on its first call: not in the handler. */
+  guard_n_frames = backtrace (guard_frames, 1);
 }
 
 /**
@@ -880,7 +974,7 @@ ensure_alternate_stack (void)
  * @timeout_ms: how long it may run; 0 for no limit
  * @crash: (out caller-allocates): what happened, when it returns %FALSE
  *
- * Calls @func in the calling thread (the main thread) so that a crash in it
+ * Calls @func in the calling thread so that a crash in it
  * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, abort() and failed assertions, traps) or
  * running past @timeout_ms returns %FALSE with a report, instead of ending
  * the process. Whatever @func was doing is abandoned where it was: memory it
@@ -894,8 +988,6 @@ hot_guard_call (HotGuardFunc func,
                 guint        timeout_ms,
                 HotCrash    *crash)
 {
-  struct sigaction  action = { 0 };
-  struct sigaction  previous[G_N_ELEMENTS (guarded_signals)];
   struct sigevent   event = { 0 };
   struct itimerspec deadline = { 0 };
   timer_t           timer;
@@ -910,11 +1002,7 @@ hot_guard_call (HotGuardFunc func,
   ensure_alternate_stack ();
   memset (crash, 0, sizeof (HotCrash));
 
-  action.sa_sigaction = guard_handler;
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-  sigemptyset (&action.sa_mask);
-  for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
-    sigaction (guarded_signals[i], &action, &previous[i]);
+  guard_handlers_acquire ();
 
   /* The deadline signals this thread, not whichever thread the kernel picks. */
   if (timeout_ms > 0)
@@ -939,8 +1027,7 @@ hot_guard_call (HotGuardFunc func,
 
   if (has_timer)
     timer_delete (timer);
-  for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
-    sigaction (guarded_signals[i], &previous[i], NULL);
+  guard_handlers_release ();
 
   if (!returned)
     {

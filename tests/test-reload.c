@@ -752,6 +752,36 @@ test_crash (gconstpointer data)
 }
 
 static void
+test_init_crash (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      GtkWidget *proxy = new_proxy ("alpha_label", NULL);
+      GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
+
+      error = reload_expecting_failure ("libalpha-init-crash.so", HOT_RELOAD_ERROR_CRASHED);
+      g_assert_nonnull (strstr (error->message, "SIGSEGV"));
+      g_clear_error (&error);
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+
+      /* It died holding glibc's loader: later loads are refused, saying why. */
+      error = reload_expecting_failure ("libalpha-gen2.so", HOT_RELOAD_ERROR_LOAD);
+      g_assert_nonnull (strstr (error->message, "restart"));
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+
+      g_assert_finalize_object (proxy);
+      return;
+    }
+
+  g_test_summary ("A crash in a new library's ELF constructor, while it loads, does not kill "
+                  "the app: the previous code stays, the crash is reported, the app exits");
+
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+}
+
+static void
 test_crash_outside_hot_code (void)
 {
   if (g_test_subprocess ())
@@ -819,6 +849,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
   g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
+  g_test_add_func ("/Hotnode/Reload/init-crash", test_init_crash);
   g_test_add_func ("/Hotnode/Reload/crash-outside-hot-code", test_crash_outside_hot_code);
   for (guint i = 0; i < G_N_ELEMENTS (crash_cases); i++)
     {
