@@ -551,14 +551,18 @@ ensure_module (HotReload           *self,
 {
   HotModule *module = g_hash_table_lookup (self->modules, info->name);
 
+  if (module != NULL && module->info == info)
+    return module;
+
   if (module != NULL)
     {
-      if (module->info != info && !module->name_clash_reported)
+      /* The second one's nodes stay the app's code; nothing is mixed up. */
+      if (!module->name_clash_reported)
         g_warning ("Two hot modules are named “%s” (%s and %s); only the first reloads. "
                    "Give one of them another name.",
                    info->name, module->info->output, info->output);
-      module->name_clash_reported |= module->info != info;
-      return module;
+      module->name_clash_reported = TRUE;
+      return NULL;
     }
 
   module = g_new0 (HotModule, 1);
@@ -608,7 +612,8 @@ watcher_changed (HotWatcher *watcher,
 }
 
 /* Finds the build, the modules the host's entries come from, and starts
- * watching their sources. */
+ * watching their sources. A module whose name another one already has is
+ * left out (NULL from ensure_module ()). */
 static gboolean
 hot_reload_setup (HotReload *self,
                   GError   **error)
@@ -657,7 +662,12 @@ hot_reload_setup (HotReload *self,
       const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
 
       if (info != NULL)
-        g_hash_table_insert (self->node_modules, (gpointer) entry->name, ensure_module (self, info));
+        {
+          HotModule *owner = ensure_module (self, info);
+
+          if (owner != NULL)
+            g_hash_table_insert (self->node_modules, (gpointer) entry->name, owner);
+        }
     }
   for (guint i = 0; i < host_statics->len; i++)
     {

@@ -306,6 +306,14 @@ on_diagnostics_changed (HotStatus  *status,
 }
 
 static void
+test_foreign_abi (void)
+{
+  g_test_summary ("A module built against another hotnode ABI is refused before any of its "
+                  "code runs");
+  assert_refused ("libalpha-foreign-abi.so", HOT_RELOAD_ERROR_ABI);
+}
+
+static void
 test_build_failure (void)
 {
   const char *argv[] = { "sh", "-c", "printf '../tests/fixtures/alpha/alpha.c:40:3: \\033[01;31merror:\\033[m "
@@ -839,6 +847,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/static-adopted", test_static_adopted);
   g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);
   g_test_add_func ("/Hotnode/Reload/duplicate-key", test_duplicate_key);
+  g_test_add_func ("/Hotnode/Reload/foreign-abi", test_foreign_abi);
   g_test_add_func ("/Hotnode/Reload/build-failure", test_build_failure);
   g_test_add_func ("/Hotnode/Reload/rebuilder-not-found", test_rebuilder_not_found);
   g_test_add_func ("/Hotnode/Reload/rebuilder-killed", test_rebuilder_killed);
