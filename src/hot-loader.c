@@ -699,12 +699,15 @@ load_thread_finished (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void release_alternate_stack (void);
+
 static gpointer
 load_thread (gpointer data)
 {
   LoadRun *run = data;
 
   run->crashed = !hot_guard_call (run_load, run, 0, &run->crash);
+  release_alternate_stack ();
   g_main_context_invoke (g_task_get_context (run->task), load_thread_finished, run);
 
   return NULL;
@@ -949,22 +952,38 @@ guard_handlers_release (void)
   G_UNLOCK (guard_handlers);
 }
 
-/* A stack for the handler, so that a stack overflow is caught too. The
- * calling thread's: every thread that makes guarded calls sets one. */
+/* A stack for the handler, so that a stack overflow is caught too. A thread
+ * that has one already (ASan gives each thread its own) keeps it. */
+static _Thread_local gpointer alternate_stack;
+
 static void
 ensure_alternate_stack (void)
 {
-  static _Thread_local gpointer alternate_stack; /* for the life of the thread */
-  stack_t                       stack = { 0 };
+  stack_t current, stack = { 0 };
 
-  if (alternate_stack != NULL)
-    return;
+  if (alternate_stack == NULL &&
+      (sigaltstack (NULL, &current) != 0 || (current.ss_flags & SS_DISABLE) != 0))
+    {
+      stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
+      stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
+      sigaltstack (&stack, NULL);
+    }
 
-  stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
-  stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
-  sigaltstack (&stack, NULL);
   /* backtrace() loads libgcc on its first call: not in the handler. */
   guard_n_frames = backtrace (guard_frames, 1);
+}
+
+/* For a thread that ends: its stack, if it is ours, goes with it. */
+static void
+release_alternate_stack (void)
+{
+  stack_t disable = { .ss_flags = SS_DISABLE };
+
+  if (alternate_stack == NULL)
+    return;
+
+  sigaltstack (&disable, NULL);
+  g_clear_pointer (&alternate_stack, g_free);
 }
 
 /**
