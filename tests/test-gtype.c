@@ -10,21 +10,6 @@
 
 static const char *next_variant;
 
-static char **
-gamma_rebuilder (HotReload  *service,
-                 const char *module,
-                 char      **output_path,
-                 gpointer    user_data)
-{
-  const char *argv[] = { "true", NULL };
-
-  g_assert_cmpstr (module, ==, "gamma");
-  g_free (*output_path);
-  *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", next_variant, NULL);
-
-  return g_strdupv ((char **) argv);
-}
-
 static void
 reload_gamma (const char *variant)
 {
@@ -143,18 +128,9 @@ main (int   argc,
   g_autofree char *private_dir = NULL;
   int              status;
 
-  g_setenv ("HOT_RELOAD", "1", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-
-  private_dir = g_dir_make_tmp ("hotnode-test-gtype-XXXXXX", NULL);
-  g_setenv ("HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
-  hot_reload_set_rebuilder (hot_reload_get_default (), gamma_rebuilder, NULL, NULL);
+  if (!test_init_hot_reload (&argc, &argv, &private_dir))
+    return 0;
+  hot_reload_set_rebuilder (hot_reload_get_default (), test_prebuilt_rebuilder, &next_variant, NULL);
 
   g_test_add_func ("/Hotnode/GType/per-generation", test_types_per_generation);
 

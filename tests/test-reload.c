@@ -634,24 +634,37 @@ test_unknown (void)
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE);
 }
 
-static void
-test_load_deadline (void)
+/* Loads that leave glibc's library loader to a thread that will never let
+ * go of it: one stuck in a constructor, one that crashed in one. */
+typedef struct
 {
+  const char *variant;
+  int         code;
+  const char *reason; /* in the error */
+} StuckLoad;
+
+static const StuckLoad never_returns = { "libalpha-stuck.so", HOT_RELOAD_ERROR_LOAD, "300 ms" };
+static const StuckLoad crashes = { "libalpha-init-crash.so", HOT_RELOAD_ERROR_CRASHED, "SIGSEGV" };
+
+static void
+test_stuck_load (gconstpointer data)
+{
+  const StuckLoad *stuck = data;
+
   if (g_test_subprocess ())
     {
-      HotReload *service = hot_reload_get_default ();
       g_autoptr (GError) error = NULL;
       GtkWidget *proxy = new_proxy ("alpha_label", NULL);
       GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
 
-      hot_reload_set_load_timeout (service, 300);
-      error = reload_expecting_failure ("libalpha-stuck.so", HOT_RELOAD_ERROR_LOAD);
-      g_assert_nonnull (strstr (error->message, "300 ms"));
+      hot_reload_set_load_timeout (hot_reload_get_default (), 300);
+      error = reload_expecting_failure (stuck->variant, stuck->code);
+      g_assert_nonnull (strstr (error->message, stuck->reason));
       g_clear_error (&error);
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
 
-      /* The app goes on; while the stuck load holds glibc's loader, later
-       * loads fail at once and say why. */
+      /* The app goes on; while the load holds glibc's loader, later loads
+       * fail at once and say why. */
       error = reload_expecting_failure ("libalpha-gen2.so", HOT_RELOAD_ERROR_LOAD);
       g_assert_nonnull (strstr (error->message, "restart"));
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
@@ -661,8 +674,8 @@ test_load_deadline (void)
       return;
     }
 
-  g_test_summary ("A library whose constructor never returns is given up after the load "
-                  "timeout: the app keeps its widgets, reports it, and still exits");
+  g_test_summary ("A library whose constructor never returns, or crashes, while it loads "
+                  "does not take the app down: it keeps its widgets, reports it, and still exits");
 
   g_test_trap_subprocess (NULL, 0, 0);
   g_test_trap_assert_passed ();
@@ -760,36 +773,6 @@ test_crash (gconstpointer data)
 }
 
 static void
-test_init_crash (void)
-{
-  if (g_test_subprocess ())
-    {
-      g_autoptr (GError) error = NULL;
-      GtkWidget *proxy = new_proxy ("alpha_label", NULL);
-      GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
-
-      error = reload_expecting_failure ("libalpha-init-crash.so", HOT_RELOAD_ERROR_CRASHED);
-      g_assert_nonnull (strstr (error->message, "SIGSEGV"));
-      g_clear_error (&error);
-      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
-
-      /* It died holding glibc's loader: later loads are refused, saying why. */
-      error = reload_expecting_failure ("libalpha-gen2.so", HOT_RELOAD_ERROR_LOAD);
-      g_assert_nonnull (strstr (error->message, "restart"));
-      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
-
-      g_assert_finalize_object (proxy);
-      return;
-    }
-
-  g_test_summary ("A crash in a new library's ELF constructor, while it loads, does not kill "
-                  "the app: the previous code stays, the crash is reported, the app exits");
-
-  g_test_trap_subprocess (NULL, 0, 0);
-  g_test_trap_assert_passed ();
-}
-
-static void
 test_crash_outside_hot_code (void)
 {
   if (g_test_subprocess ())
@@ -822,17 +805,8 @@ main (int   argc,
   HotReload       *service;
   int              status;
 
-  g_setenv ("HOT_RELOAD", "1", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-
-  private_dir = g_dir_make_tmp ("hotnode-test-reload-XXXXXX", NULL);
-  g_setenv ("HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  if (!test_init_hot_reload (&argc, &argv, &private_dir))
+    return 0;
 
   main_thread = g_thread_self ();
   service = hot_reload_get_default ();
@@ -857,8 +831,8 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuilder-not-utf8", test_rebuilder_not_utf8);
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
-  g_test_add_func ("/Hotnode/Reload/load-deadline", test_load_deadline);
-  g_test_add_func ("/Hotnode/Reload/init-crash", test_init_crash);
+  g_test_add_data_func ("/Hotnode/Reload/load-deadline", &never_returns, test_stuck_load);
+  g_test_add_data_func ("/Hotnode/Reload/init-crash", &crashes, test_stuck_load);
   g_test_add_func ("/Hotnode/Reload/crash-outside-hot-code", test_crash_outside_hot_code);
   for (guint i = 0; i < G_N_ELEMENTS (crash_cases); i++)
     {

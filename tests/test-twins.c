@@ -37,17 +37,8 @@ main (int   argc,
   g_autofree char *private_dir = NULL;
   int              status;
 
-  g_setenv ("HOT_RELOAD", "1", TRUE);
-  g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-
-  private_dir = g_dir_make_tmp ("hotnode-test-twins-XXXXXX", NULL);
-  g_setenv ("HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  if (!test_init_hot_reload (&argc, &argv, &private_dir))
+    return 0;
   g_test_add_func ("/Hotnode/Twins/same-name", test_same_name);
 
   status = g_test_run ();

@@ -4,6 +4,8 @@
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
+#include <gtk/gtk.h>
+#include <hotnode.h>
 
 static inline void
 test_store_result (GObject      *source,
@@ -41,4 +43,45 @@ test_remove_tree (const char *path)
         g_unlink (child);
     }
   g_rmdir (path);
+}
+
+/* For tests of the service with HOT_RELOAD=1: turns it on before anything
+ * reads it, and keeps the loaded copies in a folder of the test's own (to
+ * remove with test_remove_tree ()). Prints the TAP skip and returns FALSE
+ * when there is no display. */
+static inline gboolean
+test_init_hot_reload (int    *argc,
+                      char ***argv,
+                      char  **private_dir)
+{
+  g_setenv ("HOT_RELOAD", "1", TRUE);
+  g_test_init (argc, argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return FALSE;
+    }
+
+  *private_dir = g_dir_make_tmp ("hotnode-test-XXXXXX", NULL);
+  g_setenv ("HOT_RELOAD_PRIVATE_DIR", *private_dir, TRUE);
+
+  return TRUE;
+}
+
+/* A rebuilder that builds nothing: its "build" names a generation meson
+ * already built, `*(const char **) user_data` in tests/fixtures. */
+static inline char **
+test_prebuilt_rebuilder (HotReload  *service,
+                         const char *module,
+                         char      **output_path,
+                         gpointer    user_data)
+{
+  const char *const *variant = user_data;
+  const char        *argv[] = { "true", NULL };
+
+  g_free (*output_path);
+  *output_path = g_test_build_filename (G_TEST_BUILT, "fixtures", *variant, NULL);
+
+  return g_strdupv ((char **) argv);
 }
