@@ -96,6 +96,12 @@ void hot_reload_set_load_timeout (HotReload *self,
                                   guint      timeout_ms);
 
 HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_reload_get_unload_generations (HotReload *self);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_set_unload_generations (HotReload *self,
+                                        gboolean   unload);
+
+HOTNODE_AVAILABLE_IN_ALL
 GListModel *hot_reload_get_status (HotReload *self);
 
 HOTNODE_AVAILABLE_IN_ALL

@@ -8,10 +8,10 @@ G_BEGIN_DECLS
 /* What the app's build says about one shared module. */
 typedef struct
 {
-  char *name;
-  char *build_dir;
-  char *output;  /* absolute path of the library the build writes */
-  char *target;  /* the output relative to build_dir: the ninja target */
+  char       *name;
+  char       *build_dir;
+  char       *output;  /* absolute path of the library the build writes */
+  char       *target;  /* the output relative to build_dir: the ninja target */
   GStrv       sources; /* absolute, canonical */
   GStrv       source_dirs;
   GHashTable *objects; /* source → its object file, from compile_commands.json */

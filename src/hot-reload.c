@@ -41,7 +41,8 @@
  *
  * The service owns the project description, the loader, the static registry
  * (which owns adopted statics) and one #HotStatus per module. Loaded
- * generations are never closed: widgets, closures and types they made may be
+ * generations are not closed, unless #HotReload:unload-generations is on and
+ * nothing they built is alive: widgets, closures and types they made may be
  * alive anywhere in the app. A generation whose constructor crashed, and
  * what it built, go to the quarantine, never freed. Proxies are held weakly.
  */
@@ -49,13 +50,18 @@
 #define DEBOUNCE_MS 50
 #define DEFAULT_LOAD_TIMEOUT_MS 20000
 
+typedef struct _HotModule HotModule;
+
 typedef struct
 {
   HotLibrary *library;
   HotTable   *table;
+  HotModule  *module;
+  guint       live_widgets; /* children it built that are still alive */
+  guint       unload_id;    /* a pending check, in an idle */
 } HotGeneration;
 
-typedef struct
+struct _HotModule
 {
   HotReload           *service;
   const HotModuleInfo *info;
@@ -73,7 +79,7 @@ typedef struct
   gboolean      rebuild_again;
   GPtrArray    *waiting; /* GTask, completed when the running build ends */
   GPtrArray    *queued;  /* GTask, for the build after the running one */
-} HotModule;
+};
 
 struct _HotReload
 {
@@ -82,6 +88,7 @@ struct _HotReload
   gboolean enabled;
   GError  *setup_error;
   guint    load_timeout_ms;
+  gboolean unload_generations;
 
   HotProject        *project;
   HotLoader         *loader;
@@ -116,6 +123,7 @@ enum
   PROP_0,
   PROP_ENABLED,
   PROP_LOAD_TIMEOUT,
+  PROP_UNLOAD_GENERATIONS,
   N_PROPS
 };
 
@@ -265,12 +273,74 @@ instantiate_guarded (HotReload          *self,
   return NULL;
 }
 
+/* Closes @generation if it may be: unloading is on, it is not its module's
+ * newest, nothing it built is alive and it registered no GType (GType
+ * cannot forget one). What else its code may have left behind (a handler
+ * on an app object, a timeout) hotnode cannot see: hence opt-in. */
+static gboolean
+unload_if_unused (gpointer data)
+{
+  HotGeneration *generation = data;
+  HotModule     *module = generation->module;
+  HotLibrary    *library = generation->library;
+
+  generation->unload_id = 0;
+
+  if (!module->service->unload_generations || generation->live_widgets > 0 ||
+      generation == g_ptr_array_index (module->generations, module->generations->len - 1) ||
+      hot_image_get_type_count (library->image) > 0)
+    return G_SOURCE_REMOVE;
+
+  g_debug ("Unloading generation %u of module “%s”: nothing of it is in use", library->generation,
+           module->info->name);
+  hot_image_forget (library->image);
+  generation->library = NULL;
+  g_ptr_array_remove (module->generations, generation);
+  hot_library_free (library);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* In an idle: never close code from a finalizer that may be running it. */
+static void
+schedule_unload_check (HotGeneration *generation)
+{
+  if (generation->unload_id == 0)
+    generation->unload_id = g_idle_add (unload_if_unused, generation);
+}
+
+static void
+schedule_unload_checks (HotModule *module)
+{
+  for (guint i = 0; i < module->generations->len; i++)
+    schedule_unload_check (g_ptr_array_index (module->generations, i));
+}
+
+static void
+generation_widget_finalized (gpointer data,
+                             GObject *where_the_object_was)
+{
+  HotGeneration *generation = data;
+
+  if (--generation->live_widgets == 0)
+    schedule_unload_check (generation);
+}
+
+static void
+track_widget (HotGeneration *generation,
+              GtkWidget     *widget)
+{
+  generation->live_widgets++;
+  g_object_weak_ref (G_OBJECT (widget), generation_widget_finalized, generation);
+}
+
 static void
 hot_generation_free (gpointer data)
 {
   HotGeneration *generation = data;
 
   /* The library stays loaded on purpose: see "Ownership" above. */
+  g_clear_handle_id (&generation->unload_id, g_source_remove);
   g_clear_pointer (&generation->table, hot_table_free);
   g_free (generation);
 }
@@ -300,11 +370,12 @@ hot_module_get_live (HotModule *module)
   return g_ptr_array_index (module->generations, module->generations->len - 1);
 }
 
-/* The newest code that has @name: a generation of @module, else the host. */
+/* The newest code that has @name: a generation of @module, else the host
+ * (@found NULL). */
 static const HotNodeEntry *
-find_entry (HotModule  *module,
-            const char *name,
-            guint      *generation_number)
+find_entry (HotModule      *module,
+            const char     *name,
+            HotGeneration **found)
 {
   for (guint i = module ? module->generations->len : 0; i > 0; i--)
     {
@@ -313,12 +384,12 @@ find_entry (HotModule  *module,
 
       if (entry != NULL)
         {
-          *generation_number = generation->library->generation;
+          *found = generation;
           return entry;
         }
     }
 
-  *generation_number = 0;
+  *found = NULL;
   return hot_table_lookup_node (get_host_table (), name);
 }
 
@@ -440,6 +511,9 @@ hot_reload_get_property (GObject    *object,
     case PROP_LOAD_TIMEOUT:
       g_value_set_uint (value, self->load_timeout_ms);
       break;
+    case PROP_UNLOAD_GENERATIONS:
+      g_value_set_boolean (value, self->unload_generations);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -457,6 +531,9 @@ hot_reload_set_property (GObject      *object,
     {
     case PROP_LOAD_TIMEOUT:
       hot_reload_set_load_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_UNLOAD_GENERATIONS:
+      hot_reload_set_unload_generations (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -492,6 +569,21 @@ hot_reload_class_init (HotReloadClass *klass)
   properties[PROP_LOAD_TIMEOUT] =
       g_param_spec_uint ("load-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_LOAD_TIMEOUT_MS,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotReload:unload-generations:
+   *
+   * Whether to close the libraries of older generations that nothing uses
+   * any more: not the newest of their module, no widget they built alive,
+   * no GType registered. Off by default (or with `HOT_RELOAD_UNLOAD=1`):
+   * code of a closed generation that is still reachable some other way (a
+   * handler it connected to one of the app's objects, a timeout it added)
+   * would crash the app when it runs. Turn it on for long sessions whose
+   * hot nodes only touch the widgets they build.
+   */
+  properties[PROP_UNLOAD_GENERATIONS] =
+      g_param_spec_boolean ("unload-generations", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -645,6 +737,8 @@ hot_reload_setup (HotReload *self,
   self->statics = hot_static_registry_new ();
   hot_static_registry_capture (self->statics, host);
 
+  self->unload_generations = g_strcmp0 (g_getenv ("HOT_RELOAD_UNLOAD"), "1") == 0;
+
   if (g_getenv ("HOT_RELOAD_LOAD_TIMEOUT") != NULL)
     {
       double seconds = g_ascii_strtod (g_getenv ("HOT_RELOAD_LOAD_TIMEOUT"), NULL);
@@ -743,7 +837,7 @@ hot_node_new (const char  *name,
   HotModule          *module;
   const HotNodeEntry *entry;
   HotNode            *proxy;
-  guint               generation;
+  HotGeneration      *generation;
 
   g_return_val_if_fail (name != NULL, NULL);
 
@@ -763,24 +857,27 @@ hot_node_new (const char  *name,
   proxy = hot_node_new_proxy (name, module ? module->info->name : NULL, args);
 
   entry = find_entry (module, name, &generation);
-  if (entry != NULL && generation > 0)
+  if (entry != NULL && generation != NULL)
     {
       g_autoptr (GError) error = NULL;
       GtkWidget *child = instantiate_guarded (self, module, entry, args, &error);
 
-      if (child == NULL)
+      if (child != NULL)
+        {
+          track_widget (generation, child);
+          hot_node_set_child (proxy, child, generation->library->generation);
+        }
+      else
         {
           /* The new code crashed: use the app's own. */
           g_warning ("%s; using the app's own code for this proxy", error->message);
           entry = hot_table_lookup_node (get_host_table (), name);
-          child = entry ? instantiate_entry (entry, args) : placeholder_new (name);
-          generation = 0;
+          hot_node_set_child (proxy, entry ? instantiate_entry (entry, args) : placeholder_new (name), 0);
         }
-      hot_node_set_child (proxy, child, generation);
     }
   else if (entry != NULL)
     {
-      hot_node_set_child (proxy, instantiate_entry (entry, args), generation);
+      hot_node_set_child (proxy, instantiate_entry (entry, args), 0);
     }
   else
     {
@@ -842,6 +939,48 @@ hot_reload_set_load_timeout (HotReload *self,
 
   self->load_timeout_ms = timeout_ms;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOAD_TIMEOUT]);
+}
+
+/**
+ * hot_reload_get_unload_generations:
+ * @self: the service
+ *
+ * Returns: whether unused older generations are closed
+ */
+gboolean
+hot_reload_get_unload_generations (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), FALSE);
+
+  return self->unload_generations;
+}
+
+/**
+ * hot_reload_set_unload_generations:
+ * @self: the service
+ * @unload: whether to close unused older generations
+ *
+ * Sets #HotReload:unload-generations. Turning it on closes the unused ones
+ * there are, in the next idle.
+ */
+void
+hot_reload_set_unload_generations (HotReload *self,
+                                   gboolean   unload)
+{
+  GHashTableIter iter;
+  HotModule     *module;
+
+  g_return_if_fail (HOT_IS_RELOAD (self));
+
+  unload = !!unload;
+  if (self->unload_generations == unload)
+    return;
+
+  self->unload_generations = unload;
+  g_hash_table_iter_init (&iter, self->modules);
+  while (unload && g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    schedule_unload_checks (module);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOAD_GENERATIONS]);
 }
 
 /**
@@ -1060,6 +1199,7 @@ reinstantiate_proxies (HotReload     *self,
       if (child == NULL)
         continue;
       hot_node_set_module (proxy, module_name);
+      track_widget (generation, child);
       hot_node_set_child (proxy, child, generation->library->generation);
       g_object_unref (child);
     }
@@ -1088,6 +1228,7 @@ make_generation_live (HotReload  *self,
   generation = g_new0 (HotGeneration, 1);
   generation->library = g_steal_pointer (&library);
   generation->table = g_steal_pointer (&table);
+  generation->module = module;
 
   if (!reinstantiate_proxies (self, module, generation, error))
     {
@@ -1096,13 +1237,15 @@ make_generation_live (HotReload  *self,
       return FALSE;
     }
   g_ptr_array_add (module->generations, generation);
+  schedule_unload_checks (module);
 
   nodes = hot_table_get_nodes (generation->table);
   for (guint i = 0; i < nodes->len; i++)
     {
       const HotNodeEntry *entry = g_ptr_array_index (nodes, i);
 
-      g_hash_table_insert (self->node_modules, (gpointer) entry->name, module);
+      /* Interned: the generation's own strings may be unloaded. */
+      g_hash_table_insert (self->node_modules, (gpointer) g_intern_string (entry->name), module);
     }
 
   return TRUE;

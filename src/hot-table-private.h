@@ -28,6 +28,8 @@ gboolean               hot_image_check_abi (const HotImage *image,
 const HotImage *const *hot_image_get_registered (guint *n_images);
 void                   hot_image_set_generation (const HotImage *image,
                                                  guint           generation);
+guint                  hot_image_get_type_count (const HotImage *image);
+void                   hot_image_forget (const HotImage *image);
 
 char *hot_static_entry_dup_key (const HotStaticEntry *entry);
 

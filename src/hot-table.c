@@ -39,6 +39,7 @@ static GPtrArray *registered_images;
 
 G_LOCK_DEFINE_STATIC (generations);
 static GHashTable *generations; /* HotImage of a loaded module → its number */
+static GHashTable *type_counts; /* HotImage → how many types it registered */
 
 void
 hot_image_register (const HotImage *image)
@@ -78,6 +79,10 @@ hot_module_type_name (const HotImage *image,
 
   G_LOCK (generations);
   generation = generations ? GPOINTER_TO_UINT (g_hash_table_lookup (generations, image)) : 0;
+  if (type_counts == NULL)
+    type_counts = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (type_counts, (gpointer) image,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (type_counts, image)) + 1));
   G_UNLOCK (generations);
 
   /* A module opened by something else than the loader still gets a name of
@@ -88,6 +93,32 @@ hot_module_type_name (const HotImage *image,
     unique = g_strdup_printf ("%s__hot%u", name, generation);
 
   return g_intern_string (unique);
+}
+
+/* How many GTypes a loaded module registered: such a module can never be
+ * closed (GType cannot unregister them). */
+guint
+hot_image_get_type_count (const HotImage *image)
+{
+  guint count;
+
+  G_LOCK (generations);
+  count = type_counts ? GPOINTER_TO_UINT (g_hash_table_lookup (type_counts, image)) : 0;
+  G_UNLOCK (generations);
+
+  return count;
+}
+
+/* Before a module is closed: its address may be reused by the next one. */
+void
+hot_image_forget (const HotImage *image)
+{
+  G_LOCK (generations);
+  if (generations != NULL)
+    g_hash_table_remove (generations, image);
+  if (type_counts != NULL)
+    g_hash_table_remove (type_counts, image);
+  G_UNLOCK (generations);
 }
 
 const HotImage *const *
