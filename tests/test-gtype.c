@@ -74,8 +74,8 @@ test_types_per_generation (void)
   GtkWidget       *old_child;
   g_autofree char *first_type = NULL;
 
-  g_test_summary ("A widget type and an enum type defined in a hot module: each generation "
-                  "registers its own, runs its class_init and draws with its own code");
+  g_test_summary ("A widget type, an interface and an enum type defined in a hot module: each "
+                  "generation registers its own, runs its class_init and draws with its own code");
 
   gtk_box_append (GTK_BOX (box), badge);
   gtk_box_append (GTK_BOX (box), shape);
@@ -86,6 +86,7 @@ test_types_per_generation (void)
   child = hot_node_get_child (HOT_NODE_PROXY (badge));
   g_assert_cmpstr (G_OBJECT_TYPE_NAME (child), ==, "GammaBadge");
   g_assert_cmpstr (gtk_widget_get_css_name (child), ==, "badge-gen0");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (child), ==, "GammaShaped:0");
   g_assert_cmphex (painted_color (window, child), ==, 0xff0000);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))), ==,
                    "GammaShape:round");
@@ -99,6 +100,9 @@ test_types_per_generation (void)
   g_assert_true (g_type_is_a (G_OBJECT_TYPE (child), GTK_TYPE_WIDGET));
   g_assert_cmpstr (gtk_widget_get_css_name (child), ==, "badge-gen1");
   g_assert_cmphex (painted_color (window, child), ==, 0x0000ff);
+  /* Its interface is this generation's too, with this generation's code. */
+  g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (child), "GammaShaped__hot"));
+  g_assert_true (g_str_has_suffix (gtk_widget_get_tooltip_text (child), ":4"));
   g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))),
                                    "GammaShape__hot"));
   g_assert_true (g_str_has_suffix (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (shape)))),
