@@ -696,6 +696,7 @@ static const CrashCase crash_cases[] = {
   { "endless", "libalpha-crash-loop.so", SIGALRM },
   { "ill", "libalpha-crash-ill.so", SIGILL },
   { "stack-overflow", "libalpha-crash-overflow.so", SIGSEGV },
+  { "bus", "libalpha-crash-bus.so", SIGBUS },
 };
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGALRM };
