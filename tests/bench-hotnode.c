@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* In-process figures of hotnode (meson test -C build --benchmark -v):
+ *
+ *   disabled_call_ratio  hot_node_new () with hot reload off against a direct
+ *                        call of the constructor (both build a GtkLabel)
+ *   lookup_ns            finding a node by name in tables of 10, 1000 and
+ *                        10000 entries
+ *   reload_proxies_ms    one reload with 1, 100, 1000 and 10000 live proxies
+ *                        of the module (copy, dlopen, patch, rebuild them)
+ *   idle_wakeups         main loop wakeups in 5 s of nothing changing, with
+ *                        hot reload on
+ *
+ * Times are medians of at least 10 runs, with min and max. The program runs
+ * itself twice, with hot reload off and on, and prints a table; with
+ * HOTNODE_BENCH_JSON set it writes the figures there as one JSON object.
+ * Nothing here asserts a time. */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include <hotnode.h>
+
+#include "hot-table-private.h"
+#include "test-utils.h"
+
+GtkWidget *beta_label (HotNodeArgs *args);
+
+#define RUNS 11
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* {"median": …, "min": …, "max": …} of @runs values. */
+static JsonNode *
+summary (double *values,
+         guint   n)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  qsort (values, n, sizeof (double), compare_doubles);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "median");
+  json_builder_add_double_value (builder, values[n / 2]);
+  json_builder_set_member_name (builder, "min");
+  json_builder_add_double_value (builder, values[0]);
+  json_builder_set_member_name (builder, "max");
+  json_builder_add_double_value (builder, values[n - 1]);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static double
+median_of (JsonNode *node)
+{
+  return json_object_get_double_member (json_node_get_object (node), "median");
+}
+
+static void
+print_json (JsonObject *object)
+{
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *text = NULL;
+
+  json_node_set_object (root, object);
+  text = json_to_string (root, FALSE);
+  g_print ("%s\n", text);
+}
+
+/* Hot reload off: the cost of going through hot_node_new (). */
+static void
+measure_off (void)
+{
+  g_autoptr (HotNodeArgs) args = hot_node_args_new ();
+  g_autoptr (JsonObject) result = json_object_new ();
+  double ratios[RUNS];
+  guint  calls = 20000;
+
+  hot_node_args_set_string (args, "text", "benchmark");
+  for (guint run = 0; run < RUNS; run++)
+    {
+      gint64 start, direct, through;
+
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < calls; i++)
+        g_object_unref (g_object_ref_sink (beta_label (args)));
+      direct = g_get_monotonic_time () - start;
+
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < calls; i++)
+        g_object_unref (g_object_ref_sink (hot_node_new ("beta_label", args)));
+      through = g_get_monotonic_time () - start;
+
+      ratios[run] = (double) through / direct;
+    }
+
+  json_object_set_member (result, "disabled_call_ratio", summary (ratios, RUNS));
+  print_json (g_steal_pointer (&result));
+}
+
+/* A table of @n synthetic nodes, as an image with @n entries would give. */
+static HotTable *
+table_of (guint          n,
+          HotNodeEntry **entries)
+{
+  HotImage  image = { HOT_ABI_VERSION, sizeof (HotImage), NULL, NULL, NULL, NULL };
+  HotTable *table = hot_table_new ();
+
+  *entries = g_new0 (HotNodeEntry, n);
+  for (guint i = 0; i < n; i++)
+    {
+      (*entries)[i].abi = HOT_ABI_VERSION;
+      g_autofree char *name = g_strdup_printf ("node_%u", i);
+
+      (*entries)[i].name = g_intern_string (name);
+      (*entries)[i].file = "bench.c";
+      (*entries)[i].func = beta_label;
+    }
+  image.nodes_start = *entries;
+  image.nodes_end = *entries + n;
+  g_assert_true (hot_table_add_image (table, &image, NULL));
+
+  return table;
+}
+
+static JsonNode *
+measure_lookups (guint n)
+{
+  HotNodeEntry *entries;
+  g_autoptr (HotTable) table = table_of (n, &entries);
+  g_autofree char **names = g_new0 (char *, 1024);
+  double            times[RUNS];
+  guint             lookups = 200000;
+
+  for (guint i = 0; i < 1024; i++)
+    names[i] = g_strdup_printf ("node_%u", g_random_int_range (0, n));
+
+  for (guint run = 0; run < RUNS; run++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      gsize  found = 0;
+
+      for (guint i = 0; i < lookups; i++)
+        found += hot_table_lookup_node (table, names[i % 1024]) != NULL;
+      g_assert_cmpuint (found, ==, lookups);
+      times[run] = (g_get_monotonic_time () - start) * 1000.0 / lookups;
+    }
+
+  for (guint i = 0; i < 1024; i++)
+    g_free (names[i]);
+  g_free (entries);
+
+  return summary (times, RUNS);
+}
+
+static const char *next_variant;
+
+static JsonNode *
+measure_reload (guint n_proxies)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GPtrArray) proxies = g_ptr_array_new_with_free_func (g_object_unref);
+  double times[RUNS];
+
+  for (guint i = 0; i < n_proxies; i++)
+    g_ptr_array_add (proxies, g_object_ref_sink (hot_node_new ("alpha_label", NULL)));
+
+  for (guint run = 0; run < RUNS; run++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      next_variant = run % 2 ? "libalpha-gen3.so" : "libalpha-gen2.so";
+      hot_reload_rebuild_async (service, "alpha", NULL, test_store_result, &result);
+      g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&result), NULL));
+      times[run] = (g_get_monotonic_time () - start) / 1000.0;
+    }
+
+  return summary (times, RUNS);
+}
+
+static guint wakeups;
+
+static int
+counting_poll (GPollFD *fds,
+               guint    n_fds,
+               int      timeout)
+{
+  int ready = g_poll (fds, n_fds, timeout);
+
+  wakeups++;
+  return ready;
+}
+
+static gboolean
+quiet_period_done (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Main loop wakeups in 5 s with hot reload on, watching, nothing changing;
+ * the one that ends the wait is not counted. */
+static guint
+measure_idle_wakeups (void)
+{
+  GPollFunc previous = g_main_context_get_poll_func (NULL);
+  gboolean  done = FALSE;
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_timeout_add_seconds (5, quiet_period_done, &done);
+  g_main_context_set_poll_func (NULL, counting_poll);
+  wakeups = 0;
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_main_context_set_poll_func (NULL, previous);
+
+  return wakeups - 1;
+}
+
+/* Hot reload on: lookups, reloads, idleness. */
+static void
+measure_on (void)
+{
+  g_autoptr (JsonObject) result = json_object_new ();
+  g_autoptr (JsonObject) lookups = json_object_new ();
+  g_autoptr (JsonObject) reloads = json_object_new ();
+  const guint table_sizes[] = { 10, 1000, 10000 };
+  const guint proxy_counts[] = { 1, 100, 1000, 10000 };
+
+  hot_reload_set_rebuilder (hot_reload_get_default (), test_prebuilt_rebuilder, &next_variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (table_sizes); i++)
+    json_object_set_member (lookups, g_strdup_printf ("%u", table_sizes[i]), measure_lookups (table_sizes[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (proxy_counts); i++)
+    json_object_set_member (reloads, g_strdup_printf ("%u", proxy_counts[i]), measure_reload (proxy_counts[i]));
+
+  json_object_set_object_member (result, "lookup_ns", g_steal_pointer (&lookups));
+  json_object_set_object_member (result, "reload_proxies_ms", g_steal_pointer (&reloads));
+  json_object_set_int_member (result, "idle_wakeups", measure_idle_wakeups ());
+  print_json (g_steal_pointer (&result));
+}
+
+/* Runs this program in @mode and merges the object it prints into @into. */
+static void
+run_mode (const char *self,
+          const char *mode,
+          gboolean    hot_reload,
+          JsonObject *into)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *private_dir = NULL;
+  JsonObject      *object;
+  GList           *members;
+
+  if (hot_reload)
+    {
+      private_dir = g_dir_make_tmp ("hotnode-bench-XXXXXX", NULL);
+      g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
+      g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+    }
+  else
+    g_subprocess_launcher_unsetenv (launcher, "HOT_RELOAD");
+
+  process = g_subprocess_launcher_spawn (launcher, &error, self, mode, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+
+  /* The object is the last line the child printed. */
+  g_strchomp (output);
+  json_parser_load_from_data (parser, strrchr (output, '\n') ? strrchr (output, '\n') + 1 : output, -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (object);
+  for (GList *l = members; l; l = l->next)
+    json_object_set_member (into, g_strdup (l->data), json_node_copy (json_object_get_member (object, l->data)));
+  g_list_free (members);
+
+  if (private_dir != NULL)
+    test_remove_tree (private_dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr (JsonObject) figures = json_object_new ();
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *self = NULL;
+  const char      *json_path = g_getenv ("HOTNODE_BENCH_JSON");
+  JsonObject      *lookups, *reloads;
+
+  if (argc == 2 && (g_str_equal (argv[1], "--off") || g_str_equal (argv[1], "--on")))
+    {
+      g_test_init (&argc, &argv, NULL);
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      if (!gtk_init_check ())
+        return 77;
+      if (g_str_equal (argv[1], "--off"))
+        measure_off ();
+      else
+        measure_on ();
+      return 0;
+    }
+
+  self = g_file_read_link ("/proc/self/exe", NULL);
+  g_print ("1..1\n");
+  run_mode (self, "--off", FALSE, figures);
+  run_mode (self, "--on", TRUE, figures);
+
+  g_print ("# %-34s %10s\n", "figure", "median");
+  g_print ("# %-34s %10.3f\n", "disabled_call_ratio", median_of (json_object_get_member (figures, "disabled_call_ratio")));
+  lookups = json_object_get_object_member (figures, "lookup_ns");
+  reloads = json_object_get_object_member (figures, "reload_proxies_ms");
+  for (GList *l = json_object_get_members (lookups); l; l = g_list_delete_link (l, l))
+    g_print ("# lookup_ns, %-6s nodes %17.1f ns\n", (char *) l->data, median_of (json_object_get_member (lookups, l->data)));
+  for (GList *l = json_object_get_members (reloads); l; l = g_list_delete_link (l, l))
+    {
+      double ms = median_of (json_object_get_member (reloads, l->data));
+
+      g_print ("# reload_proxies_ms, %-6s proxies %9.2f ms (%.4f ms a proxy)\n", (char *) l->data, ms,
+               ms / g_ascii_strtod (l->data, NULL));
+    }
+  g_print ("# %-34s %10" G_GINT64_FORMAT "\n", "idle_wakeups", json_object_get_int_member (figures, "idle_wakeups"));
+
+  json_node_set_object (root, figures);
+  if (json_path != NULL)
+    {
+      g_autofree char *text = json_to_string (root, TRUE);
+
+      g_assert_true (g_file_set_contents (json_path, text, -1, NULL));
+    }
+  g_print ("ok 1 /Hotnode/Bench/in-process\n");
+
+  return 0;
+}
