@@ -605,19 +605,18 @@ exit_without_finalizers (int   status,
   _exit (status);
 }
 
+/* One load, on a thread of its own: a thread that crashed or hangs inside
+ * dlopen must never run anything else. The thread fills in the result; the
+ * main loop owns the rest. */
 typedef struct
 {
+  GTask   *task;
+  LoadJob *job;
   guint    deadline_id;
   guint    timeout_ms;
-  gboolean answered;
-} LoadWait;
+  gboolean answered; /* the task has returned, by result or deadline */
 
-/* One load, on a thread of its own: a thread that crashed or hangs inside
- * dlopen must never run anything else. */
-typedef struct
-{
-  GTask      *task;
-  LoadJob    *job;
+  /* Written by the thread */
   HotLibrary *library;
   GError     *error;
   HotCrash    crash;
@@ -654,14 +653,13 @@ load_thread_finished (gpointer data)
   LoadRun *run = data;
   g_autoptr (GTask) task = run->task;
   HotLoader *self = g_task_get_source_object (task);
-  LoadWait  *wait = g_task_get_task_data (task);
 
   if (run->crashed)
     {
       g_autofree char *signal_name = hot_signal_name (run->crash.signal);
 
       /* It died inside dlopen, where glibc holds its loader lock. */
-      if (!wait->answered)
+      if (!run->answered)
         mark_loader_stuck (self);
       g_clear_error (&run->error);
       g_set_error (&run->error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
@@ -669,7 +667,7 @@ load_thread_finished (gpointer data)
                       "The previous code stays live; restart the app to load new code.\n%s"),
                    signal_name, g_strsignal (run->crash.signal), run->crash.backtrace);
     }
-  else if (wait->answered)
+  else if (run->answered)
     {
       /* Past its deadline, it finished after all. The app went on without
        * it; its code may be running, so it stays loaded, unused, and the
@@ -681,10 +679,10 @@ load_thread_finished (gpointer data)
       run->library = NULL;
     }
 
-  if (!wait->answered)
+  if (!run->answered)
     {
-      g_clear_handle_id (&wait->deadline_id, g_source_remove);
-      wait->answered = TRUE;
+      g_clear_handle_id (&run->deadline_id, g_source_remove);
+      run->answered = TRUE;
       if (run->library != NULL)
         g_task_return_pointer (task, g_steal_pointer (&run->library), (GDestroyNotify) hot_library_free);
       else
@@ -713,22 +711,21 @@ load_thread (gpointer data)
   return NULL;
 }
 
+/* The run is alive until its thread ends, which removes this source. */
 static gboolean
 load_deadline_passed (gpointer user_data)
 {
-  GTask     *task = user_data;
-  HotLoader *self = g_task_get_source_object (task);
-  LoadWait  *wait = g_task_get_task_data (task);
+  LoadRun *run = user_data;
 
-  wait->deadline_id = 0;
-  wait->answered = TRUE;
-  mark_loader_stuck (self);
+  run->deadline_id = 0;
+  run->answered = TRUE;
+  mark_loader_stuck (g_task_get_source_object (run->task));
 
-  g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+  g_task_return_new_error (run->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
                            _ ("Loading the new library did not finish within %u ms: a constructor in it "
                               "(or in a library it loads) does not return. The previous code stays live; "
                               "restart the app to load new code."),
-                           wait->timeout_ms);
+                           run->timeout_ms);
 
   return G_SOURCE_REMOVE;
 }
@@ -758,8 +755,7 @@ hot_loader_load_async (HotLoader          *self,
                        gpointer            user_data)
 {
   g_autoptr (GTask) task = NULL;
-  LoadWait *wait;
-  LoadRun  *run;
+  LoadRun *run;
 
   g_return_if_fail (HOT_IS_LOADER (self));
   g_return_if_fail (module != NULL);
@@ -776,14 +772,11 @@ hot_loader_load_async (HotLoader          *self,
       return;
     }
 
-  wait = g_new0 (LoadWait, 1);
-  wait->timeout_ms = timeout_ms;
-  g_task_set_task_data (task, wait, g_free);
-  wait->deadline_id = g_timeout_add (timeout_ms, load_deadline_passed, task);
-
   run = g_new0 (LoadRun, 1);
   run->task = g_object_ref (task);
   run->job = load_job_new (self, module, built_path);
+  run->timeout_ms = timeout_ms;
+  run->deadline_id = g_timeout_add (timeout_ms, load_deadline_passed, run);
   g_thread_unref (g_thread_new ("hotnode-load", load_thread, run));
 }
 

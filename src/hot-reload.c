@@ -76,7 +76,6 @@ struct _HotModule
   GCancellable *cancellable;
   char         *output;
   gint64        build_start;
-  gboolean      rebuild_again;
   GPtrArray    *waiting; /* GTask, completed when the running build ends */
   GPtrArray    *queued;  /* GTask, for the build after the running one */
 };
@@ -1273,7 +1272,6 @@ promote_queued (HotModule *module)
 {
   g_ptr_array_extend_and_steal (module->waiting, g_steal_pointer (&module->queued));
   module->queued = g_ptr_array_new_with_free_func (g_object_unref);
-  module->rebuild_again = FALSE;
 }
 
 /* Ends the running build of @module, well (@error NULL) or not, with the
@@ -1292,7 +1290,9 @@ finish_build (HotModule    *module,
   g_clear_object (&module->cancellable);
   g_clear_pointer (&module->output, g_free);
 
-  if (cancelled && module->rebuild_again)
+  /* Cancelled with rebuilds waiting: a newer save did it. (Cancelled by
+   * hot_reload_cancel (), nothing waits: it promoted them to fail.) */
+  if (cancelled && module->queued->len > 0)
     {
       g_debug ("Build of module “%s” cancelled by a newer change; building again", module->info->name);
       promote_queued (module);
@@ -1552,10 +1552,7 @@ hot_reload_rebuild_async (HotReload          *self,
        * next build waits for it. */
       g_ptr_array_add (found->queued, g_steal_pointer (&task));
       if (found->subprocess != NULL)
-        {
-          found->rebuild_again = TRUE;
-          g_cancellable_cancel (found->cancellable);
-        }
+        g_cancellable_cancel (found->cancellable);
       return;
     }
 

@@ -23,41 +23,20 @@ reload_gamma (const char *variant)
   g_assert_no_error (error);
 }
 
-static void
-frame_painted (GdkFrameClock *clock,
-               gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
 /* The colour the widget draws in its middle, once painted. */
 static guint32
 painted_color (GtkWidget *window,
                GtkWidget *widget)
 {
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
-  gboolean       painted = FALSE;
-  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted), &painted);
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   int     width, height;
   guint32 pixel;
 
-  gtk_widget_queue_draw (window);
-  while (!painted)
-    g_main_context_iteration (NULL, TRUE);
-  g_signal_handler_disconnect (clock, handler);
-
+  test_wait_for_frame (window);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (widget);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (width / 2, height / 2, 1, 1));
+  texture = test_render (widget, &GRAPHENE_RECT_INIT (width / 2, height / 2, 1, 1));
   gdk_texture_download (texture, (guchar *) &pixel, 4);
 
   return pixel & 0x00ffffff; /* cairo's ARGB in native order, without alpha */

@@ -43,46 +43,17 @@ typedef struct
 } Fixture;
 
 static void
-frame_painted (GdkFrameClock *clock,
-               gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-/* Runs the main loop until the window has painted a frame with what changed. */
-static void
-wait_for_frame (GtkWidget *window)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
-  gboolean       painted = FALSE;
-  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted), &painted);
-
-  gtk_widget_queue_draw (window);
-  while (!painted)
-    g_main_context_iteration (NULL, TRUE);
-  g_signal_handler_disconnect (clock, handler);
-}
-
-static void
 save_screenshot (Fixture    *fixture,
                  const char *state)
 {
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
-  int              width = gtk_widget_get_width (fixture->window);
-  int              height = gtk_widget_get_height (fixture->window);
   const char      *language = g_getenv ("HOTNODE_TEST_LANGUAGE");
   g_autofree char *name = g_strdup_printf ("overlay-%s%s%s.png", state, language ? "-" : "", language ? language : "");
   g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), name, NULL);
 
-  wait_for_frame (fixture->window);
-  paintable = gtk_widget_paintable_new (fixture->window);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (fixture->window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  test_wait_for_frame (fixture->window);
+  texture = test_render (fixture->window, &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (fixture->window),
+                                                               gtk_widget_get_height (fixture->window)));
   g_mkdir_with_parents (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), 0755);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("Saved %s", path);
@@ -117,7 +88,7 @@ fixture_set_up (Fixture      *fixture,
   gtk_window_set_child (GTK_WINDOW (fixture->window), layers);
   gtk_window_present (GTK_WINDOW (fixture->window));
   gtk_widget_grab_focus (fixture->entry);
-  wait_for_frame (fixture->window);
+  test_wait_for_frame (fixture->window);
 }
 
 static void
@@ -162,7 +133,7 @@ assert_passes_clicks (Fixture *fixture,
   graphene_rect_t bounds;
   GtkWidget      *picked;
 
-  wait_for_frame (fixture->window);
+  test_wait_for_frame (fixture->window);
   g_assert_true (gtk_widget_compute_bounds (content, fixture->window, &bounds));
 
   picked = gtk_widget_pick (fixture->window, bounds.origin.x / 2, bounds.origin.y + bounds.size.height / 2, GTK_PICK_DEFAULT);

@@ -85,3 +85,60 @@ test_prebuilt_rebuilder (HotReload  *service,
 
   return g_strdupv ((char **) argv);
 }
+
+static inline void
+test_frame_painted (GdkFrameClock *clock,
+                    gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* Runs the main loop until @window has painted a frame with what changed. */
+static inline void
+test_wait_for_frame (GtkWidget *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+  gboolean       painted = FALSE;
+  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (test_frame_painted), &painted);
+
+  gtk_widget_queue_draw (window);
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* What @widget draws in @area (its own coordinates), rendered as its window
+ * renders it. Call it after test_wait_for_frame (). */
+static inline GdkTexture *
+test_render (GtkWidget             *widget,
+             const graphene_rect_t *area)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  return gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node, area);
+}
+
+static inline gboolean
+test_set_flag (gpointer flag)
+{
+  *(gboolean *) flag = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for @ms milliseconds: a wait, never a measurement. */
+static inline void
+test_run_main_loop_for (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, test_set_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}

@@ -76,24 +76,12 @@ fixture_tear_down (Fixture      *fixture,
   g_ptr_array_unref (fixture->paths);
 }
 
-static gboolean
-quiet_period_done (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop for several debounce intervals: long enough for any
- * further emission of the same save to show. Not a speed measurement. */
+/* Several debounce intervals: long enough for any further emission of the
+ * same save to show. */
 static void
 run_quiet_period (void)
 {
-  gboolean done = FALSE;
-
-  g_timeout_add (DEBOUNCE_MS * 6, quiet_period_done, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  test_run_main_loop_for (DEBOUNCE_MS * 6);
 }
 
 /* After one save: exactly one emission, then silence, and no timer left. */
