@@ -59,6 +59,25 @@ typedef enum
 HOTNODE_AVAILABLE_IN_ALL
 GQuark hot_reload_error_quark (void);
 
+/**
+ * HotFastPath:
+ * @HOT_FAST_PATH_OFF: always rebuild with the build system
+ * @HOT_FAST_PATH_TCC: compile the saved sources with tcc and link them with
+ *   the module's other objects
+ * @HOT_FAST_PATH_GCC_PCH: compile the saved sources with the build's own
+ *   compiler and a precompiled `<gtk/gtk.h>`, and link them the same way
+ *
+ * How a module is rebuilt when only its C sources changed; see
+ * #HotReload:fast-path. Anything a fast path cannot do goes to the build
+ * system, with the reason in the log.
+ */
+typedef enum
+{
+  HOT_FAST_PATH_OFF,
+  HOT_FAST_PATH_TCC,
+  HOT_FAST_PATH_GCC_PCH,
+} HotFastPath;
+
 #define HOT_TYPE_RELOAD (hot_reload_get_type ())
 
 HOTNODE_AVAILABLE_IN_ALL
@@ -100,6 +119,12 @@ gboolean hot_reload_get_unload_generations (HotReload *self);
 HOTNODE_AVAILABLE_IN_ALL
 void hot_reload_set_unload_generations (HotReload *self,
                                         gboolean   unload);
+
+HOTNODE_AVAILABLE_IN_ALL
+HotFastPath hot_reload_get_fast_path (HotReload *self);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_set_fast_path (HotReload  *self,
+                               HotFastPath fast_path);
 
 HOTNODE_AVAILABLE_IN_ALL
 GListModel *hot_reload_get_status (HotReload *self);

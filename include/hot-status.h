@@ -38,5 +38,7 @@ HOTNODE_AVAILABLE_IN_ALL
 int hot_status_get_crash_signal (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 const char *hot_status_get_crash_backtrace (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+GVariant *hot_status_get_timings (HotStatus *self);
 
 G_END_DECLS

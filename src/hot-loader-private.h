@@ -15,6 +15,8 @@ typedef struct
   guint           generation;
   gpointer        handle;
   const HotImage *image;
+  gint64          copied_at; /* g_get_monotonic_time () */
+  gint64          opened_at;
 } HotLibrary;
 
 void hot_library_free (HotLibrary *library);
@@ -41,7 +43,10 @@ HotLibrary *hot_loader_load_finish (HotLoader    *self,
                                     GAsyncResult *result,
                                     GError      **error);
 
-char *hot_loader_get_executable_dir (void);
+char    *hot_loader_get_executable_dir (void);
+gboolean hot_elf_make_sections_writable (const char        *object_path,
+                                         const char *const *names,
+                                         GError           **error);
 
 void hot_process_group_child_setup (gpointer user_data);
 void hot_process_group_signal (GSubprocess *subprocess,

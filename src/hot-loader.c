@@ -310,6 +310,84 @@ truncated:
   return FALSE;
 }
 
+/**
+ * hot_elf_make_sections_writable:
+ * @object_path: a relocatable ELF object
+ * @names: the sections to mark writable
+ * @error: return location for a #GError
+ *
+ * Sets SHF_WRITE on the named sections of @object_path, in place. tcc gives
+ * every section named with `__attribute__ ((section))` the flags of
+ * read-only data, whatever its variables; the relocations of the table
+ * entries would then make the linker write text relocations.
+ *
+ * Returns: %TRUE when the object is readable ELF (whether or not it has the
+ *   sections), %FALSE with %HOT_RELOAD_ERROR_BUILD otherwise
+ */
+gboolean
+hot_elf_make_sections_writable (const char        *object_path,
+                                const char *const *names,
+                                GError           **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gsize length;
+  ElfW (Ehdr) * header;
+  ElfW (Shdr) * sections;
+  const ElfW (Shdr) * names_section;
+  gboolean changed = FALSE;
+
+  if (!g_file_get_contents (object_path, &contents, &length, &local_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("Could not read the compiled object: %s"), local_error->message);
+      return FALSE;
+    }
+
+  header = (ElfW (Ehdr) *) contents;
+  if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0 ||
+      header->e_ident[EI_CLASS] != HOST_ELF_CLASS || header->e_type != ET_REL ||
+      header->e_shentsize != sizeof (ElfW (Shdr)) || header->e_shstrndx >= header->e_shnum ||
+      header->e_shoff + (gsize) header->e_shnum * sizeof (ElfW (Shdr)) > length)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("%s is not an ELF object of this architecture"), object_path);
+      return FALSE;
+    }
+
+  sections = (ElfW (Shdr) *) (contents + header->e_shoff);
+  names_section = &sections[header->e_shstrndx];
+  if (names_section->sh_offset + names_section->sh_size > length)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("%s is not an ELF object of this architecture"), object_path);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < header->e_shnum; i++)
+    {
+      const char *name = contents + names_section->sh_offset + sections[i].sh_name;
+
+      if (sections[i].sh_name >= names_section->sh_size ||
+          memchr (name, '\0', names_section->sh_size - sections[i].sh_name) == NULL)
+        continue;
+      if (g_strv_contains (names, name) && (sections[i].sh_flags & SHF_WRITE) == 0)
+        {
+          sections[i].sh_flags |= SHF_WRITE;
+          changed = TRUE;
+        }
+    }
+
+  if (changed && !g_file_set_contents (object_path, contents, length, &local_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("Could not write the compiled object: %s"), local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* Code others could have written is not loaded: the library must belong to
  * this user (or root) and not be writable by everyone. (Group-writable is
  * fine: Debian's umask for users with a private group is 002.) */
@@ -512,10 +590,12 @@ load_library (const LoadJob *job,
   g_autofree char *copy_path = NULL;
   gpointer         handle;
   const HotImage  *image;
+  gint64           copied_at;
 
   copy_path = copy_to_private_dir (job, error);
   if (copy_path == NULL)
     return NULL;
+  copied_at = g_get_monotonic_time ();
 
   handle = dlopen (copy_path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL)
@@ -532,6 +612,8 @@ load_library (const LoadJob *job,
   library->path = g_steal_pointer (&copy_path);
   library->generation = job->generation;
   library->handle = handle;
+  library->copied_at = copied_at;
+  library->opened_at = g_get_monotonic_time ();
 
   image = dlsym (handle, "hot_module_image");
   if (image == NULL)

@@ -5,6 +5,15 @@
 
 G_BEGIN_DECLS
 
+/* How the build compiles one source of a module (compile_commands.json). */
+typedef struct
+{
+  char *directory; /* where the command runs */
+  char *file;      /* the source as the compiler is given it: its `__FILE__` */
+  char *object;    /* absolute */
+  GStrv argv;
+} HotCompileCommand;
+
 /* What the app's build says about one shared module. */
 typedef struct
 {
@@ -14,7 +23,7 @@ typedef struct
   char       *target;  /* the output relative to build_dir: the ninja target */
   GStrv       sources; /* absolute, canonical */
   GStrv       source_dirs;
-  GHashTable *objects; /* source → its object file, from compile_commands.json */
+  GHashTable *commands; /* source → HotCompileCommand, from compile_commands.json */
 } HotModuleInfo;
 
 /* The shared modules of a meson build folder, from its introspection data

@@ -40,8 +40,20 @@ hot_module_info_free (gpointer data)
   g_free (info->target);
   g_strfreev (info->sources);
   g_strfreev (info->source_dirs);
-  g_clear_pointer (&info->objects, g_hash_table_unref);
+  g_clear_pointer (&info->commands, g_hash_table_unref);
   g_free (info);
+}
+
+static void
+hot_compile_command_free (gpointer data)
+{
+  HotCompileCommand *command = data;
+
+  g_free (command->directory);
+  g_free (command->file);
+  g_free (command->object);
+  g_strfreev (command->argv);
+  g_free (command);
 }
 
 /* Resolves symbolic links when the file exists, so that paths reached through
@@ -134,16 +146,40 @@ module_info_from_target (const char *build_dir,
     info->target = g_strdup (info->output);
   info->sources = (GStrv) g_ptr_array_steal (sources, NULL);
   info->source_dirs = (GStrv) g_ptr_array_steal (dirs, NULL);
-  info->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  info->commands = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, hot_compile_command_free);
 
   return info;
 }
 
-/* Which object file each module source compiles to. meson puts a target's
- * objects in "<its output>.p/". Without the file, builds still work; only
- * hot_module_info_mark_stale () has nothing to mark. */
+/* The command line of an entry: its "arguments", or its "command" split as
+ * a POSIX shell would. */
+static GStrv
+command_argv (JsonObject *command)
+{
+  JsonArray  *arguments = json_object_has_member (command, "arguments")
+                              ? json_object_get_array_member (command, "arguments")
+                              : NULL;
+  const char *line = json_object_get_string_member_with_default (command, "command", NULL);
+  GStrv       argv = NULL;
+
+  if (arguments != NULL)
+    {
+      argv = g_new0 (char *, json_array_get_length (arguments) + 1);
+      for (guint i = 0; i < json_array_get_length (arguments); i++)
+        argv[i] = g_strdup (json_array_get_string_element (arguments, i));
+    }
+  else if (line != NULL && !g_shell_parse_argv (line, NULL, &argv, NULL))
+    argv = NULL;
+
+  return argv;
+}
+
+/* How each module source is compiled. meson puts a target's objects in
+ * "<its output>.p/", which tells the module's entry from the app's for the
+ * same source. Without the file, builds still work: only
+ * hot_module_info_mark_stale () and the fast path have nothing to go on. */
 static void
-load_objects (HotProject *self)
+load_compile_commands (HotProject *self)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *path = g_build_filename (self->build_dir, COMPILE_COMMANDS, NULL);
@@ -159,18 +195,19 @@ load_objects (HotProject *self)
   commands = json_node_get_array (root);
   for (guint i = 0; i < json_array_get_length (commands); i++)
     {
-      JsonObject          *command = json_array_get_object_element (commands, i);
+      JsonObject          *entry = json_array_get_object_element (commands, i);
       const char          *file, *output, *directory;
       const HotModuleInfo *info;
+      HotCompileCommand   *command;
       g_autofree char     *source = NULL;
       g_autofree char     *object = NULL;
       g_autofree char     *object_dir = NULL;
 
-      if (command == NULL)
+      if (entry == NULL)
         continue;
-      file = json_object_get_string_member_with_default (command, "file", NULL);
-      output = json_object_get_string_member_with_default (command, "output", NULL);
-      directory = json_object_get_string_member_with_default (command, "directory", self->build_dir);
+      file = json_object_get_string_member_with_default (entry, "file", NULL);
+      output = json_object_get_string_member_with_default (entry, "output", NULL);
+      directory = json_object_get_string_member_with_default (entry, "directory", self->build_dir);
       if (file == NULL || output == NULL)
         continue;
 
@@ -181,8 +218,15 @@ load_objects (HotProject *self)
 
       object = g_canonicalize_filename (output, directory);
       object_dir = g_strconcat (info->output, ".p", G_DIR_SEPARATOR_S, NULL);
-      if (g_str_has_prefix (object, object_dir))
-        g_hash_table_replace (info->objects, g_steal_pointer (&source), g_steal_pointer (&object));
+      if (!g_str_has_prefix (object, object_dir))
+        continue;
+
+      command = g_new0 (HotCompileCommand, 1);
+      command->directory = g_strdup (directory);
+      command->file = g_strdup (file);
+      command->object = g_steal_pointer (&object);
+      command->argv = command_argv (entry);
+      g_hash_table_replace (info->commands, g_steal_pointer (&source), command);
     }
 }
 
@@ -219,23 +263,23 @@ hot_module_info_mark_stale (const HotModuleInfo *info,
 
   for (guint i = 0; i < changed_paths->len && !all; i++)
     {
-      const char *path = g_ptr_array_index (changed_paths, i);
-      const char *object = g_hash_table_lookup (info->objects, path);
+      const char              *path = g_ptr_array_index (changed_paths, i);
+      const HotCompileCommand *command = g_hash_table_lookup (info->commands, path);
 
-      if (object != NULL)
-        g_utime (object, &epoch);
+      if (command != NULL)
+        g_utime (command->object, &epoch);
       else if (is_c_source_or_header (path) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
         all = TRUE;
     }
 
   if (all)
     {
-      GHashTableIter iter;
-      gpointer       object;
+      GHashTableIter     iter;
+      HotCompileCommand *command;
 
-      g_hash_table_iter_init (&iter, info->objects);
-      while (g_hash_table_iter_next (&iter, NULL, &object))
-        g_utime (object, &epoch);
+      g_hash_table_iter_init (&iter, info->commands);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &command))
+        g_utime (command->object, &epoch);
     }
 }
 
@@ -299,7 +343,7 @@ hot_project_load (const char *build_dir,
           g_hash_table_insert (self->sources, info->sources[j], info);
     }
 
-  load_objects (self);
+  load_compile_commands (self);
 
   return g_steal_pointer (&self);
 }

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <string.h>
 
+#include "hot-enums.h"
 #include "hot-reload-private.h"
 #include "hot-diagnostic-private.h"
+#include "hot-fast-builder-private.h"
 #include "hot-loader-private.h"
 #include "hot-node-private.h"
 #include "hot-overlay-private.h"
@@ -52,6 +54,21 @@
 
 typedef struct _HotModule HotModule;
 
+/* When each stage of a reload ended (g_get_monotonic_time (); 0: did not
+ * happen). See HotStatus:timings. */
+typedef struct
+{
+  gint64      changed;
+  gint64      debounced;
+  gint64      build_started;
+  gint64      build_finished;
+  gint64      copied;
+  gint64      opened;
+  gint64      patched;
+  gint64      rebuilt;
+  const char *builder;
+} HotReloadTimes;
+
 typedef struct
 {
   HotLibrary *library;
@@ -69,25 +86,36 @@ struct _HotModule
   GPtrArray           *generations; /* HotGeneration, oldest first */
   gboolean             name_clash_reported;
   GPtrArray           *changed_paths; /* saved since the running build started */
+  gint64               changed_at;    /* the first event of those */
+  gint64               debounced_at;
+  HotFastBuilder      *fast_builder;
 
-  /* The running build, if any. */
-  GSubprocess  *subprocess;
-  gboolean      loading; /* the built library is being loaded */
-  GCancellable *cancellable;
-  char         *output;
-  gint64        build_start;
-  GPtrArray    *waiting; /* GTask, completed when the running build ends */
-  GPtrArray    *queued;  /* GTask, for the build after the running one */
+  /* The running build, if any: from start_build () to finish_build (). */
+  GCancellable  *cancellable;
+  GSubprocess   *subprocess; /* the rebuilder, while it runs */
+  gboolean       loading;    /* the built library is being loaded */
+  char          *output;
+  HotReloadTimes times;
+  GPtrArray     *waiting; /* GTask, completed when the running build ends */
+  GPtrArray     *queued;  /* GTask, for the build after the running one */
+
+  /* Waiting for the first frame after a reload, for HotStatus:timings. */
+  GdkFrameClock *paint_clock;
+  gulong         paint_handler;
+  GVariant      *painted_timings;
+  gint64         painted_at;
+  guint          painted_idle;
 };
 
 struct _HotReload
 {
   GObject parent_instance;
 
-  gboolean enabled;
-  GError  *setup_error;
-  guint    load_timeout_ms;
-  gboolean unload_generations;
+  gboolean    enabled;
+  GError     *setup_error;
+  guint       load_timeout_ms;
+  gboolean    unload_generations;
+  HotFastPath fast_path;
 
   HotProject        *project;
   HotLoader         *loader;
@@ -106,6 +134,16 @@ struct _HotReload
 
 G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
 
+static void
+stop_waiting_for_paint (HotModule *module)
+{
+  if (module->paint_clock != NULL)
+    g_clear_signal_handler (&module->paint_handler, module->paint_clock);
+  g_clear_object (&module->paint_clock);
+  g_clear_handle_id (&module->painted_idle, g_source_remove);
+  g_clear_pointer (&module->painted_timings, g_variant_unref);
+}
+
 /**
  * hot_reload_error_quark:
  *
@@ -123,6 +161,7 @@ enum
   PROP_ENABLED,
   PROP_LOAD_TIMEOUT,
   PROP_UNLOAD_GENERATIONS,
+  PROP_FAST_PATH,
   N_PROPS
 };
 
@@ -349,9 +388,10 @@ hot_module_free (gpointer data)
 {
   HotModule *module = data;
 
-  g_assert (module->subprocess == NULL);
+  g_assert (module->cancellable == NULL);
+  stop_waiting_for_paint (module);
+  g_clear_object (&module->fast_builder);
   g_clear_object (&module->status);
-  g_clear_object (&module->cancellable);
   g_clear_pointer (&module->generations, g_ptr_array_unref);
   g_clear_pointer (&module->waiting, g_ptr_array_unref);
   g_clear_pointer (&module->queued, g_ptr_array_unref);
@@ -513,6 +553,9 @@ hot_reload_get_property (GObject    *object,
     case PROP_UNLOAD_GENERATIONS:
       g_value_set_boolean (value, self->unload_generations);
       break;
+    case PROP_FAST_PATH:
+      g_value_set_enum (value, self->fast_path);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -533,6 +576,9 @@ hot_reload_set_property (GObject      *object,
       break;
     case PROP_UNLOAD_GENERATIONS:
       hot_reload_set_unload_generations (self, g_value_get_boolean (value));
+      break;
+    case PROP_FAST_PATH:
+      hot_reload_set_fast_path (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -584,6 +630,22 @@ hot_reload_class_init (HotReloadClass *klass)
       g_param_spec_boolean ("unload-generations", NULL, NULL, FALSE,
                             G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * HotReload:fast-path:
+   *
+   * How a module is rebuilt when only its C sources changed. The default,
+   * %HOT_FAST_PATH_TCC, compiles them with tcc when it is installed (a few
+   * times faster than gcc) and links them with the module's other objects;
+   * `HOT_RELOAD_FAST_PATH` (`tcc`, `pch` or `off`) changes it. A header or
+   * another file changed, a compiler error, or a missing tool send the build
+   * to ninja, with the reason in the log: the result is the same, only
+   * later. Not used when a rebuilder is set (hot_reload_set_rebuilder(),
+   * `HOT_RELOAD_REBUILDER`).
+   */
+  properties[PROP_FAST_PATH] =
+      g_param_spec_enum ("fast-path", NULL, NULL, HOT_TYPE_FAST_PATH, HOT_FAST_PATH_TCC,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -626,6 +688,7 @@ hot_reload_init (HotReload *self)
   self->proxies = g_ptr_array_new ();
   self->quarantine = g_ptr_array_new ();
   self->load_timeout_ms = DEFAULT_LOAD_TIMEOUT_MS;
+  self->fast_path = HOT_FAST_PATH_TCC;
 }
 
 static int
@@ -673,6 +736,7 @@ ensure_module (HotReload           *self,
 static void
 watcher_changed (HotWatcher *watcher,
                  GStrv       paths,
+                 gint64      first_event,
                  gpointer    user_data)
 {
   HotReload     *self = user_data;
@@ -698,7 +762,12 @@ watcher_changed (HotWatcher *watcher,
           }
 
       if (touched)
-        hot_reload_rebuild (self, module->info->name);
+        {
+          if (module->changed_at == 0)
+            module->changed_at = first_event;
+          module->debounced_at = g_get_monotonic_time ();
+          hot_reload_rebuild (self, module->info->name);
+        }
     }
 }
 
@@ -737,6 +806,20 @@ hot_reload_setup (HotReload *self,
   hot_static_registry_capture (self->statics, host);
 
   self->unload_generations = g_strcmp0 (g_getenv ("HOT_RELOAD_UNLOAD"), "1") == 0;
+
+  if (g_getenv ("HOT_RELOAD_FAST_PATH") != NULL)
+    {
+      const char *const names[] = { "off", "tcc", "pch" };
+      const char       *name = g_getenv ("HOT_RELOAD_FAST_PATH");
+      guint             i;
+
+      for (i = 0; i < G_N_ELEMENTS (names) && !g_str_equal (name, names[i]); i++)
+        ;
+      if (i < G_N_ELEMENTS (names))
+        self->fast_path = (HotFastPath) i;
+      else
+        g_warning ("HOT_RELOAD_FAST_PATH=%s is none of off, tcc and pch; using tcc", name);
+    }
 
   if (g_getenv ("HOT_RELOAD_LOAD_TIMEOUT") != NULL)
     {
@@ -983,6 +1066,42 @@ hot_reload_set_unload_generations (HotReload *self,
 }
 
 /**
+ * hot_reload_get_fast_path:
+ * @self: the service
+ *
+ * Returns: how modules are rebuilt when only C sources changed
+ *   (#HotReload:fast-path)
+ */
+HotFastPath
+hot_reload_get_fast_path (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), HOT_FAST_PATH_OFF);
+
+  return self->fast_path;
+}
+
+/**
+ * hot_reload_set_fast_path:
+ * @self: the service
+ * @fast_path: how to rebuild modules when only C sources changed
+ *
+ * Sets #HotReload:fast-path. Takes effect from the next build.
+ */
+void
+hot_reload_set_fast_path (HotReload  *self,
+                          HotFastPath fast_path)
+{
+  g_return_if_fail (HOT_IS_RELOAD (self));
+  g_return_if_fail (fast_path <= HOT_FAST_PATH_GCC_PCH);
+
+  if (self->fast_path == fast_path)
+    return;
+
+  self->fast_path = fast_path;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAST_PATH]);
+}
+
+/**
  * hot_reload_get_status:
  * @self: the service
  *
@@ -1044,6 +1163,15 @@ hot_reload_set_rebuilder (HotReload       *self,
   self->rebuilder = rebuilder;
   self->rebuilder_data = user_data;
   self->rebuilder_destroy = destroy;
+}
+
+/* Whether the app or the user chose how modules are rebuilt. */
+static gboolean
+has_custom_rebuilder (HotReload *self)
+{
+  const char *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
+
+  return self->rebuilder != NULL || (env_rebuilder != NULL && *env_rebuilder != '\0');
 }
 
 /* Replaces the placeholders of HOT_RELOAD_REBUILDER in one argument. */
@@ -1219,10 +1347,14 @@ make_generation_live (HotReload  *self,
   HotGeneration *generation;
   GPtrArray     *nodes;
 
+  module->times.copied = library->copied_at;
+  module->times.opened = library->opened_at;
+
   table = hot_table_new ();
   if (!hot_table_add_image (table, library->image, error) ||
       !hot_static_registry_patch (self->statics, table, error))
     return FALSE;
+  module->times.patched = g_get_monotonic_time ();
 
   generation = g_new0 (HotGeneration, 1);
   generation->library = g_steal_pointer (&library);
@@ -1235,6 +1367,7 @@ make_generation_live (HotReload  *self,
       g_ptr_array_add (self->quarantine, generation);
       return FALSE;
     }
+  module->times.rebuilt = g_get_monotonic_time ();
   g_ptr_array_add (module->generations, generation);
   schedule_unload_checks (module);
 
@@ -1274,6 +1407,88 @@ promote_queued (HotModule *module)
   module->queued = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+static GVariant *
+times_to_variant (const HotReloadTimes *times,
+                  gint64                painted)
+{
+  const struct
+  {
+    const char *name;
+    gint64      value;
+  } stages[] = {
+    { "changed", times->changed },
+    { "debounced", times->debounced },
+    { "build-started", times->build_started },
+    { "build-finished", times->build_finished },
+    { "copied", times->copied },
+    { "opened", times->opened },
+    { "patched", times->patched },
+    { "rebuilt", times->rebuilt },
+    { "painted", painted },
+  };
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
+    if (stages[i].value != 0)
+      g_variant_builder_add (&builder, "{sv}", stages[i].name, g_variant_new_int64 (stages[i].value));
+  g_variant_builder_add (&builder, "{sv}", "builder", g_variant_new_string (times->builder));
+
+  return g_variant_builder_end (&builder);
+}
+
+static void
+publish_painted (gpointer user_data)
+{
+  HotModule *module = user_data;
+  g_autoptr (GVariantDict) timings = g_variant_dict_new (module->painted_timings);
+
+  module->painted_idle = 0;
+  g_variant_dict_insert (timings, "painted", "x", module->painted_at);
+  hot_status_set_timings (module->status, g_variant_dict_end (timings));
+  g_clear_pointer (&module->painted_timings, g_variant_unref);
+}
+
+static void
+reload_painted (GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  HotModule *module = user_data;
+
+  /* Published from an idle: what listens to the status may change widgets,
+   * which is not for the middle of a frame. */
+  module->painted_at = g_get_monotonic_time ();
+  g_clear_signal_handler (&module->paint_handler, clock);
+  g_clear_object (&module->paint_clock);
+  module->painted_idle = g_idle_add_once (publish_painted, module);
+}
+
+/* Publishes the times of the reload that just went live, and adds the
+ * moment its first frame is painted when it comes. */
+static void
+publish_times (HotModule *module)
+{
+  HotReload *self = module->service;
+  GVariant  *timings = times_to_variant (&module->times, 0);
+
+  stop_waiting_for_paint (module);
+  hot_status_set_timings (module->status, timings);
+
+  for (guint i = 0; i < self->proxies->len; i++)
+    {
+      HotNode       *proxy = g_ptr_array_index (self->proxies, i);
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (proxy));
+
+      if (clock == NULL || g_strcmp0 (hot_node_get_module (proxy), module->info->name) != 0)
+        continue;
+
+      module->paint_clock = g_object_ref (clock);
+      module->paint_handler = g_signal_connect (clock, "after-paint", G_CALLBACK (reload_painted), module);
+      module->painted_timings = g_variant_ref (timings);
+      gtk_widget_queue_draw (GTK_WIDGET (proxy));
+      break;
+    }
+}
+
 /* Ends the running build of @module, well (@error NULL) or not, with the
  * compiler's @diagnostics if it failed. */
 static void
@@ -1284,7 +1499,7 @@ finish_build (HotModule    *module,
   HotReload     *self = module->service;
   HotGeneration *live;
   gboolean       cancelled = error && g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
-  GTimeSpan      duration = g_get_monotonic_time () - module->build_start;
+  GTimeSpan      duration = g_get_monotonic_time () - module->times.build_started;
 
   g_clear_object (&module->subprocess);
   g_clear_object (&module->cancellable);
@@ -1309,7 +1524,9 @@ finish_build (HotModule    *module,
 
   if (error == NULL)
     {
-      g_message ("Reloaded module “%s” in %.0f ms", module->info->name, duration / 1000.0);
+      g_message ("Reloaded module “%s” in %.0f ms (%s)", module->info->name, duration / 1000.0,
+                 module->times.builder);
+      publish_times (module);
       g_signal_emit (self, signals[SIGNAL_HOT_RELOAD], 0, module->info->name);
     }
   else if (!cancelled)
@@ -1360,6 +1577,17 @@ generation_loaded (GObject      *source,
   finish_build (module, error, NULL);
 }
 
+/* The build wrote @module->output: load it in a worker thread; the module
+ * stays busy until it is live or refused. */
+static void
+load_output (HotModule *module)
+{
+  module->times.build_finished = g_get_monotonic_time ();
+  module->loading = TRUE;
+  hot_loader_load_async (module->service->loader, module->info->name, module->output,
+                         module->service->load_timeout_ms, generation_loaded, module);
+}
+
 static void
 build_done (GObject      *source,
             GAsyncResult *result,
@@ -1407,11 +1635,11 @@ build_done (GObject      *source,
     }
   else
     {
-      /* Built: load it in a worker thread; the module stays busy. */
       g_clear_object (&module->subprocess);
-      module->loading = TRUE;
-      hot_loader_load_async (module->service->loader, module->info->name, module->output,
-                             module->service->load_timeout_ms, generation_loaded, module);
+      /* The build's objects are current again: fast builds start over. */
+      if (module->fast_builder != NULL)
+        hot_fast_builder_forget (module->fast_builder);
+      load_output (module);
       return;
     }
 
@@ -1428,27 +1656,14 @@ build_cancelled (GCancellable *cancellable,
   hot_process_group_signal (subprocess, SIGTERM);
 }
 
+/* Runs the rebuilder: a callback's, HOT_RELOAD_REBUILDER or ninja. */
 static void
-start_build (HotModule *module)
+start_rebuilder (HotModule *module)
 {
   HotReload *self = module->service;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) argv = NULL;
-
-  g_assert (module->subprocess == NULL);
-
-  module->build_start = g_get_monotonic_time ();
-  module->cancellable = g_cancellable_new ();
-  hot_status_set_building (module->status, TRUE);
-
-  /* Sizes are known by now: move each window's overlay where it shows best. */
-  for (guint i = 0; i < self->proxies->len; i++)
-    place_overlay (self, g_ptr_array_index (self->proxies, i));
-
-  /* What was saved up to now is what this build must compile. */
-  hot_module_info_mark_stale (module->info, module->changed_paths);
-  g_ptr_array_set_size (module->changed_paths, 0);
 
   argv = choose_rebuilder (self, module, &module->output, &error);
   if (argv == NULL)
@@ -1477,6 +1692,103 @@ start_build (HotModule *module)
   g_cancellable_connect (module->cancellable, G_CALLBACK (build_cancelled),
                          g_object_ref (module->subprocess), g_object_unref);
   g_subprocess_communicate_async (module->subprocess, NULL, module->cancellable, build_done, module);
+}
+
+static void
+fast_build_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  HotModule *module = user_data;
+  g_autoptr (GError) error = NULL;
+
+  module->output = hot_fast_builder_build_finish (HOT_FAST_BUILDER (source), result, &error);
+  if (module->output != NULL)
+    {
+      load_output (module);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autoptr (GError) cancelled = NULL;
+
+      g_set_error (&cancelled, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
+                   _ ("The build of module “%s” was cancelled"), module->info->name);
+      finish_build (module, cancelled, NULL);
+      return;
+    }
+
+  g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja",
+             module->info->name, error->message);
+  module->times.builder = "ninja";
+  start_rebuilder (module);
+}
+
+/* The fast builder of @module when a fast build can rebuild what changed,
+ * or NULL; logs why not when it is on but cannot. */
+static HotFastBuilder *
+choose_fast_builder (HotReload *self,
+                     HotModule *module,
+                     GPtrArray *changed_paths)
+{
+  g_autoptr (GError) reason = NULL;
+
+  /* A rebuilder the app or the user chose is theirs to make fast. */
+  if (self->fast_path == HOT_FAST_PATH_OFF || has_custom_rebuilder (self))
+    return NULL;
+
+  if (module->fast_builder == NULL || hot_fast_builder_get_mode (module->fast_builder) != self->fast_path)
+    {
+      g_clear_object (&module->fast_builder);
+      module->fast_builder = hot_fast_builder_new (module->info, self->fast_path);
+    }
+
+  if (!hot_fast_builder_can_build (module->fast_builder, changed_paths, &reason))
+    {
+      g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja",
+                 module->info->name, reason->message);
+      return NULL;
+    }
+
+  return module->fast_builder;
+}
+
+static void
+start_build (HotModule *module)
+{
+  HotReload *self = module->service;
+  g_autoptr (GPtrArray) changed_paths = g_steal_pointer (&module->changed_paths);
+  HotFastBuilder *fast_builder;
+
+  g_assert (module->cancellable == NULL);
+
+  module->changed_paths = g_ptr_array_new_with_free_func (g_free);
+  memset (&module->times, 0, sizeof module->times);
+  module->times.changed = module->changed_at;
+  module->times.debounced = module->debounced_at;
+  module->times.build_started = g_get_monotonic_time ();
+  module->changed_at = module->debounced_at = 0;
+  module->cancellable = g_cancellable_new ();
+  hot_status_set_building (module->status, TRUE);
+
+  /* Sizes are known by now: move each window's overlay where it shows best. */
+  for (guint i = 0; i < self->proxies->len; i++)
+    place_overlay (self, g_ptr_array_index (self->proxies, i));
+
+  /* What was saved up to now is what this build must compile. */
+  hot_module_info_mark_stale (module->info, changed_paths);
+
+  fast_builder = choose_fast_builder (self, module, changed_paths);
+  if (fast_builder != NULL)
+    {
+      module->times.builder = self->fast_path == HOT_FAST_PATH_TCC ? "tcc" : "gcc-pch";
+      hot_fast_builder_build_async (fast_builder, changed_paths, module->cancellable, fast_build_done, module);
+      return;
+    }
+
+  module->times.builder = has_custom_rebuilder (self) ? "custom" : "ninja";
+  start_rebuilder (module);
 }
 
 static HotModule *
@@ -1546,12 +1858,12 @@ hot_reload_rebuild_async (HotReload          *self,
       return;
     }
 
-  if (found->subprocess != NULL || found->loading)
+  if (found->cancellable != NULL)
     {
       /* A build is stopped and started again; a load cannot be stopped, the
        * next build waits for it. */
       g_ptr_array_add (found->queued, g_steal_pointer (&task));
-      if (found->subprocess != NULL)
+      if (!found->loading)
         g_cancellable_cancel (found->cancellable);
       return;
     }
@@ -1619,7 +1931,7 @@ hot_reload_cancel (HotReload  *self,
   g_return_if_fail (module != NULL);
 
   found = g_hash_table_lookup (self->modules, module);
-  if (found == NULL || found->subprocess == NULL)
+  if (found == NULL || found->cancellable == NULL || found->loading)
     return;
 
   promote_queued (found);

@@ -15,6 +15,8 @@ void       hot_status_finish_build (HotStatus    *self,
                                     GListModel   *diagnostics,
                                     guint         generation);
 
+void hot_status_set_timings (HotStatus *self,
+                             GVariant  *timings);
 void hot_status_set_crash (HotStatus  *self,
                            const char *node,
                            int         signum,

@@ -28,6 +28,7 @@ struct _HotStatus
   char       *crash_node;
   int         crash_signal;
   char       *crash_backtrace;
+  GVariant   *timings;
 };
 
 G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
@@ -46,6 +47,7 @@ enum
   PROP_CRASH_NODE,
   PROP_CRASH_SIGNAL,
   PROP_CRASH_BACKTRACE,
+  PROP_TIMINGS,
   N_PROPS
 };
 
@@ -62,6 +64,7 @@ hot_status_finalize (GObject *object)
   g_clear_object (&self->diagnostics);
   g_free (self->crash_node);
   g_free (self->crash_backtrace);
+  g_clear_pointer (&self->timings, g_variant_unref);
 
   G_OBJECT_CLASS (hot_status_parent_class)->finalize (object);
 }
@@ -108,6 +111,9 @@ hot_status_get_property (GObject    *object,
       break;
     case PROP_CRASH_BACKTRACE:
       g_value_set_string (value, self->crash_backtrace);
+      break;
+    case PROP_TIMINGS:
+      g_value_set_variant (value, self->timings);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -224,6 +230,23 @@ hot_status_class_init (HotStatusClass *klass)
   properties[PROP_CRASH_BACKTRACE] =
       g_param_spec_string ("crash-backtrace", NULL, NULL, NULL,
                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:timings:
+   *
+   * Where the time of the last good reload went, or %NULL before one: a
+   * `a{sv}` dictionary of the moments each stage ended, as
+   * g_get_monotonic_time() values (`x`, microseconds): "changed" (the first
+   * file event), "debounced", "build-started", "build-finished", "copied",
+   * "opened" (`dlopen`), "patched" (statics), "rebuilt" (proxies) and
+   * "painted" (the next frame of a window showing the module, notified
+   * again when it comes), and "builder" (`s`): "tcc", "gcc-pch" (the fast
+   * paths), "ninja" or "custom". A reload asked for with
+   * hot_reload_rebuild() has no "changed" nor "debounced".
+   */
+  properties[PROP_TIMINGS] =
+      g_param_spec_variant ("timings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -485,4 +508,30 @@ hot_status_get_generation (HotStatus *self)
   g_return_val_if_fail (HOT_IS_STATUS (self), 0);
 
   return self->generation;
+}
+
+/**
+ * hot_status_get_timings:
+ * @self: a status
+ *
+ * Returns: (transfer none) (nullable): the stages of the last good reload
+ *   (#HotStatus:timings), or %NULL
+ */
+GVariant *
+hot_status_get_timings (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return self->timings;
+}
+
+void
+hot_status_set_timings (HotStatus *self,
+                        GVariant  *timings)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  g_clear_pointer (&self->timings, g_variant_unref);
+  self->timings = g_variant_ref_sink (timings);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMINGS]);
 }

@@ -20,9 +20,10 @@ struct _HotWatcher
   GObject parent_instance;
 
   guint       debounce_ms;
-  GHashTable *monitors; /* path → GFileMonitor */
-  GPtrArray  *ignored;  /* paths whose events are dropped */
-  GHashTable *pending;  /* changed paths since the last emission */
+  GHashTable *monitors;    /* path → GFileMonitor */
+  GPtrArray  *ignored;     /* paths whose events are dropped */
+  GHashTable *pending;     /* changed paths since the last emission */
+  gint64      first_event; /* of the pending ones, g_get_monotonic_time () */
   guint       timeout_id;
 };
 
@@ -75,10 +76,11 @@ hot_watcher_class_init (HotWatcherClass *klass)
   object_class->dispose = hot_watcher_dispose;
   object_class->finalize = hot_watcher_finalize;
 
-  /* HotWatcher::changed: (paths: GStrv) the files that changed */
+  /* HotWatcher::changed: (paths: GStrv) the files that changed,
+   * (first_event: gint64) when the first of their events came */
   signals[CHANGED] =
       g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRV);
+                    0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRV, G_TYPE_INT64);
 }
 
 static void
@@ -147,7 +149,7 @@ debounce_done (gpointer user_data)
       g_ptr_array_add (paths, path);
     }
 
-  g_signal_emit (self, signals[CHANGED], 0, (GStrv) paths->pdata);
+  g_signal_emit (self, signals[CHANGED], 0, (GStrv) paths->pdata, self->first_event);
 
   return G_SOURCE_REMOVE;
 }
@@ -159,6 +161,8 @@ note_change (HotWatcher *self,
   if (file == NULL || is_ignored (self, file))
     return;
 
+  if (g_hash_table_size (self->pending) == 0)
+    self->first_event = g_get_monotonic_time ();
   g_hash_table_add (self->pending, g_file_get_path (file));
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   self->timeout_id = g_timeout_add (self->debounce_ms, debounce_done, self);

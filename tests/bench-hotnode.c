@@ -115,9 +115,9 @@ table_of (guint          n,
   *entries = g_new0 (HotNodeEntry, n);
   for (guint i = 0; i < n; i++)
     {
-      (*entries)[i].abi = HOT_ABI_VERSION;
       g_autofree char *name = g_strdup_printf ("node_%u", i);
 
+      (*entries)[i].abi = HOT_ABI_VERSION;
       (*entries)[i].name = g_intern_string (name);
       (*entries)[i].file = "bench.c";
       (*entries)[i].func = beta_label;

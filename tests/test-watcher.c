@@ -28,8 +28,13 @@ typedef struct
 static void
 on_changed (HotWatcher *watcher,
             GStrv       paths,
+            gint64      first_event,
             Fixture    *fixture)
 {
+  /* When the first event came: before the debounce ended, now. */
+  g_assert_cmpint (first_event, >, 0);
+  g_assert_cmpint (first_event, <, g_get_monotonic_time ());
+
   fixture->n_changed++;
   g_ptr_array_set_size (fixture->paths, 0);
   for (guint i = 0; paths[i]; i++)

@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "hot-fast-builder-private.h"
+#include "hot-loader-private.h"
+
+/*
+ * HotFastBuilder: rebuilds one hot module without the build system, which
+ * spends most of a rebuild on what the edit did not touch. Each changed
+ * source is compiled alone, with its flags from compile_commands.json, into
+ * a folder of hotnode's in the build folder; the module's own link command
+ * (`ninja -t commands -s`) then links those objects with the build's
+ * objects of the other sources into a library of its own. The build's own
+ * files are never written.
+ *
+ * Two compilers:
+ * - tcc, several times faster than gcc -O0 on a GTK file. Three things make
+ *   its objects work in a gcc-built module: a prelude header (glibc's
+ *   sys/cdefs.h defines __attribute__ away for compilers that are not GCC,
+ *   which would drop the table sections and weak symbols; GLib declares
+ *   g_autoptr () only for compilers that say they have the cleanup
+ *   attribute, which tcc has), table sections made writable after the
+ *   compile (tcc makes them read-only, and their relocations would become
+ *   text relocations), and, at link time, tcc's runtime library (va_arg)
+ *   and -z noexecstack (tcc objects do not say what stack they need).
+ * - the build's own compiler with a precompiled <gtk/gtk.h>, made once per
+ *   module with the flags of the first source compiled.
+ *
+ * A source compiled here stays in the link until the build system builds
+ * the module again (hot_fast_builder_forget ()): a fast build after another
+ * keeps the earlier edit. Every failure is an error for the caller, which
+ * falls back to the build system, so the user gets the same result either
+ * way, only later.
+ */
+
+#define WORK_DIR_NAME "hotnode-fast"
+
+static const char *const table_sections[] = { "hot_nodes", "hot_statics", NULL };
+
+static const char tcc_prelude[] =
+    "/* Written by hotnode for its tcc fast path; see hot-fast-builder.c. */\n"
+    "#include <sys/cdefs.h>\n"
+    "#undef __attribute__\n"
+    "#define __has_attribute(x) _hot_tcc_has_##x\n"
+    "#define _hot_tcc_has_cleanup 1\n"
+    "#define _hot_tcc_has___cleanup__ 1\n";
+
+static const char pch_header[] =
+    "/* Written by hotnode for its precompiled-header fast path. */\n"
+    "#include <gtk/gtk.h>\n";
+
+struct _HotFastBuilder
+{
+  GObject parent_instance;
+
+  const HotModuleInfo *info;
+  HotFastPath          mode;
+  char                *work_dir;
+  char                *tcc;            /* tcc's path, in tcc mode */
+  char                *tcc_runtime;    /* libtcc1.a, once known */
+  char                *header;         /* the tcc prelude or the PCH header */
+  gboolean             header_ready;   /* written (and precompiled) */
+  GStrv                link_argv;      /* the build's link command */
+  GHashTable          *object_sources; /* the build's object → source */
+  GHashTable          *objects;        /* source → object compiled here */
+};
+
+G_DEFINE_FINAL_TYPE (HotFastBuilder, hot_fast_builder, G_TYPE_OBJECT)
+
+static void
+hot_fast_builder_finalize (GObject *object)
+{
+  HotFastBuilder *self = HOT_FAST_BUILDER (object);
+
+  g_free (self->work_dir);
+  g_free (self->tcc);
+  g_free (self->tcc_runtime);
+  g_free (self->header);
+  g_strfreev (self->link_argv);
+  g_clear_pointer (&self->object_sources, g_hash_table_unref);
+  g_clear_pointer (&self->objects, g_hash_table_unref);
+
+  G_OBJECT_CLASS (hot_fast_builder_parent_class)->finalize (object);
+}
+
+static void
+hot_fast_builder_class_init (HotFastBuilderClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hot_fast_builder_finalize;
+}
+
+static void
+hot_fast_builder_init (HotFastBuilder *self)
+{
+  self->object_sources = g_hash_table_new (g_str_hash, g_str_equal);
+  self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+/**
+ * hot_fast_builder_new:
+ * @info: the module; must outlive the builder
+ * @mode: %HOT_FAST_PATH_TCC or %HOT_FAST_PATH_GCC_PCH
+ *
+ * Returns: (transfer full): a fast builder for @info
+ */
+HotFastBuilder *
+hot_fast_builder_new (const HotModuleInfo *info,
+                      HotFastPath          mode)
+{
+  HotFastBuilder    *self = g_object_new (HOT_TYPE_FAST_BUILDER, NULL);
+  GHashTableIter     iter;
+  const char        *source;
+  HotCompileCommand *command;
+
+  g_return_val_if_fail (mode != HOT_FAST_PATH_OFF, NULL);
+
+  self->info = info;
+  self->mode = mode;
+  self->work_dir = g_build_filename (info->build_dir, WORK_DIR_NAME, info->name, NULL);
+  if (mode == HOT_FAST_PATH_TCC)
+    {
+      self->tcc = g_find_program_in_path ("tcc");
+      self->header = g_build_filename (self->work_dir, "hot-tcc-prelude.h", NULL);
+    }
+  else
+    self->header = g_build_filename (self->work_dir, "hot-pch.h", NULL);
+
+  g_hash_table_iter_init (&iter, info->commands);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &source, (gpointer *) &command))
+    g_hash_table_insert (self->object_sources, command->object, (gpointer) source);
+
+  return self;
+}
+
+HotFastPath
+hot_fast_builder_get_mode (HotFastBuilder *self)
+{
+  g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), HOT_FAST_PATH_OFF);
+
+  return self->mode;
+}
+
+/**
+ * hot_fast_builder_can_build:
+ * @self: a fast builder
+ * @changed_paths: the files saved since the last build
+ * @error: return location for the reason it cannot
+ *
+ * Tells whether a fast build can rebuild what changed: the compiler is
+ * there, and every changed file that still exists is a C source of the
+ * module with a compile command. A header or any other file is for the
+ * build system, which knows what depends on it.
+ */
+gboolean
+hot_fast_builder_can_build (HotFastBuilder *self,
+                            GPtrArray      *changed_paths,
+                            GError        **error)
+{
+  g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), FALSE);
+
+  if (self->mode == HOT_FAST_PATH_TCC && self->tcc == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("tcc is not installed (Debian and Ubuntu: package tcc)"));
+      return FALSE;
+    }
+
+  if (changed_paths->len == 0)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("no saved file is known: a rebuild was asked for"));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < changed_paths->len; i++)
+    {
+      const char              *path = g_ptr_array_index (changed_paths, i);
+      const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, path);
+
+      /* An editor's temporary file, renamed over a source since. */
+      if (command == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
+        continue;
+
+      if (command == NULL || command->argv == NULL || !g_str_has_suffix (path, ".c"))
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                       _ ("%s is not a C source of the module with a compile command"), path);
+          return FALSE;
+        }
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                       _ ("%s was removed"), path);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Whether @arg takes the next argument as its value. */
+static gboolean
+takes_value (const char        *arg,
+             const char *const *options)
+{
+  return g_strv_contains (options, arg);
+}
+
+/* Where the compiler of @argv is: after a wrapper such as ccache. */
+static guint
+compiler_position (char **argv)
+{
+  g_autofree char *first = g_path_get_basename (argv[0]);
+
+  if (argv[1] != NULL && (g_str_equal (first, "ccache") || g_str_equal (first, "sccache")))
+    return 1;
+  return 0;
+}
+
+/* The build's command for @command, writing @object instead, without
+ * dependency files; with the precompiled header first when @with_pch. When
+ * @pch_output is set, the command precompiles the header instead. */
+static GStrv
+gcc_argv (HotFastBuilder          *self,
+          const HotCompileCommand *command,
+          const char              *object,
+          const char              *pch_output)
+{
+  const char *const dependency_options[] = { "-MF", "-MQ", "-MT", "-o", NULL };
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  guint compiler = compiler_position (command->argv);
+
+  for (guint i = 0; command->argv[i]; i++)
+    {
+      const char *arg = command->argv[i];
+
+      if (takes_value (arg, dependency_options))
+        {
+          if (command->argv[i + 1] != NULL)
+            i++;
+          continue;
+        }
+      if (g_str_equal (arg, "-MD") || g_str_equal (arg, "-MMD"))
+        continue;
+      if (pch_output != NULL && (g_str_equal (arg, "-c") || g_str_equal (arg, command->file)))
+        continue;
+
+      g_strv_builder_add (argv, arg);
+      if (i == compiler && pch_output == NULL)
+        g_strv_builder_addv (argv, (const char *[]){ "-include", self->header, "-Winvalid-pch", NULL });
+    }
+
+  if (pch_output != NULL)
+    g_strv_builder_addv (argv, (const char *[]){ "-x", "c-header", self->header, "-o", pch_output, NULL });
+  else
+    g_strv_builder_addv (argv, (const char *[]){ "-o", object, NULL });
+
+  return g_strv_builder_end (argv);
+}
+
+/* tcc takes the build's include paths and macros, and nothing of its
+ * warning, optimisation or code generation options. */
+static GStrv
+tcc_argv (HotFastBuilder          *self,
+          const HotCompileCommand *command,
+          const char              *object)
+{
+  const char *const path_options[] = { "-I", "-D", "-U", "-include", "-isystem", "-iquote", "-idirafter", NULL };
+  const char *const joined_prefixes[] = { "-I", "-D", "-U", NULL };
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+
+  g_strv_builder_addv (argv, (const char *[]){ self->tcc, "-include", self->header, NULL });
+
+  for (guint i = compiler_position (command->argv) + 1; command->argv[i]; i++)
+    {
+      const char *arg = command->argv[i];
+
+      if (takes_value (arg, path_options) && command->argv[i + 1] != NULL)
+        {
+          g_strv_builder_addv (argv, (const char *[]){ arg, command->argv[i + 1], NULL });
+          i++;
+          continue;
+        }
+      for (guint j = 0; joined_prefixes[j]; j++)
+        if (g_str_has_prefix (arg, joined_prefixes[j]))
+          g_strv_builder_add (argv, arg);
+      if (g_str_equal (arg, "-pthread"))
+        g_strv_builder_add (argv, arg);
+    }
+
+  g_strv_builder_addv (argv, (const char *[]){ "-fPIC", "-c", command->file, "-o", object, NULL });
+
+  return g_strv_builder_end (argv);
+}
+
+/* Where the object of @source compiled here goes. */
+static char *
+object_path (HotFastBuilder          *self,
+             const HotCompileCommand *command)
+{
+  g_autofree char *basename = g_path_get_basename (command->object);
+
+  return g_build_filename (self->work_dir, basename, NULL);
+}
+
+/**
+ * hot_fast_builder_compile_argv:
+ * @self: a fast builder
+ * @source: a source of the module (absolute, canonical)
+ * @object: the object to write
+ *
+ * The command a fast build compiles @source with.
+ *
+ * Returns: (transfer full) (nullable): the command line, or %NULL when the
+ *   build has no command for @source
+ */
+GStrv
+hot_fast_builder_compile_argv (HotFastBuilder *self,
+                               const char     *source,
+                               const char     *object)
+{
+  const HotCompileCommand *command;
+
+  g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), NULL);
+
+  command = g_hash_table_lookup (self->info->commands, source);
+  if (command == NULL || command->argv == NULL)
+    return NULL;
+
+  if (self->mode == HOT_FAST_PATH_TCC)
+    return tcc_argv (self, command, object);
+  return gcc_argv (self, command, object, NULL);
+}
+
+/* The build's link command, writing @output, with the objects compiled
+ * here in place of the build's. */
+static GStrv
+link_argv (HotFastBuilder *self,
+           const char     *output)
+{
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+
+  for (guint i = 0; self->link_argv[i]; i++)
+    {
+      g_autofree char *path = g_canonicalize_filename (self->link_argv[i], self->info->build_dir);
+      const char      *source = g_hash_table_lookup (self->object_sources, path);
+      const char      *object = source ? g_hash_table_lookup (self->objects, source) : NULL;
+
+      if (i > 0 && g_str_equal (self->link_argv[i - 1], "-o"))
+        g_strv_builder_add (argv, output);
+      else
+        g_strv_builder_add (argv, object ? object : self->link_argv[i]);
+    }
+
+  if (self->mode == HOT_FAST_PATH_TCC)
+    g_strv_builder_addv (argv, (const char *[]){ self->tcc_runtime, "-Wl,-z,noexecstack", NULL });
+
+  return g_strv_builder_end (argv);
+}
+
+typedef struct
+{
+  GPtrArray *sources; /* still to compile */
+  char      *object;  /* of the running compile */
+  char      *output;
+} BuildJob;
+
+static void
+build_job_free (gpointer data)
+{
+  BuildJob *job = data;
+
+  g_ptr_array_unref (job->sources);
+  g_free (job->object);
+  g_free (job->output);
+  g_free (job);
+}
+
+typedef gboolean (*StepDone) (HotFastBuilder *self,
+                              BuildJob       *job,
+                              const char     *output,
+                              GError        **error);
+
+typedef struct
+{
+  GTask   *task;
+  StepDone done;
+  char    *what; /* for messages: "tcc", "ninja", … */
+} Step;
+
+static void
+step_free (Step *step)
+{
+  g_object_unref (step->task);
+  g_free (step->what);
+  g_free (step);
+}
+
+static void build_next (GTask *task);
+
+static void
+cancelled_step_exited (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  Step *step = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  g_task_return_new_error (step->task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", _ ("The build was cancelled"));
+  step_free (step);
+}
+
+static void
+step_finished (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GSubprocess *subprocess = G_SUBPROCESS (source);
+  Step        *step = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autofree char *text = NULL;
+
+  if (!g_subprocess_communicate_finish (subprocess, result, &output, NULL, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* The step leads a process group: stop it all, then report. */
+          hot_process_group_signal (subprocess, SIGTERM);
+          g_subprocess_wait_async (subprocess, NULL, cancelled_step_exited, step);
+          return;
+        }
+      g_task_return_error (step->task, g_steal_pointer (&error));
+      step_free (step);
+      return;
+    }
+
+  text = g_utf8_make_valid (g_bytes_get_size (output) > 0 ? g_bytes_get_data (output, NULL) : "",
+                            g_bytes_get_size (output));
+  if (!g_subprocess_get_successful (subprocess))
+    {
+      g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", 4);
+
+      g_task_return_new_error (step->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                               _ ("%s failed: %s"), step->what,
+                               lines[0] && *lines[0] ? lines[0] : _ ("no output"));
+    }
+  else if (!step->done (g_task_get_source_object (step->task), g_task_get_task_data (step->task), text, &error))
+    g_task_return_error (step->task, g_steal_pointer (&error));
+  else
+    build_next (g_object_ref (step->task));
+
+  step_free (step);
+}
+
+/* Runs @argv in the build folder, in a process group of its own; @done
+ * reads its output when it succeeds. Takes @task. */
+static void
+run_step (GTask             *task,
+          const char *const *argv,
+          const char        *what,
+          StepDone           done)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) subprocess = NULL;
+  g_autoptr (GError) error = NULL;
+  Step *step;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_cwd (launcher, self->info->build_dir);
+  g_subprocess_launcher_set_child_setup (launcher, hot_process_group_child_setup, NULL, NULL);
+  subprocess = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  if (subprocess == NULL)
+    {
+      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                               _ ("could not run %s: %s"), what, error->message);
+      g_object_unref (task);
+      return;
+    }
+
+  step = g_new0 (Step, 1);
+  step->task = task;
+  step->done = done;
+  step->what = g_strdup (what);
+  g_subprocess_communicate_async (subprocess, NULL, g_task_get_cancellable (task), step_finished, step);
+}
+
+static gboolean
+runtime_found (HotFastBuilder *self,
+               BuildJob       *job,
+               const char     *output,
+               GError        **error)
+{
+  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
+
+  /* "libtcc1:\n  <path>", or only "install: <dir>" in older versions. */
+  for (guint i = 0; lines[i] && self->tcc_runtime == NULL; i++)
+    {
+      if (g_str_equal (g_strstrip (lines[i]), "libtcc1:") && lines[i + 1] != NULL)
+        self->tcc_runtime = g_strdup (g_strstrip (lines[i + 1]));
+      else if (g_str_has_prefix (lines[i], "install:"))
+        self->tcc_runtime = g_build_filename (g_strstrip (lines[i] + strlen ("install:")), "libtcc1.a", NULL);
+    }
+
+  if (self->tcc_runtime == NULL || !g_file_test (self->tcc_runtime, G_FILE_TEST_IS_REGULAR))
+    {
+      g_clear_pointer (&self->tcc_runtime, g_free);
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("tcc's runtime library libtcc1.a was not found"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+link_command_found (HotFastBuilder *self,
+                    BuildJob       *job,
+                    const char     *output,
+                    GError        **error)
+{
+  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
+  g_auto (GStrv) argv = NULL;
+  guint       n_lines = g_strv_length (lines);
+  const char *line = NULL;
+
+  /* The last command is the link; meson writes it without a shell. */
+  for (guint i = n_lines; i > 0 && line == NULL; i--)
+    if (*g_strstrip (lines[i - 1]) != '\0')
+      line = lines[i - 1];
+
+  if (line == NULL || strstr (line, "&&") != NULL || !g_shell_parse_argv (line, NULL, &argv, NULL) ||
+      !g_strv_contains ((const char *const *) argv, "-o"))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("ninja gives no link command for %s"), self->info->target);
+      return FALSE;
+    }
+
+  self->link_argv = g_steal_pointer (&argv);
+  return TRUE;
+}
+
+static gboolean
+header_ready (HotFastBuilder *self,
+              BuildJob       *job,
+              const char     *output,
+              GError        **error)
+{
+  self->header_ready = TRUE;
+  return TRUE;
+}
+
+static gboolean
+source_compiled (HotFastBuilder *self,
+                 BuildJob       *job,
+                 const char     *output,
+                 GError        **error)
+{
+  const char *source = g_ptr_array_index (job->sources, 0);
+
+  if (self->mode == HOT_FAST_PATH_TCC &&
+      !hot_elf_make_sections_writable (job->object, table_sections, error))
+    return FALSE;
+
+  g_hash_table_replace (self->objects, g_strdup (source), g_steal_pointer (&job->object));
+  g_ptr_array_remove_index (job->sources, 0);
+  return TRUE;
+}
+
+static gboolean
+linked (HotFastBuilder *self,
+        BuildJob       *job,
+        const char     *output,
+        GError        **error)
+{
+  return TRUE;
+}
+
+/* Writes the prelude or the header to precompile; in PCH mode, the command
+ * that precompiles it with the flags of @command. */
+static GStrv
+prepare_header (HotFastBuilder          *self,
+                const HotCompileCommand *command,
+                GError                 **error)
+{
+  g_autofree char *pch_output = g_strconcat (self->header, ".gch", NULL);
+  const char      *contents = self->mode == HOT_FAST_PATH_TCC ? tcc_prelude : pch_header;
+
+  if (!g_file_set_contents (self->header, contents, -1, error))
+    return NULL;
+  if (self->mode == HOT_FAST_PATH_TCC)
+    {
+      self->header_ready = TRUE;
+      return NULL;
+    }
+
+  return gcc_argv (self, command, NULL, pch_output);
+}
+
+static void
+build_next (GTask *task)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (g_mkdir_with_parents (self->work_dir, 0700) != 0)
+    {
+      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                               _ ("could not create %s: %s"), self->work_dir, g_strerror (errno));
+      g_object_unref (task);
+      return;
+    }
+
+  if (self->mode == HOT_FAST_PATH_TCC && self->tcc_runtime == NULL)
+    {
+      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, "tcc", runtime_found);
+    }
+  else if (self->link_argv == NULL)
+    {
+      g_autofree char *ninja = g_find_program_in_path ("ninja");
+
+      if (ninja == NULL)
+        {
+          g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                                   _ ("ninja is not in PATH"));
+          g_object_unref (task);
+          return;
+        }
+      run_step (task, (const char *[]){ ninja, "-t", "commands", "-s", self->info->target, NULL },
+                "ninja", link_command_found);
+    }
+  else if (job->sources->len > 0)
+    {
+      const char              *source = g_ptr_array_index (job->sources, 0);
+      const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
+      g_auto (GStrv) argv = NULL;
+
+      if (!self->header_ready)
+        {
+          argv = prepare_header (self, command, &error);
+          if (argv != NULL)
+            run_step (task, (const char *const *) argv, _ ("precompiling <gtk/gtk.h>"), header_ready);
+          else if (error != NULL)
+            {
+              g_task_return_error (task, g_steal_pointer (&error));
+              g_object_unref (task);
+            }
+          else
+            build_next (task);
+          return;
+        }
+
+      g_free (job->object);
+      job->object = object_path (self, command);
+      argv = hot_fast_builder_compile_argv (self, source, job->object);
+      run_step (task, (const char *const *) argv,
+                self->mode == HOT_FAST_PATH_TCC ? "tcc" : command->argv[compiler_position (command->argv)],
+                source_compiled);
+    }
+  else if (job->output == NULL)
+    {
+      g_autofree char *basename = g_path_get_basename (self->info->output);
+      g_auto (GStrv) argv = NULL;
+
+      job->output = g_build_filename (self->work_dir, basename, NULL);
+      argv = link_argv (self, job->output);
+      run_step (task, (const char *const *) argv, _ ("linking"), linked);
+    }
+  else
+    {
+      g_task_return_pointer (task, g_strdup (job->output), g_free);
+      g_object_unref (task);
+    }
+}
+
+/**
+ * hot_fast_builder_build_async:
+ * @self: a fast builder
+ * @sources: the changed files, checked with hot_fast_builder_can_build():
+ *   those that are module sources are compiled
+ * @cancellable: (nullable): stops the build and its processes
+ * @callback: called with the library, or the reason it was not built
+ * @user_data: data for @callback
+ */
+void
+hot_fast_builder_build_async (HotFastBuilder     *self,
+                              GPtrArray          *sources,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  GTask    *task;
+  BuildJob *job;
+
+  g_return_if_fail (HOT_IS_FAST_BUILDER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hot_fast_builder_build_async);
+
+  job = g_new0 (BuildJob, 1);
+  job->sources = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      const char *source = g_ptr_array_index (sources, i);
+
+      if (g_hash_table_contains (self->info->commands, source) &&
+          !g_ptr_array_find_with_equal_func (job->sources, source, g_str_equal, NULL))
+        g_ptr_array_add (job->sources, g_strdup (source));
+    }
+  g_task_set_task_data (task, job, build_job_free);
+
+  build_next (task);
+}
+
+/**
+ * hot_fast_builder_build_finish:
+ * @self: a fast builder
+ * @result: the result given to the callback
+ * @error: return location for a #GError: %HOT_RELOAD_ERROR_BUILD with the
+ *   reason, or %G_IO_ERROR_CANCELLED
+ *
+ * Returns: (transfer full): the library built, or %NULL
+ */
+char *
+hot_fast_builder_build_finish (HotFastBuilder *self,
+                               GAsyncResult   *result,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * hot_fast_builder_forget:
+ * @self: a fast builder
+ *
+ * The build system has built the module from the sources as they are: the
+ * next fast build links the build's objects again, and reads the link
+ * command again (the build may have been configured again).
+ */
+void
+hot_fast_builder_forget (HotFastBuilder *self)
+{
+  g_return_if_fail (HOT_IS_FAST_BUILDER (self));
+
+  g_hash_table_remove_all (self->objects);
+  g_clear_pointer (&self->link_argv, g_strfreev);
+}
