@@ -257,7 +257,12 @@ gcc_argv (HotFastBuilder          *self,
     }
 
   if (pch_output != NULL)
-    g_strv_builder_addv (argv, (const char *[]){ "-x", "c-header", self->header, "-o", pch_output, NULL });
+    {
+      g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
+
+      g_strv_builder_addv (argv, (const char *[]){ "-MD", "-MF", depfile, "-x", "c-header", self->header,
+                                                   "-o", pch_output, NULL });
+    }
   else
     g_strv_builder_addv (argv, (const char *[]){ "-o", object, NULL });
 
@@ -584,6 +589,48 @@ linked (HotFastBuilder *self,
   return TRUE;
 }
 
+/* Whether the precompiled header of an earlier run can be used: the same
+ * header, and nothing it includes changed since (its dependency file). */
+static gboolean
+pch_is_current (HotFastBuilder *self,
+                const char     *pch_output)
+{
+  g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
+  g_autofree char *header = NULL;
+  g_autofree char *deps = NULL;
+  g_autoptr (GString) dep = g_string_new (NULL);
+  const char *p;
+  GStatBuf    pch_stat;
+
+  if (!g_file_get_contents (self->header, &header, NULL, NULL) || !g_str_equal (header, pch_header) ||
+      !g_file_get_contents (depfile, &deps, NULL, NULL) || g_stat (pch_output, &pch_stat) != 0 ||
+      (p = strstr (deps, ": ")) == NULL)
+    return FALSE;
+
+  /* "target: dep dep\<newline> dep", a space in a path escaped as "\ ". */
+  for (p += 2;; p++)
+    {
+      if (p[0] == '\\' && (p[1] == ' ' || p[1] == '\n'))
+        {
+          if (p[1] == ' ')
+            g_string_append_c (dep, ' ');
+          p++;
+        }
+      else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\0')
+        {
+          GStatBuf dep_stat;
+
+          if (dep->len > 0 && (g_stat (dep->str, &dep_stat) != 0 || dep_stat.st_mtime > pch_stat.st_mtime))
+            return FALSE;
+          g_string_truncate (dep, 0);
+          if (*p == '\0')
+            return TRUE;
+        }
+      else
+        g_string_append_c (dep, *p);
+    }
+}
+
 /* Writes the prelude or the header to precompile; in PCH mode, the command
  * that precompiles it with the flags of @command. */
 static GStrv
@@ -593,6 +640,12 @@ prepare_header (HotFastBuilder          *self,
 {
   g_autofree char *pch_output = g_strconcat (self->header, ".gch", NULL);
   const char      *contents = self->mode == HOT_FAST_PATH_TCC ? tcc_prelude : pch_header;
+
+  if (self->mode == HOT_FAST_PATH_GCC_PCH && pch_is_current (self, pch_output))
+    {
+      self->header_ready = TRUE;
+      return NULL;
+    }
 
   if (!g_file_set_contents (self->header, contents, -1, error))
     return NULL;
