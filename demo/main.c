@@ -7,9 +7,11 @@
  *                           screen): clicks, edits counter.c, waits for the
  *                           reload, saves screenshots to DIR, restores the file
  *   hotnode-demo --remote   reads commands on standard input and prints
- *                           events, for tests: click NAME, set NAME TEXT,
- *                           text NAME, overlay, status MODULE, shot FILE,
- *                           quit
+ *                           events, for tests and the benchmark: click NAME,
+ *                           set NAME TEXT, text NAME, overlay, status MODULE,
+ *                           shot FILE, quit; it prints ready (first frame
+ *                           painted), reloaded/failed MODULE, and timings
+ *                           MODULE {…} (HotStatus:timings, once painted)
  */
 #include <gio/gunixinputstream.h>
 #include <hotnode.h>
@@ -236,11 +238,22 @@ update_status (Demo *demo)
 }
 
 static void
-status_changed (GObject    *status,
+status_changed (HotStatus  *status,
                 GParamSpec *pspec,
                 Demo       *demo)
 {
+  GVariant *timings = hot_status_get_timings (status);
+
   update_status (demo);
+
+  /* Once a reload is on screen, where its time went (for the benchmark). */
+  if (demo->remote && g_str_equal (pspec->name, "timings") &&
+      g_variant_lookup (timings, "painted", "x", NULL))
+    {
+      g_autofree char *text = g_variant_print (timings, TRUE);
+
+      emit_line ("timings %s %s", hot_status_get_module (status), text);
+    }
 }
 
 static void
@@ -473,11 +486,20 @@ tour_next (Demo *demo)
 }
 
 static void
+first_frame_painted (GdkFrameClock *clock,
+                     Demo          *demo)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_frame_painted, demo);
+  emit_line ("ready");
+}
+
+static void
 window_mapped (GtkWidget *window,
                Demo      *demo)
 {
+  /* Ready when the window's first frame is on screen. */
   if (demo->remote)
-    emit_line ("ready");
+    g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint", G_CALLBACK (first_frame_painted), demo);
   if (demo->tour_dir != NULL)
     tour_next (demo);
 }

@@ -50,6 +50,7 @@
  */
 
 #define DEBOUNCE_MS 50
+#define SETTLE_MS 5
 #define DEFAULT_LOAD_TIMEOUT_MS 20000
 
 typedef struct _HotModule HotModule;
@@ -854,7 +855,7 @@ hot_reload_setup (HotReload *self,
         ensure_module (self, info);
     }
 
-  self->watcher = hot_watcher_new (DEBOUNCE_MS);
+  self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
   hot_watcher_ignore (self->watcher, hot_project_get_build_dir (self->project));
   g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
   g_hash_table_iter_init (&iter, self->modules);

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (HotWatcher, hot_watcher, HOT, WATCHER, GObject)
 
-HotWatcher *hot_watcher_new (guint debounce_ms);
+HotWatcher *hot_watcher_new (guint debounce_ms,
+                             guint settle_ms);
 void        hot_watcher_add_dir (HotWatcher *self,
                                  const char *path);
 void        hot_watcher_ignore (HotWatcher *self,

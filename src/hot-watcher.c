@@ -7,8 +7,11 @@
 
 /*
  * HotWatcher: watches folders recursively, folders created later included,
- * and emits "changed" with the changed paths once the events have been quiet
- * for the debounce interval, so one save emits once whatever the editor does.
+ * and emits "changed" with the changed paths once the events have been
+ * quiet for a while, so one save emits once whatever the editor does. The
+ * while is short (settle_ms) after an event that ends a save, a file closed
+ * after writing or renamed into place, and longer (debounce_ms) after one
+ * that may be followed by more writes.
  *
  * States: idle (no timeout) → pending (a timeout armed by the first event;
  * each further event moves it) → idle again when it fires. inotify wakes the
@@ -20,6 +23,7 @@ struct _HotWatcher
   GObject parent_instance;
 
   guint       debounce_ms;
+  guint       settle_ms;
   GHashTable *monitors;    /* path → GFileMonitor */
   GPtrArray  *ignored;     /* paths whose events are dropped */
   GHashTable *pending;     /* changed paths since the last emission */
@@ -92,11 +96,13 @@ hot_watcher_init (HotWatcher *self)
 }
 
 HotWatcher *
-hot_watcher_new (guint debounce_ms)
+hot_watcher_new (guint debounce_ms,
+                 guint settle_ms)
 {
   HotWatcher *self = g_object_new (HOT_TYPE_WATCHER, NULL);
 
   self->debounce_ms = debounce_ms;
+  self->settle_ms = settle_ms;
 
   return self;
 }
@@ -154,9 +160,12 @@ debounce_done (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* @complete: the event ends a save (close after writing, rename into
+ * place); the next one, if any, comes within milliseconds. */
 static void
 note_change (HotWatcher *self,
-             GFile      *file)
+             GFile      *file,
+             gboolean    complete)
 {
   if (file == NULL || is_ignored (self, file))
     return;
@@ -165,7 +174,7 @@ note_change (HotWatcher *self,
     self->first_event = g_get_monotonic_time ();
   g_hash_table_add (self->pending, g_file_get_path (file));
   g_clear_handle_id (&self->timeout_id, g_source_remove);
-  self->timeout_id = g_timeout_add (self->debounce_ms, debounce_done, self);
+  self->timeout_id = g_timeout_add (complete ? self->settle_ms : self->debounce_ms, debounce_done, self);
 }
 
 static void
@@ -188,20 +197,23 @@ monitor_changed (GFileMonitor     *monitor,
 
           hot_watcher_add_dir (self, path);
         }
-      note_change (self, file);
+      note_change (self, file, event == G_FILE_MONITOR_EVENT_MOVED_IN);
       break;
 
     case G_FILE_MONITOR_EVENT_RENAMED:
-      note_change (self, other_file);
+      note_change (self, other_file, TRUE);
+      break;
+
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+      note_change (self, file, TRUE);
       break;
 
     case G_FILE_MONITOR_EVENT_CHANGED:
     case G_FILE_MONITOR_EVENT_DELETED:
     case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      note_change (self, file);
+      note_change (self, file, FALSE);
       break;
 
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
     case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
     case G_FILE_MONITOR_EVENT_PRE_UNMOUNT:
     case G_FILE_MONITOR_EVENT_UNMOUNTED:

@@ -20,6 +20,7 @@
 
 #include <hotnode.h>
 
+#include "bench-save-to-paint.h"
 #include "hot-table-private.h"
 #include "test-utils.h"
 
@@ -36,10 +37,10 @@ compare_doubles (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
-/* {"median": …, "min": …, "max": …} of @runs values. */
-static JsonNode *
-summary (double *values,
-         guint   n)
+/* {"median": …, "min": …, "max": …} of @n values (sorted here). */
+JsonNode *
+bench_summary (double *values,
+               guint   n)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
@@ -56,8 +57,8 @@ summary (double *values,
   return json_builder_get_root (builder);
 }
 
-static double
-median_of (JsonNode *node)
+double
+bench_median_of (JsonNode *node)
 {
   return json_object_get_double_member (json_node_get_object (node), "median");
 }
@@ -100,7 +101,7 @@ measure_off (void)
       ratios[run] = (double) through / direct;
     }
 
-  json_object_set_member (result, "disabled_call_ratio", summary (ratios, RUNS));
+  json_object_set_member (result, "disabled_call_ratio", bench_summary (ratios, RUNS));
   print_json (g_steal_pointer (&result));
 }
 
@@ -156,7 +157,7 @@ measure_lookups (guint n)
     g_free (names[i]);
   g_free (entries);
 
-  return summary (times, RUNS);
+  return bench_summary (times, RUNS);
 }
 
 static const char *next_variant;
@@ -182,7 +183,7 @@ measure_reload (guint n_proxies)
       times[run] = (g_get_monotonic_time () - start) / 1000.0;
     }
 
-  return summary (times, RUNS);
+  return bench_summary (times, RUNS);
 }
 
 static guint wakeups;
@@ -283,6 +284,114 @@ run_mode (const char *self,
     test_remove_tree (private_dir);
 }
 
+static double
+figure (JsonObject *figures,
+        const char *name)
+{
+  return bench_median_of (json_object_get_member (figures, name));
+}
+
+static void
+add_goal (JsonObject *goals,
+          const char *name,
+          double      value,
+          double      limit,
+          gboolean    at_least)
+{
+  g_autoptr (JsonObject) goal = json_object_new ();
+
+  json_object_set_double_member (goal, "value", value);
+  json_object_set_double_member (goal, at_least ? "at_least" : "at_most", limit);
+  json_object_set_boolean_member (goal, "met", at_least ? value >= limit : value <= limit);
+  json_object_set_object_member (goals, name, g_steal_pointer (&goal));
+}
+
+/* The goals, from the medians of this run. */
+static void
+add_goals (JsonObject *figures)
+{
+  g_autoptr (JsonObject) ratios = json_object_new ();
+  g_autoptr (JsonObject) goals = json_object_new ();
+  double fast = figure (figures, "save_to_paint_fast_ms");
+  double normal = figure (figures, "save_to_paint_ms");
+  double tcc = figure (figures, "tu_compile_tcc_ms");
+  double raw = figure (figures, "raw_build_ms");
+  double debounce = figure (figures, "debounce_ms");
+  double restart = figure (figures, "restart_ms");
+
+  json_object_set_double_member (ratios, "save_to_paint_fast_over_tu_compile_tcc", fast / tcc);
+  json_object_set_double_member (ratios, "save_to_paint_over_raw_build", normal / raw);
+  json_object_set_double_member (ratios, "save_to_paint_pch_over_tu_compile_pch",
+                                 figure (figures, "save_to_paint_pch_ms") / figure (figures, "tu_compile_pch_ms"));
+  json_object_set_double_member (ratios, "tu_compile_gcc_over_tcc", figure (figures, "tu_compile_gcc_ms") / tcc);
+  json_object_set_double_member (ratios, "restart_over_save_to_paint", restart / normal);
+  json_object_set_double_member (ratios, "restart_over_save_to_paint_fast", restart / fast);
+  json_object_set_object_member (figures, "ratios", g_steal_pointer (&ratios));
+
+  add_goal (goals, "save_to_paint_fast_ms", fast, 1.3 * tcc + 30, FALSE);
+  add_goal (goals, "save_to_paint_ms", normal, 1.1 * raw + debounce + 15, FALSE);
+  add_goal (goals, "restart_over_save_to_paint_fast", restart / fast, 5, TRUE);
+  add_goal (goals, "disabled_call_ratio", figure (figures, "disabled_call_ratio"), 1.05, FALSE);
+  json_object_set_object_member (figures, "goals", g_steal_pointer (&goals));
+}
+
+static void
+print_save_to_paint (JsonObject *figures)
+{
+  const char *const times[] = {
+    "save_to_paint_ms",
+    "build_ms",
+    "overhead_ms",
+    "debounce_ms",
+    "save_to_paint_fast_ms",
+    "build_fast_ms",
+    "overhead_fast_ms",
+    "save_to_paint_pch_ms",
+    "build_pch_ms",
+    "overhead_pch_ms",
+    "raw_build_ms",
+    "tu_compile_gcc_ms",
+    "tu_compile_tcc_ms",
+    "tu_compile_pch_ms",
+    "restart_ms",
+  };
+  const char *const paths[] = { "", "_fast", "_pch" };
+  JsonObject       *ratios = json_object_get_object_member (figures, "ratios");
+  JsonObject       *goals = json_object_get_object_member (figures, "goals");
+
+  g_print ("# %-34s %10s %10s %10s\n", "save to paint", "median", "min", "max");
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      JsonObject *times_of = json_object_get_object_member (figures, times[i]);
+
+      g_print ("# %-34s %10.1f %10.1f %10.1f\n", times[i], json_object_get_double_member (times_of, "median"),
+               json_object_get_double_member (times_of, "min"), json_object_get_double_member (times_of, "max"));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("breakdown%s_ms", paths[i]);
+      JsonObject      *breakdown = json_object_get_object_member (figures, name);
+
+      g_print ("# %-34s", name);
+      for (GList *l = json_object_get_members (breakdown); l; l = g_list_delete_link (l, l))
+        g_print (" %s %.1f", (char *) l->data, bench_median_of (json_object_get_member (breakdown, l->data)));
+      g_print ("\n");
+    }
+
+  for (GList *l = json_object_get_members (ratios); l; l = g_list_delete_link (l, l))
+    g_print ("# %-50s %8.2f\n", (char *) l->data, json_object_get_double_member (ratios, l->data));
+  for (GList *l = json_object_get_members (goals); l; l = g_list_delete_link (l, l))
+    {
+      JsonObject *goal = json_object_get_object_member (goals, l->data);
+      gboolean    at_least = json_object_has_member (goal, "at_least");
+
+      g_print ("# goal %-33s %10.2f %s %8.2f: %s\n", (char *) l->data, json_object_get_double_member (goal, "value"),
+               at_least ? ">=" : "<=", json_object_get_double_member (goal, at_least ? "at_least" : "at_most"),
+               json_object_get_boolean_member (goal, "met") ? "met" : "missed");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -291,6 +400,7 @@ main (int   argc,
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *self = NULL;
   const char      *json_path = g_getenv ("HOTNODE_BENCH_JSON");
+  guint            runs = g_getenv ("HOTNODE_BENCH_RUNS") ? atoi (g_getenv ("HOTNODE_BENCH_RUNS")) : RUNS;
   JsonObject      *lookups, *reloads;
 
   if (argc == 2 && (g_str_equal (argv[1], "--off") || g_str_equal (argv[1], "--on")))
@@ -310,21 +420,28 @@ main (int   argc,
   g_print ("1..1\n");
   run_mode (self, "--off", FALSE, figures);
   run_mode (self, "--on", TRUE, figures);
+  if (!bench_save_to_paint (figures, runs))
+    {
+      g_print ("not ok 1 /Hotnode/Bench/figures # the demo project did not build\n");
+      return 1;
+    }
+  add_goals (figures);
 
   g_print ("# %-34s %10s\n", "figure", "median");
-  g_print ("# %-34s %10.3f\n", "disabled_call_ratio", median_of (json_object_get_member (figures, "disabled_call_ratio")));
+  g_print ("# %-34s %10.3f\n", "disabled_call_ratio", bench_median_of (json_object_get_member (figures, "disabled_call_ratio")));
   lookups = json_object_get_object_member (figures, "lookup_ns");
   reloads = json_object_get_object_member (figures, "reload_proxies_ms");
   for (GList *l = json_object_get_members (lookups); l; l = g_list_delete_link (l, l))
-    g_print ("# lookup_ns, %-6s nodes %17.1f ns\n", (char *) l->data, median_of (json_object_get_member (lookups, l->data)));
+    g_print ("# lookup_ns, %-6s nodes %17.1f ns\n", (char *) l->data, bench_median_of (json_object_get_member (lookups, l->data)));
   for (GList *l = json_object_get_members (reloads); l; l = g_list_delete_link (l, l))
     {
-      double ms = median_of (json_object_get_member (reloads, l->data));
+      double ms = bench_median_of (json_object_get_member (reloads, l->data));
 
       g_print ("# reload_proxies_ms, %-6s proxies %9.2f ms (%.4f ms a proxy)\n", (char *) l->data, ms,
                ms / g_ascii_strtod (l->data, NULL));
     }
   g_print ("# %-34s %10" G_GINT64_FORMAT "\n", "idle_wakeups", json_object_get_int_member (figures, "idle_wakeups"));
+  print_save_to_paint (figures);
 
   json_node_set_object (root, figures);
   if (json_path != NULL)
@@ -333,7 +450,7 @@ main (int   argc,
 
       g_assert_true (g_file_set_contents (json_path, text, -1, NULL));
     }
-  g_print ("ok 1 /Hotnode/Bench/in-process\n");
+  g_print ("ok 1 /Hotnode/Bench/figures\n");
 
   return 0;
 }

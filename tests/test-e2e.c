@@ -11,176 +11,32 @@
 #include <unistd.h>
 #include <utime.h>
 
-#include "test-utils.h"
+#include "test-app.h"
 
 #define TITLE_BEFORE "Count the clicks"
 #define TITLE_AFTER "Rebuilt by the end-to-end test"
 
 typedef struct
 {
-  char             *tmp_dir;
-  char             *project_dir;
-  char             *build_dir;
-  GSubprocess      *app;
-  GOutputStream    *to_app;
-  GDataInputStream *from_app;
+  TestProject project;
+  TestApp     app;
 } Fixture;
-
-static void
-run_checked (const char *const *argv)
-{
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *output = NULL;
-
-  g_subprocess_launcher_setenv (launcher, "PKG_CONFIG_PATH", pkg_config_path, TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error);
-  g_assert_no_error (error);
-
-  if (!g_subprocess_get_successful (process))
-    {
-      g_test_message ("%s failed:\n%s", argv[0], output);
-      g_test_fail ();
-    }
-}
-
-static void
-copy_file (const char *from,
-           const char *to)
-{
-  g_autoptr (GFile) source = g_file_new_for_path (from);
-  g_autoptr (GFile) destination = g_file_new_for_path (to);
-  g_autoptr (GFile) parent = g_file_get_parent (destination);
-  g_autoptr (GError) error = NULL;
-
-  g_file_make_directory_with_parents (parent, NULL, NULL);
-  g_file_copy (source, destination, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* How the copied app gets hotnode: through pkg-config (the uninstalled
- * files of this build), or as a meson subproject. */
-typedef enum
-{
-  HOTNODE_FROM_PKG_CONFIG,
-  HOTNODE_FROM_SUBPROJECT,
-} HotnodeSource;
 
 static void
 fixture_set_up (Fixture      *fixture,
                 gconstpointer data)
 {
-  HotnodeSource    source = GPOINTER_TO_INT (data);
-  const char      *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
-  g_autofree char *top_meson = NULL;
-  g_autoptr (GError) error = NULL;
-
   /* A space and non-ASCII letters in every path: nothing may go through a
    * shell or assume ASCII. */
-  fixture->tmp_dir = g_dir_make_tmp ("hotnode e2e ü-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->project_dir = g_build_filename (fixture->tmp_dir, "app", NULL);
-  fixture->build_dir = g_build_filename (fixture->project_dir, "build", NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (demo_files); i++)
-    {
-      g_autofree char *from = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "demo", demo_files[i], NULL);
-      g_autofree char *to = g_build_filename (fixture->project_dir, "demo", demo_files[i], NULL);
-
-      copy_file (from, to);
-    }
-
-  top_meson = g_build_filename (fixture->project_dir, "meson.build", NULL);
-  if (source == HOTNODE_FROM_SUBPROJECT)
-    {
-      g_autofree char *subprojects = g_build_filename (fixture->project_dir, "subprojects", NULL);
-      g_autofree char *link = g_build_filename (subprojects, "hotnode", NULL);
-
-      g_assert_cmpint (g_mkdir_with_parents (subprojects, 0755), ==, 0);
-      g_assert_cmpint (symlink (g_getenv ("HOTNODE_SOURCE_ROOT"), link), ==, 0);
-      g_file_set_contents (top_meson,
-                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
-                           "subproject('hotnode')\n"
-                           "subdir('demo')\n",
-                           -1, &error);
-    }
-  else
-    {
-      g_file_set_contents (top_meson,
-                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
-                           "subdir('demo')\n",
-                           -1, &error);
-    }
-  g_assert_no_error (error);
+  test_project_init (&fixture->project, "hotnode e2e ü-XXXXXX", GPOINTER_TO_INT (data));
 }
 
 static void
 fixture_tear_down (Fixture      *fixture,
                    gconstpointer data)
 {
-  if (fixture->app != NULL)
-    {
-      g_subprocess_force_exit (fixture->app);
-      g_subprocess_wait (fixture->app, NULL, NULL);
-    }
-  g_clear_object (&fixture->to_app);
-  g_clear_object (&fixture->from_app);
-  g_clear_object (&fixture->app);
-  test_remove_tree (fixture->tmp_dir);
-  g_free (fixture->tmp_dir);
-  g_free (fixture->project_dir);
-  g_free (fixture->build_dir);
-}
-
-static void
-send_command (Fixture    *fixture,
-              const char *format,
-              ...) G_GNUC_PRINTF (2, 3);
-
-static void
-send_command (Fixture    *fixture,
-              const char *format,
-              ...)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *command = NULL;
-  va_list          args;
-
-  va_start (args, format);
-  command = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_output_stream_printf (fixture->to_app, NULL, NULL, &error, "%s\n", command);
-  g_assert_no_error (error);
-  g_output_stream_flush (fixture->to_app, NULL, &error);
-  g_assert_no_error (error);
-}
-
-/* Reads the app's lines until one starts with @prefix; a failed reload
- * (unless that is what is expected) or the end of the app fails the test. */
-static char *
-expect_line (Fixture    *fixture,
-             const char *prefix)
-{
-  while (TRUE)
-    {
-      g_autoptr (GError) error = NULL;
-      char *line = g_data_input_stream_read_line_utf8 (fixture->from_app, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      if (line == NULL)
-        g_error ("The app ended while the test waited for “%s”", prefix);
-      if (g_str_has_prefix (line, "failed ") && !g_str_has_prefix (prefix, "failed "))
-        g_error ("The app reports a failed reload: %s", line);
-      if (g_str_has_prefix (line, prefix))
-        return line;
-      g_free (line);
-    }
+  test_app_stop (&fixture->app);
+  test_project_clear (&fixture->project);
 }
 
 static void
@@ -191,8 +47,8 @@ assert_text (Fixture    *fixture,
   g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
   g_autofree char *line = NULL;
 
-  send_command (fixture, "text %s", widget_name);
-  line = expect_line (fixture, prefix);
+  test_app_send (&fixture->app, "text %s", widget_name);
+  line = test_app_expect_line (&fixture->app, prefix);
   g_assert_cmpstr (line + strlen (prefix), ==, expected);
 }
 
@@ -211,8 +67,8 @@ wait_for_text (Fixture    *fixture,
     {
       g_autofree char *line = NULL;
 
-      send_command (fixture, "text %s", widget_name);
-      line = expect_line (fixture, prefix);
+      test_app_send (&fixture->app, "text %s", widget_name);
+      line = test_app_expect_line (&fixture->app, prefix);
       if (g_str_equal (line + strlen (prefix), expected))
         return;
       g_usleep (50 * 1000);
@@ -239,8 +95,8 @@ overlay_text (Fixture *fixture)
 {
   char *line;
 
-  send_command (fixture, "overlay");
-  line = expect_line (fixture, "overlay");
+  test_app_send (&fixture->app, "overlay");
+  line = test_app_expect_line (&fixture->app, "overlay");
   memmove (line, line + strlen ("overlay"), strlen (line) - strlen ("overlay") + 1);
 
   return g_strstrip (line);
@@ -252,8 +108,8 @@ rebuild_count (Fixture *fixture)
   g_autofree char *line = NULL;
   const char      *count;
 
-  send_command (fixture, "status counter");
-  line = expect_line (fixture, "status counter ");
+  test_app_send (&fixture->app, "status counter");
+  line = test_app_expect_line (&fixture->app, "status counter ");
   count = strstr (line, "rebuilds=");
   g_assert_nonnull (count);
 
@@ -285,8 +141,8 @@ save_storm (Fixture    *fixture,
     {
       g_clear_pointer (&line, g_free);
       g_usleep (100 * 1000);
-      send_command (fixture, "text counter-title");
-      line = expect_line (fixture, "text counter-title");
+      test_app_send (&fixture->app, "text counter-title");
+      line = test_app_expect_line (&fixture->app, "text counter-title");
     }
 
   g_test_message ("Save storm: %u builds ran to their end for 200 saves", rebuild_count (fixture) - before);
@@ -303,8 +159,8 @@ screenshot (Fixture    *fixture,
   g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), file_name, NULL);
   g_autofree char *line = NULL;
 
-  send_command (fixture, "shot %s", path);
-  line = expect_line (fixture, "shot ");
+  test_app_send (&fixture->app, "shot %s", path);
+  line = test_app_expect_line (&fixture->app, "shot ");
   g_assert_cmpstr (line + strlen ("shot "), ==, path);
   g_test_message ("Saved %s", path);
 }
@@ -313,14 +169,12 @@ static void
 test_edit_reload (Fixture      *fixture,
                   gconstpointer data)
 {
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autofree char *app_path = g_build_filename (fixture->build_dir, "demo", "hotnode-demo", NULL);
-  g_autofree char *private_dir = g_build_filename (fixture->tmp_dir, "private", NULL);
-  g_autofree char *counter_path = g_build_filename (fixture->project_dir, "demo", "counter", "counter.c", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *private_dir = g_build_filename (fixture->project.tmp_dir, "private", NULL);
+  g_autofree char *counter_path = g_build_filename (fixture->project.project_dir, "demo", "counter", "counter.c", NULL);
   g_autofree char *source = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *reloaded = NULL;
-  g_autofree char *sanitize_option = NULL;
   g_autofree char *overlay = NULL;
   gint64           saved_at;
 
@@ -328,28 +182,20 @@ test_edit_reload (Fixture      *fixture,
                   "edit the module's source, and see the new code live with its state kept; "
                   "a syntax error keeps the old code and shows where; the fix goes live");
 
-  sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
-  run_checked ((const char *const[]){ "meson", "setup", fixture->build_dir, fixture->project_dir,
-                                      sanitize_option, "-Db_lundef=false", NULL });
-  run_checked ((const char *const[]){ "ninja", "-C", fixture->build_dir, NULL });
-  if (g_test_failed ())
+  if (!test_project_build (&fixture->project))
     return;
 
   g_mkdir_with_parents (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), 0755);
   g_mkdir_with_parents (private_dir, 0700);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
-  fixture->app = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
-  g_assert_no_error (error);
-  fixture->to_app = g_object_ref (g_subprocess_get_stdin_pipe (fixture->app));
-  fixture->from_app = g_data_input_stream_new (g_subprocess_get_stdout_pipe (fixture->app));
+  test_app_start (&fixture->app, launcher, &fixture->project);
 
-  g_free (expect_line (fixture, "ready"));
+  g_free (test_app_expect_line (&fixture->app, "ready"));
   for (int i = 0; i < 3; i++)
-    send_command (fixture, "click counter-add");
-  send_command (fixture, "set form-name Grace");
+    test_app_send (&fixture->app, "click counter-add");
+  test_app_send (&fixture->app, "set form-name Grace");
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "counter-title", TITLE_BEFORE);
   screenshot (fixture, "before.png");
@@ -359,7 +205,7 @@ test_edit_reload (Fixture      *fixture,
   saved_at = g_get_monotonic_time ();
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"");
 
-  reloaded = expect_line (fixture, "reloaded ");
+  reloaded = test_app_expect_line (&fixture->app, "reloaded ");
   g_assert_cmpstr (reloaded, ==, "reloaded counter");
   g_test_message ("Save to reloaded: %.0f ms", (g_get_monotonic_time () - saved_at) / 1000.0);
 
@@ -369,19 +215,19 @@ test_edit_reload (Fixture      *fixture,
   screenshot (fixture, "after.png");
 
   /* The new code runs the old state on: one more click counts from 3. */
-  send_command (fixture, "click counter-add");
+  test_app_send (&fixture->app, "click counter-add");
   assert_text (fixture, "counter-value", "4");
 
   /* A syntax error: the build fails, the window says where, and the
    * previous code stays live and working. */
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\");", "\"" TITLE_AFTER "\")");
-  g_free (expect_line (fixture, "failed counter"));
+  g_free (test_app_expect_line (&fixture->app, "failed counter"));
   overlay = overlay_text (fixture);
   g_test_message ("Overlay after the syntax error: %s", overlay);
   g_assert_nonnull (strstr (overlay, "counter: the build failed"));
   g_assert_nonnull (strstr (overlay, "demo/counter/counter.c:"));
   assert_text (fixture, "counter-title", TITLE_AFTER);
-  send_command (fixture, "click counter-add");
+  test_app_send (&fixture->app, "click counter-add");
   assert_text (fixture, "counter-value", "5");
   screenshot (fixture, "error.png");
 
@@ -406,10 +252,10 @@ test_edit_reload (Fixture      *fixture,
 
   save_storm (fixture, counter_path, source);
 
-  send_command (fixture, "quit");
-  g_subprocess_wait_check (fixture->app, NULL, &error);
+  test_app_send (&fixture->app, "quit");
+  g_subprocess_wait_check (fixture->app.process, NULL, &error);
   g_assert_no_error (error);
-  g_clear_object (&fixture->app);
+  test_app_stop (&fixture->app);
 
   /* The loaded copies went with the app. */
   {

@@ -14,6 +14,7 @@
 /* Wider than the service's 50 ms: one save must fall in one interval even on
  * a loaded machine. */
 #define DEBOUNCE_MS 250
+#define SETTLE_MS 50
 
 typedef struct
 {
@@ -63,7 +64,7 @@ fixture_set_up (Fixture      *fixture,
   build = g_build_filename (fixture->dir, "build", NULL);
   g_assert_cmpint (g_mkdir (build, 0755), ==, 0);
 
-  fixture->watcher = hot_watcher_new (DEBOUNCE_MS);
+  fixture->watcher = hot_watcher_new (GPOINTER_TO_UINT (data) ?: DEBOUNCE_MS, SETTLE_MS);
   hot_watcher_ignore (fixture->watcher, build);
   hot_watcher_add_dir (fixture->watcher, fixture->dir);
   g_signal_connect (fixture->watcher, "changed", G_CALLBACK (on_changed), fixture);
@@ -246,6 +247,28 @@ test_ignored (Fixture      *fixture,
   assert_one_change (fixture);
 }
 
+static void
+test_settle (Fixture      *fixture,
+             gconstpointer data)
+{
+  int fd;
+
+  g_test_summary ("A file still open for writing waits for the debounce (a minute here); "
+                  "closing it ends the save, and the change comes after the short settle");
+
+  expect_final (fixture, "int j;\n");
+  fd = open (fixture->watched, O_WRONLY | O_TRUNC);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "int j;\n", 7), ==, 7);
+  test_run_main_loop_for (SETTLE_MS * 6);
+  g_assert_cmpuint (fixture->n_changed, ==, 0);
+
+  g_assert_cmpint (close (fd), ==, 0);
+  while (fixture->n_changed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (fixture->n_changed, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -262,6 +285,8 @@ main (int   argc,
   ADD ("/Hotnode/Watcher/two-files", test_two_files);
   ADD ("/Hotnode/Watcher/new-folder", test_new_folder);
   ADD ("/Hotnode/Watcher/ignored", test_ignored);
+  g_test_add ("/Hotnode/Watcher/settle", Fixture, GUINT_TO_POINTER (60000), fixture_set_up, test_settle,
+              fixture_tear_down);
 
 #undef ADD
 

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The demo as a user's own meson project, and the demo app driven through
+ * --remote: shared by the end-to-end test and the save-to-paint benchmark. */
+#pragma once
+
+#include "test-utils.h"
+
+/* How the copied app gets hotnode: through pkg-config (the uninstalled
+ * files of this build), or as a meson subproject. */
+typedef enum
+{
+  HOTNODE_FROM_PKG_CONFIG,
+  HOTNODE_FROM_SUBPROJECT,
+} HotnodeSource;
+
+typedef struct
+{
+  char *tmp_dir;
+  char *project_dir;
+  char *build_dir;
+} TestProject;
+
+typedef struct
+{
+  GSubprocess      *process;
+  GOutputStream    *to_app;
+  GDataInputStream *from_app;
+} TestApp;
+
+/* Runs @argv with the uninstalled hotnode on PKG_CONFIG_PATH; a failure
+ * fails the test, with the output in the log. */
+static inline gboolean
+test_run_checked (const char *const *argv)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "PKG_CONFIG_PATH", pkg_config_path, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+
+  if (!g_subprocess_get_successful (process))
+    {
+      g_test_message ("%s failed:\n%s", argv[0], output);
+      g_test_fail ();
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static inline void
+test_copy_file (const char *from,
+                const char *to)
+{
+  g_autoptr (GFile) source = g_file_new_for_path (from);
+  g_autoptr (GFile) destination = g_file_new_for_path (to);
+  g_autoptr (GFile) parent = g_file_get_parent (destination);
+  g_autoptr (GError) error = NULL;
+
+  g_file_make_directory_with_parents (parent, NULL, NULL);
+  g_file_copy (source, destination, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Copies the demo into a new project in a new temporary folder named
+ * after @tmp_template. */
+static inline void
+test_project_init (TestProject  *project,
+                   const char   *tmp_template,
+                   HotnodeSource source)
+{
+  const char      *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "form/form.c" };
+  g_autofree char *top_meson = NULL;
+  g_autoptr (GError) error = NULL;
+
+  project->tmp_dir = g_dir_make_tmp (tmp_template, &error);
+  g_assert_no_error (error);
+  project->project_dir = g_build_filename (project->tmp_dir, "app", NULL);
+  project->build_dir = g_build_filename (project->project_dir, "build", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (demo_files); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "demo", demo_files[i], NULL);
+      g_autofree char *to = g_build_filename (project->project_dir, "demo", demo_files[i], NULL);
+
+      test_copy_file (from, to);
+    }
+
+  top_meson = g_build_filename (project->project_dir, "meson.build", NULL);
+  if (source == HOTNODE_FROM_SUBPROJECT)
+    {
+      g_autofree char *subprojects = g_build_filename (project->project_dir, "subprojects", NULL);
+      g_autofree char *link = g_build_filename (subprojects, "hotnode", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (subprojects, 0755), ==, 0);
+      g_assert_cmpint (symlink (g_getenv ("HOTNODE_SOURCE_ROOT"), link), ==, 0);
+      g_file_set_contents (top_meson,
+                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                           "subproject('hotnode')\n"
+                           "subdir('demo')\n",
+                           -1, &error);
+    }
+  else
+    {
+      g_file_set_contents (top_meson,
+                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                           "subdir('demo')\n",
+                           -1, &error);
+    }
+  g_assert_no_error (error);
+}
+
+/* Configures and builds the project as the suite is built (sanitizers or
+ * not). */
+static inline gboolean
+test_project_build (TestProject *project)
+{
+  g_autofree char *sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
+
+  return test_run_checked ((const char *const[]){ "meson", "setup", project->build_dir, project->project_dir,
+                                                  sanitize_option, "-Db_lundef=false", NULL }) &&
+         test_run_checked ((const char *const[]){ "ninja", "-C", project->build_dir, NULL });
+}
+
+static inline void
+test_project_clear (TestProject *project)
+{
+  if (project->tmp_dir != NULL)
+    test_remove_tree (project->tmp_dir);
+  g_clear_pointer (&project->tmp_dir, g_free);
+  g_clear_pointer (&project->project_dir, g_free);
+  g_clear_pointer (&project->build_dir, g_free);
+}
+
+/* Starts the project's demo with --remote; @launcher has the environment. */
+static inline void
+test_app_start (TestApp             *app,
+                GSubprocessLauncher *launcher,
+                TestProject         *project)
+{
+  g_autofree char *app_path = g_build_filename (project->build_dir, "demo", "hotnode-demo", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  app->process = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
+  g_assert_no_error (error);
+  app->to_app = g_object_ref (g_subprocess_get_stdin_pipe (app->process));
+  app->from_app = g_data_input_stream_new (g_subprocess_get_stdout_pipe (app->process));
+}
+
+static inline void
+test_app_stop (TestApp *app)
+{
+  if (app->process != NULL)
+    {
+      g_subprocess_force_exit (app->process);
+      g_subprocess_wait (app->process, NULL, NULL);
+    }
+  g_clear_object (&app->to_app);
+  g_clear_object (&app->from_app);
+  g_clear_object (&app->process);
+}
+
+static inline void
+test_app_send (TestApp    *app,
+               const char *format,
+               ...) G_GNUC_PRINTF (2, 3);
+
+static inline void
+test_app_send (TestApp    *app,
+               const char *format,
+               ...)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *command = NULL;
+  va_list          args;
+
+  va_start (args, format);
+  command = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_output_stream_printf (app->to_app, NULL, NULL, &error, "%s\n", command);
+  g_assert_no_error (error);
+  g_output_stream_flush (app->to_app, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Reads the app's lines until one starts with @prefix; a failed reload
+ * (unless that is what is expected) or the end of the app fails the test. */
+static inline char *
+test_app_expect_line (TestApp    *app,
+                      const char *prefix)
+{
+  while (TRUE)
+    {
+      g_autoptr (GError) error = NULL;
+      char *line = g_data_input_stream_read_line_utf8 (app->from_app, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("The app ended while the test waited for “%s”", prefix);
+      if (g_str_has_prefix (line, "failed ") && !g_str_has_prefix (prefix, "failed "))
+        g_error ("The app reports a failed reload: %s", line);
+      if (g_str_has_prefix (line, prefix))
+        return line;
+      g_free (line);
+    }
+}
