@@ -275,13 +275,17 @@ run_command (Demo       *demo,
     }
   else if (g_str_equal (words[0], "status") && words[1] != NULL)
     {
-      HotStatus *status = hot_reload_lookup_status (hot_reload_get_default (), words[1]);
+      HotStatus  *status = hot_reload_lookup_status (hot_reload_get_default (), words[1]);
+      const char *builder = "none";
 
+      if (status != NULL && hot_status_get_timings (status) != NULL)
+        g_variant_lookup (hot_status_get_timings (status), "builder", "&s", &builder);
       if (status == NULL)
         emit_line ("error no module named %s", words[1]);
       else
-        emit_line ("status %s building=%d rebuilds=%u generation=%u", words[1], hot_status_get_building (status),
-                   hot_status_get_rebuild_count (status), hot_status_get_generation (status));
+        emit_line ("status %s building=%d rebuilds=%u generation=%u builder=%s", words[1],
+                   hot_status_get_building (status), hot_status_get_rebuild_count (status),
+                   hot_status_get_generation (status), builder);
     }
   else if (g_str_equal (words[0], "overlay"))
     {

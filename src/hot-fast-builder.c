@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
 #include "hot-loader-private.h"
 
@@ -71,6 +72,7 @@ struct _HotFastBuilder
   GStrv                link_argv;      /* the build's link command */
   GHashTable          *object_sources; /* the build's object → source */
   GHashTable          *objects;        /* source → object compiled here */
+  GHashTable          *preludes;       /* tcc: prologue key → its prelude, "" if none */
 };
 
 G_DEFINE_FINAL_TYPE (HotFastBuilder, hot_fast_builder, G_TYPE_OBJECT)
@@ -87,6 +89,7 @@ hot_fast_builder_finalize (GObject *object)
   g_strfreev (self->link_argv);
   g_clear_pointer (&self->object_sources, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_hash_table_unref);
+  g_clear_pointer (&self->preludes, g_hash_table_unref);
 
   G_OBJECT_CLASS (hot_fast_builder_parent_class)->finalize (object);
 }
@@ -102,6 +105,7 @@ hot_fast_builder_init (HotFastBuilder *self)
 {
   self->object_sources = g_hash_table_new (g_str_hash, g_str_equal);
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->preludes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -194,6 +198,9 @@ hot_fast_builder_can_build (HotFastBuilder *self,
 
       if (command == NULL || command->argv == NULL || !g_str_has_suffix (path, ".c"))
         {
+          /* A header, say: the build system knows what depends on it, and
+           * the preludes made from it are out of date. */
+          g_hash_table_remove_all (self->preludes);
           g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                        _ ("%s is not a C source of the module with a compile command"), path);
           return FALSE;
@@ -274,18 +281,22 @@ gcc_argv (HotFastBuilder          *self,
   return g_strv_builder_end (argv);
 }
 
-/* tcc takes the build's include paths and macros, and nothing of its
- * warning, optimisation or code generation options. */
+/* tcc takes the build's include paths (made absolute: a compile may run
+ * in another folder) and macros, and nothing of its warning, optimisation
+ * or code generation options. */
 static GStrv
 tcc_argv (HotFastBuilder          *self,
           const HotCompileCommand *command,
-          const char              *object)
+          const char              *include,
+          const char              *source_dir,
+          const char *const       *tail)
 {
   const char *const path_options[] = { "-I", "-D", "-U", "-include", "-isystem", "-iquote", "-idirafter", NULL };
-  const char *const joined_prefixes[] = { "-I", "-D", "-U", NULL };
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
 
-  g_strv_builder_addv (argv, (const char *[]){ self->tcc, "-include", self->header, NULL });
+  g_strv_builder_addv (argv, (const char *[]){ self->tcc, "-include", include, NULL });
+  if (source_dir != NULL)
+    g_strv_builder_addv (argv, (const char *[]){ "-I", source_dir, NULL });
 
   for (guint i = compiler_position (command->argv) + 1; command->argv[i]; i++)
     {
@@ -293,18 +304,27 @@ tcc_argv (HotFastBuilder          *self,
 
       if (takes_value (arg, path_options) && command->argv[i + 1] != NULL)
         {
-          g_strv_builder_addv (argv, (const char *[]){ arg, command->argv[i + 1], NULL });
+          g_autofree char *value = g_str_equal (arg, "-D") || g_str_equal (arg, "-U")
+                                       ? g_strdup (command->argv[i + 1])
+                                       : g_canonicalize_filename (command->argv[i + 1], command->directory);
+
+          g_strv_builder_addv (argv, (const char *[]){ arg, value, NULL });
           i++;
           continue;
         }
-      for (guint j = 0; joined_prefixes[j]; j++)
-        if (g_str_has_prefix (arg, joined_prefixes[j]))
-          g_strv_builder_add (argv, arg);
+      if (g_str_has_prefix (arg, "-I") && arg[2] != '\0')
+        {
+          g_autofree char *dir = g_canonicalize_filename (arg + 2, command->directory);
+
+          g_strv_builder_add_many (argv, "-I", dir, NULL);
+        }
+      else if (g_str_has_prefix (arg, "-D") || g_str_has_prefix (arg, "-U"))
+        g_strv_builder_add (argv, arg);
       if (g_str_equal (arg, "-pthread"))
         g_strv_builder_add (argv, arg);
     }
 
-  g_strv_builder_addv (argv, (const char *[]){ "-fPIC", "-c", command->file, "-o", object, NULL });
+  g_strv_builder_addv (argv, (const char **) tail);
 
   return g_strv_builder_end (argv);
 }
@@ -344,7 +364,8 @@ hot_fast_builder_compile_argv (HotFastBuilder *self,
     return NULL;
 
   if (self->mode == HOT_FAST_PATH_TCC)
-    return tcc_argv (self, command, object);
+    return tcc_argv (self, command, self->header, NULL,
+                     (const char *[]){ "-fPIC", "-c", command->file, "-o", object, NULL });
   return gcc_argv (self, command, object, NULL);
 }
 
@@ -391,8 +412,11 @@ link_argv (HotFastBuilder *self,
 
 typedef struct
 {
-  GPtrArray *sources; /* still to compile */
-  char      *object;  /* of the running compile */
+  GPtrArray *sources;     /* still to compile */
+  char      *object;      /* of the running compile */
+  char      *prelude_key; /* tcc: of the source to compile, once known */
+  char      *prologue;
+  char      *copy_dir; /* where the compile runs, if not the build folder */
   char      *output;
 } BuildJob;
 
@@ -403,6 +427,9 @@ build_job_free (gpointer data)
 
   g_ptr_array_unref (job->sources);
   g_free (job->object);
+  g_free (job->prelude_key);
+  g_free (job->prologue);
+  g_free (job->copy_dir);
   g_free (job->output);
   g_free (job);
 }
@@ -416,7 +443,8 @@ typedef struct
 {
   GTask   *task;
   StepDone done;
-  char    *what; /* for messages: "tcc", "ninja", … */
+  StepDone failed; /* NULL: a failure fails the build */
+  char    *what;   /* for messages: "tcc", "ninja", … */
 } Step;
 
 static void
@@ -466,9 +494,15 @@ step_finished (GObject      *source,
       return;
     }
 
-  text = g_utf8_make_valid (g_bytes_get_size (output) > 0 ? g_bytes_get_data (output, NULL) : "",
-                            g_bytes_get_size (output));
-  if (!g_subprocess_get_successful (subprocess))
+  /* Valid UTF-8, without colours. */
+  text = hot_diagnostic_clean_output (g_bytes_get_size (output) > 0 ? g_bytes_get_data (output, NULL) : "",
+                                      g_bytes_get_size (output));
+  if (!g_subprocess_get_successful (subprocess) && step->failed != NULL)
+    {
+      step->failed (g_task_get_source_object (step->task), g_task_get_task_data (step->task), text, NULL);
+      build_next (g_object_ref (step->task));
+    }
+  else if (!g_subprocess_get_successful (subprocess))
     {
       g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", 4);
 
@@ -484,13 +518,16 @@ step_finished (GObject      *source,
   step_free (step);
 }
 
-/* Runs @argv in the build folder, in a process group of its own; @done
- * reads its output when it succeeds. Takes @task. */
+/* Runs @argv in @cwd (NULL: the build folder), in a process group of its own; @done
+ * reads its output when it succeeds; when it fails, @failed does and the
+ * build goes on, or the build fails if @failed is NULL. Takes @task. */
 static void
 run_step (GTask             *task,
           const char *const *argv,
+          const char        *cwd,
           const char        *what,
-          StepDone           done)
+          StepDone           done,
+          StepDone           failed)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -499,7 +536,7 @@ run_step (GTask             *task,
   Step *step;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_cwd (launcher, self->info->build_dir);
+  g_subprocess_launcher_set_cwd (launcher, cwd ? cwd : self->info->build_dir);
   g_subprocess_launcher_set_child_setup (launcher, hot_process_group_child_setup, NULL, NULL);
   subprocess = g_subprocess_launcher_spawnv (launcher, argv, &error);
   if (subprocess == NULL)
@@ -513,6 +550,7 @@ run_step (GTask             *task,
   step = g_new0 (Step, 1);
   step->task = task;
   step->done = done;
+  step->failed = failed;
   step->what = g_strdup (what);
   g_subprocess_communicate_async (subprocess, NULL, g_task_get_cancellable (task), step_finished, step);
 }
@@ -597,6 +635,8 @@ source_compiled (HotFastBuilder *self,
 
   g_hash_table_replace (self->objects, g_strdup (source), g_steal_pointer (&job->object));
   g_ptr_array_remove_index (job->sources, 0);
+  g_clear_pointer (&job->prelude_key, g_free);
+  g_clear_pointer (&job->copy_dir, g_free);
   return TRUE;
 }
 
@@ -678,6 +718,229 @@ prepare_header (HotFastBuilder          *self,
   return gcc_argv (self, command, NULL, pch_output);
 }
 
+/* The lines at the top of @contents that only the preprocessor reads
+ * (blank lines, comments and directives), up to the first line of code. */
+static char *
+source_prologue (const char *contents)
+{
+  const char *line = contents;
+  const char *end = contents; /* of the last directive */
+  gboolean    in_comment = FALSE;
+
+  while (*line != '\0')
+    {
+      const char *next = strchr (line, '\n') ? strchr (line, '\n') + 1 : line + strlen (line);
+      const char *text = line;
+
+      while (*text == ' ' || *text == '\t')
+        text++;
+
+      if (in_comment)
+        in_comment = g_strstr_len (text, next - text, "*/") == NULL;
+      else if (*text == '\n' || *text == '\0' || g_str_has_prefix (text, "//"))
+        ;
+      else if (g_str_has_prefix (text, "/*"))
+        in_comment = g_strstr_len (text + 2, next - text - 2, "*/") == NULL;
+      else if (*text == '#')
+        {
+          /* With its continuation lines. */
+          while (next - line >= 2 && next[-1] == '\n' && next[-2] == '\\' && *next != '\0')
+            next = strchr (next, '\n') ? strchr (next, '\n') + 1 : next + strlen (next);
+          end = next;
+        }
+      else
+        break;
+
+      line = next;
+    }
+
+  return g_strndup (contents, end - contents);
+}
+
+/* tcc -E -dD prints some definitions wrong: a ## as "<a6>", variadic
+ * parameters as __VA_ARGS__; and its own __BASE_FILE__, which would clash. */
+static char *
+repair_tcc_definitions (const char *output)
+{
+  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
+  g_autoptr (GString) repaired = g_string_new (NULL);
+
+  for (guint i = 0; lines[i]; i++)
+    {
+      g_autoptr (GString) line = g_string_new (lines[i]);
+
+      if (g_str_has_prefix (line->str, "#define __BASE_FILE__ "))
+        continue;
+      if (g_str_has_prefix (line->str, "#define "))
+        {
+          const char *name_end = line->str + strlen ("#define ") + strcspn (line->str + strlen ("#define "), "( ");
+          const char *params_end = *name_end == '(' ? strchr (name_end, ')') : NULL;
+
+          g_string_replace (line, "<a6>", "##", 0);
+          if (params_end != NULL)
+            {
+              g_autofree char *params = g_strndup (name_end, params_end - name_end);
+              g_autoptr (GString) fixed = g_string_new (params);
+
+              if (g_string_replace (fixed, "__VA_ARGS__", "...", 0) > 0)
+                {
+                  gssize position = name_end - line->str;
+
+                  g_string_erase (line, position, params_end - name_end);
+                  g_string_insert (line, position, fixed->str);
+                }
+            }
+        }
+      g_string_append (repaired, line->str);
+      g_string_append_c (repaired, '\n');
+    }
+
+  return g_string_free (g_steal_pointer (&repaired), FALSE);
+}
+
+static char *
+prelude_path (HotFastBuilder *self,
+              const char     *key,
+              const char     *suffix)
+{
+  g_autofree char *name = g_strdup_printf ("tcc-%s%s", key, suffix);
+
+  return g_build_filename (self->work_dir, name, NULL);
+}
+
+static gboolean
+prelude_made (HotFastBuilder *self,
+              BuildJob       *job,
+              const char     *output,
+              GError        **error)
+{
+  g_autofree char *raw_path = prelude_path (self, job->prelude_key, ".i");
+  g_autofree char *path = prelude_path (self, job->prelude_key, ".h");
+  g_autofree char *raw = NULL;
+  g_autofree char *repaired = NULL;
+
+  if (!g_file_get_contents (raw_path, &raw, NULL, error))
+    return FALSE;
+  repaired = repair_tcc_definitions (raw);
+  if (!g_file_set_contents (path, repaired, -1, error))
+    return FALSE;
+
+  g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_steal_pointer (&path));
+  return TRUE;
+}
+
+static gboolean
+prelude_failed (HotFastBuilder *self,
+                BuildJob       *job,
+                const char     *output,
+                GError        **error)
+{
+  g_debug ("No prelude for the sources of module “%s” with this prologue; tcc reads their headers each time: %s",
+           self->info->name, output);
+  g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_strdup (""));
+  return TRUE;
+}
+
+/* tcc spends most of a compile reading the headers at the top of a source
+ * (<gtk/gtk.h> is 3 MB once preprocessed). The first time a prologue is
+ * seen, with given flags, it is preprocessed once, its definitions kept:
+ * the prelude. Sources with that prologue are then compiled as a copy with
+ * the prologue blanked out (a #line keeps __FILE__ and the line numbers)
+ * and the prelude included instead. The machine code is the same. Returns
+ * whether a step was started to make the prelude. */
+static gboolean
+start_prelude (GTask                   *task,
+               const HotCompileCommand *command,
+               const char              *source)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
+  g_autofree char *contents = NULL;
+  g_autofree char *source_dir = g_path_get_dirname (source);
+  g_autofree char *prologue_path = NULL;
+  g_autofree char *raw_path = NULL;
+  g_auto (GStrv) flags = tcc_argv (self, command, self->header, source_dir, (const char *[]){ NULL });
+  g_auto (GStrv) argv = NULL;
+
+  g_clear_pointer (&job->prologue, g_free);
+  if (!g_file_get_contents (source, &contents, NULL, NULL))
+    return FALSE;
+  job->prologue = source_prologue (contents);
+
+  g_checksum_update (checksum, (const guchar *) job->prologue, -1);
+  for (guint i = 0; flags[i]; i++)
+    g_checksum_update (checksum, (const guchar *) flags[i], strlen (flags[i]) + 1);
+  job->prelude_key = g_strdup (g_checksum_get_string (checksum));
+
+  if (g_hash_table_contains (self->preludes, job->prelude_key))
+    return FALSE;
+  if (*job->prologue == '\0')
+    {
+      g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_strdup (""));
+      return FALSE;
+    }
+
+  prologue_path = prelude_path (self, job->prelude_key, ".c");
+  raw_path = prelude_path (self, job->prelude_key, ".i");
+  if (!g_file_set_contents (prologue_path, job->prologue, -1, NULL))
+    return FALSE;
+  argv = tcc_argv (self, command, self->header, source_dir,
+                   (const char *[]){ "-E", "-dD", prologue_path, "-o", raw_path, NULL });
+  run_step (task, (const char *const *) argv, NULL, "tcc", prelude_made, prelude_failed);
+  return TRUE;
+}
+
+/* The command compiling @source with tcc: with its prelude if it has one. */
+static GStrv
+tcc_compile_argv (HotFastBuilder          *self,
+                  BuildJob                *job,
+                  const HotCompileCommand *command,
+                  const char              *source,
+                  GError                 **error)
+{
+  const char      *prelude = g_hash_table_lookup (self->preludes, job->prelude_key);
+  g_autofree char *source_dir = g_path_get_dirname (source);
+  g_autofree char *object_name = NULL;
+  g_autofree char *copy_name = NULL;
+  g_autofree char *copy_path = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GString) copy = NULL;
+  g_autoptr (GString) file = NULL;
+
+  if (prelude == NULL || *prelude == '\0')
+    return hot_fast_builder_compile_argv (self, source, job->object);
+
+  if (!g_file_get_contents (source, &contents, NULL, error))
+    return NULL;
+  if (!g_str_has_prefix (contents, job->prologue))
+    return hot_fast_builder_compile_argv (self, source, job->object);
+
+  /* A #line string takes \\ and \" escapes; other bytes as they are. */
+  file = g_string_new (command->file);
+  g_string_replace (file, "\\", "\\\\", 0);
+  g_string_replace (file, "\"", "\\\"", 0);
+  copy = g_string_new (NULL);
+  g_string_append_printf (copy, "#line 1 \"%s\"\n", file->str);
+  for (const char *p = job->prologue; *p; p++)
+    if (*p == '\n')
+      g_string_append_c (copy, '\n');
+  g_string_append (copy, contents + strlen (job->prologue));
+
+  object_name = g_path_get_basename (job->object);
+  copy_name = g_strconcat (object_name, ".c", NULL);
+  copy_path = g_build_filename (self->work_dir, copy_name, NULL);
+  if (!g_file_set_contents (copy_path, copy->str, copy->len, error))
+    return NULL;
+
+  /* tcc prefixes a #line file name with the folder of the file it reads:
+   * the copy is given without one, from its own folder. Its "includes" are
+   * found through the source's folder, given first. */
+  job->copy_dir = g_strdup (self->work_dir);
+  return tcc_argv (self, command, prelude, source_dir,
+                   (const char *[]){ "-fPIC", "-c", copy_name, "-o", job->object, NULL });
+}
+
 static void
 build_next (GTask *task)
 {
@@ -695,7 +958,7 @@ build_next (GTask *task)
 
   if (self->mode == HOT_FAST_PATH_TCC && self->tcc_runtime == NULL)
     {
-      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, "tcc", runtime_found);
+      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found, NULL);
     }
   else if (self->link_argv == NULL)
     {
@@ -709,7 +972,7 @@ build_next (GTask *task)
           return;
         }
       run_step (task, (const char *[]){ ninja, "-t", "commands", "-s", self->info->target, NULL },
-                "ninja", link_command_found);
+                NULL, "ninja", link_command_found, NULL);
     }
   else if (job->sources->len > 0)
     {
@@ -721,7 +984,7 @@ build_next (GTask *task)
         {
           argv = prepare_header (self, command, &error);
           if (argv != NULL)
-            run_step (task, (const char *const *) argv, _ ("precompiling <gtk/gtk.h>"), header_ready);
+            run_step (task, (const char *const *) argv, NULL, _ ("precompiling <gtk/gtk.h>"), header_ready, NULL);
           else if (error != NULL)
             {
               g_task_return_error (task, g_steal_pointer (&error));
@@ -732,12 +995,25 @@ build_next (GTask *task)
           return;
         }
 
+      if (self->mode == HOT_FAST_PATH_TCC && job->prelude_key == NULL && start_prelude (task, command, source))
+        return;
+
       g_free (job->object);
       job->object = object_path (self, command);
-      argv = hot_fast_builder_compile_argv (self, source, job->object);
-      run_step (task, (const char *const *) argv,
+      if (self->mode == HOT_FAST_PATH_TCC)
+        argv = tcc_compile_argv (self, job, command, source, &error);
+      else
+        argv = hot_fast_builder_compile_argv (self, source, job->object);
+      if (argv == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+          return;
+        }
+      /* A copy for the prelude is compiled in its folder (see tcc_compile_argv ()). */
+      run_step (task, (const char *const *) argv, job->copy_dir,
                 self->mode == HOT_FAST_PATH_TCC ? "tcc" : command->argv[compiler_position (command->argv)],
-                source_compiled);
+                source_compiled, NULL);
     }
   else if (job->output == NULL)
     {
@@ -746,7 +1022,7 @@ build_next (GTask *task)
 
       job->output = g_build_filename (self->work_dir, basename, NULL);
       argv = link_argv (self, job->output);
-      run_step (task, (const char *const *) argv, _ ("linking"), linked);
+      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
     }
   else
     {
@@ -819,7 +1095,8 @@ hot_fast_builder_build_finish (HotFastBuilder *self,
  *
  * The build system has built the module from the sources as they are: the
  * next fast build links the build's objects again, and reads the link
- * command again (the build may have been configured again).
+ * command again (the build may have been configured again). tcc preludes
+ * stay: they are dropped when a file other than a source changes.
  */
 void
 hot_fast_builder_forget (HotFastBuilder *self)

@@ -22,13 +22,25 @@ typedef struct
   TestApp     app;
 } Fixture;
 
+/* The default fast path through pkg-config, the precompiled header one as
+ * a subproject. */
+typedef struct
+{
+  HotnodeSource source;
+  const char   *fast_path;   /* HOT_RELOAD_FAST_PATH */
+  const char   *builder;     /* what builds a plain edit */
+  const char   *gnu_builder; /* what builds an edit tcc rejects */
+} Variant;
+
 static void
 fixture_set_up (Fixture      *fixture,
                 gconstpointer data)
 {
   /* A space and non-ASCII letters in every path: nothing may go through a
    * shell or assume ASCII. */
-  test_project_init (&fixture->project, "hotnode e2e ü-XXXXXX", GPOINTER_TO_INT (data));
+  const Variant *variant = data;
+
+  test_project_init (&fixture->project, "hotnode e2e ü-XXXXXX", variant->source);
 }
 
 static void
@@ -165,10 +177,24 @@ screenshot (Fixture    *fixture,
   g_test_message ("Saved %s", path);
 }
 
+/* Which build made the live code of the counter module. */
+static void
+assert_builder (Fixture    *fixture,
+                const char *expected)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *builder = g_strdup_printf (" builder=%s", expected);
+
+  test_app_send (&fixture->app, "status counter");
+  line = test_app_expect_line (&fixture->app, "status counter ");
+  g_assert_true (g_str_has_suffix (line, builder));
+}
+
 static void
 test_edit_reload (Fixture      *fixture,
                   gconstpointer data)
 {
+  const Variant *variant = data;
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *private_dir = g_build_filename (fixture->project.tmp_dir, "private", NULL);
   g_autofree char *counter_path = g_build_filename (fixture->project.project_dir, "demo", "counter", "counter.c", NULL);
@@ -190,6 +216,7 @@ test_edit_reload (Fixture      *fixture,
 
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_FAST_PATH", variant->fast_path, TRUE);
   test_app_start (&fixture->app, launcher, &fixture->project);
 
   g_free (test_app_expect_line (&fixture->app, "ready"));
@@ -212,7 +239,9 @@ test_edit_reload (Fixture      *fixture,
   wait_for_text (fixture, "counter-title", TITLE_AFTER);
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "form-name", "Grace");
+  assert_builder (fixture, variant->builder);
   screenshot (fixture, "after.png");
+
 
   /* The new code runs the old state on: one more click counts from 3. */
   test_app_send (&fixture->app, "click counter-add");
@@ -238,6 +267,14 @@ test_edit_reload (Fixture      *fixture,
   g_clear_pointer (&overlay, g_free);
   overlay = overlay_text (fixture);
   g_assert_null (strstr (overlay, "failed"));
+
+  /* GNU C that tcc does not take: the fast path hands the build to ninja,
+   * and the result is the same. */
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"",
+                        "({ __auto_type title = \"Built by gcc\"; title; })");
+  wait_for_text (fixture, "counter-title", "Built by gcc");
+  assert_text (fixture, "counter-value", "5");
+  assert_builder (fixture, variant->gnu_builder);
 
   /* A save that ninja would take for older than the object built before it
    * (a file saved while the compiler ran, on a ninja that decides by
@@ -266,6 +303,9 @@ test_edit_reload (Fixture      *fixture,
   }
 }
 
+static const Variant pkg_config_tcc = { HOTNODE_FROM_PKG_CONFIG, "tcc", "tcc", "ninja" };
+static const Variant subproject_pch = { HOTNODE_FROM_SUBPROJECT, "pch", "gcc-pch", "gcc-pch" };
+
 int
 main (int   argc,
       char *argv[])
@@ -278,10 +318,10 @@ main (int   argc,
       return 0;
     }
 
-  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, GINT_TO_POINTER (HOTNODE_FROM_PKG_CONFIG),
-              fixture_set_up, test_edit_reload, fixture_tear_down);
-  g_test_add ("/Hotnode/E2E/subproject", Fixture, GINT_TO_POINTER (HOTNODE_FROM_SUBPROJECT),
-              fixture_set_up, test_edit_reload, fixture_tear_down);
+  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, &pkg_config_tcc, fixture_set_up, test_edit_reload,
+              fixture_tear_down);
+  g_test_add ("/Hotnode/E2E/subproject", Fixture, &subproject_pch, fixture_set_up, test_edit_reload,
+              fixture_tear_down);
 
   return g_test_run ();
 }
