@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The fast paths on a real module of this build (tests/fixtures/gamma, with
+ * GObject types): compiled with the real tcc or gcc, linked by the
+ * module's own link command, loaded with the loader. */
+#include "config.h"
+
+#include <elf.h>
+#include <hotnode.h>
+#include <link.h>
+
+#include "hot-fast-builder-private.h"
+#include "hot-loader-private.h"
+#include "hot-project-private.h"
+#include "hot-table-private.h"
+#include "test-utils.h"
+
+typedef struct
+{
+  HotProject          *project;
+  const HotModuleInfo *info;
+  char                *source;
+  char                *private_dir;
+  HotLoader           *loader;
+} Fixture;
+
+static void
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  fixture->project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
+  g_assert_no_error (error);
+  fixture->source = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", "gamma", "gamma.c", NULL);
+  fixture->info = hot_project_lookup_source (fixture->project, fixture->source);
+  g_assert_nonnull (fixture->info);
+  g_assert_cmpstr (fixture->info->name, ==, "gamma");
+
+  fixture->private_dir = g_dir_make_tmp ("hotnode-test-fast-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->loader = hot_loader_new (fixture->private_dir, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
+{
+  g_clear_object (&fixture->loader);
+  test_remove_tree (fixture->private_dir);
+  g_free (fixture->private_dir);
+  g_free (fixture->source);
+  hot_project_free (fixture->project);
+}
+
+/* Whether the library at @path asks the dynamic loader to write into its
+ * read-only segments (DT_TEXTREL). */
+static gboolean
+has_text_relocations (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize            length;
+  const ElfW (Ehdr) * header;
+  const ElfW (Phdr) * segments;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  header = (const ElfW (Ehdr) *) contents;
+  segments = (const ElfW (Phdr) *) (contents + header->e_phoff);
+  for (guint i = 0; i < header->e_phnum; i++)
+    {
+      const ElfW (Dyn) *dynamic = (const ElfW (Dyn) *) (contents + segments[i].p_offset);
+
+      if (segments[i].p_type != PT_DYNAMIC)
+        continue;
+      for (guint j = 0; j < segments[i].p_filesz / sizeof (ElfW (Dyn)) && dynamic[j].d_tag != DT_NULL; j++)
+        if (dynamic[j].d_tag == DT_TEXTREL ||
+            (dynamic[j].d_tag == DT_FLAGS && (dynamic[j].d_un.d_val & DF_TEXTREL)))
+          return TRUE;
+    }
+
+  return FALSE;
+}
+
+static char *
+build (HotFastBuilder *builder,
+       const char     *source)
+{
+  g_autoptr (GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  char *output;
+
+  g_ptr_array_add (changed, (gpointer) source);
+  g_assert_true (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_no_error (error);
+
+  hot_fast_builder_build_async (builder, changed, NULL, test_store_result, &result);
+  output = hot_fast_builder_build_finish (builder, test_wait_for_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (output);
+
+  return output;
+}
+
+/* Loads @output and builds its badge: the type is the generation's own. */
+static void
+assert_loads_and_builds (Fixture    *fixture,
+                         const char *output)
+{
+  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (HotTable) table = hot_table_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char         *type_prefix = NULL;
+  const HotCompileCommand *command = g_hash_table_lookup (fixture->info->commands, fixture->source);
+  const HotNodeEntry      *entry;
+  GtkWidget               *badge;
+
+  library = hot_loader_load (fixture->loader, "gamma", output, &error);
+  g_assert_no_error (error);
+  g_assert_true (hot_table_add_image (table, library->image, &error));
+  g_assert_no_error (error);
+
+  /* __FILE__ as the build gives it: the key of the module's statics. */
+  entry = hot_table_lookup_node (table, "gamma_badge_node");
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (entry->file, ==, command->file);
+
+  /* Registered under a name of its own (the suffix is the generation's
+   * when the loader and the module share one libhotnode; here the test
+   * links a copy of the loader). */
+  badge = g_object_ref_sink (entry->func (NULL));
+  g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (badge), "GammaBadge__hot"));
+  g_object_unref (badge);
+
+  /* Never closed: its types stay registered. */
+  library->handle = NULL;
+}
+
+static void
+test_tcc (Fixture      *fixture,
+          gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *work_dir = NULL;
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+  guint       preludes = 0;
+
+  g_test_summary ("tcc compiles a module source with GObject types, the module's link command links it "
+                  "without text relocations, and it loads with its own types and __FILE__; "
+                  "a second build uses the prelude the first made");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC);
+  output = build (builder, fixture->source);
+  g_assert_false (has_text_relocations (output));
+  assert_loads_and_builds (fixture, output);
+
+  work_dir = g_path_get_dirname (output);
+  dir = g_dir_open (work_dir, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "tcc-") && g_str_has_suffix (name, ".h"))
+      preludes++;
+  g_assert_cmpuint (preludes, ==, 1);
+
+  again = build (builder, fixture->source);
+  assert_loads_and_builds (fixture, again);
+}
+
+static void
+test_pch (Fixture      *fixture,
+          gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH);
+  g_autofree char *output = NULL;
+  g_autofree char *gch = NULL;
+
+  g_test_summary ("The build's compiler with a precompiled <gtk/gtk.h> builds a module source that loads "
+                  "with its own types");
+
+  output = build (builder, fixture->source);
+  assert_loads_and_builds (fixture, output);
+
+  gch = g_build_filename (fixture->info->build_dir, "hotnode-fast", "gamma", "hot-pch.h.gch", NULL);
+  g_assert_true (g_file_test (gch, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_not_for_fast_builds (Fixture      *fixture,
+                          gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH);
+  g_autoptr (GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *header = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "include", "hotnode.h", NULL);
+  g_autofree char *gone = g_strconcat (fixture->source, ".XXXXXX", NULL);
+
+  g_test_summary ("A header goes to the build system, with a reason naming it; a temporary file "
+                  "renamed away since is not in the way");
+
+  g_ptr_array_add (changed, g_strdup (gone));
+  g_ptr_array_add (changed, g_strdup (fixture->source));
+  g_assert_true (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_no_error (error);
+
+  g_ptr_array_add (changed, g_strdup (header));
+  g_assert_false (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
+  g_assert_nonnull (strstr (error->message, header));
+}
+
+static void
+test_without_tcc (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_strdup (g_getenv ("PATH"));
+
+  g_test_summary ("Without tcc the tcc path declines, saying how to install it");
+
+  g_setenv ("PATH", fixture->private_dir, TRUE);
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC);
+  g_setenv ("PATH", path, TRUE);
+
+  g_ptr_array_add (changed, fixture->source);
+  g_assert_false (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
+  g_assert_nonnull (strstr (error->message, "tcc"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("/Hotnode/FastBuilder/tcc", test_tcc);
+  ADD ("/Hotnode/FastBuilder/pch", test_pch);
+  ADD ("/Hotnode/FastBuilder/not-for-fast-builds", test_not_for_fast_builds);
+  ADD ("/Hotnode/FastBuilder/without-tcc", test_without_tcc);
+
+#undef ADD
+
+  return g_test_run ();
+}
