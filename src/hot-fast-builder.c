@@ -4,7 +4,6 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 
 #include "hot-diagnostic-private.h"
@@ -22,14 +21,15 @@
  *
  * Two compilers:
  * - tcc, several times faster than gcc -O0 on a GTK file. Three things make
- *   its objects work in a gcc-built module: a prelude header (glibc's
+ *   its objects work in a gcc-built module: a compatibility header (glibc's
  *   sys/cdefs.h defines __attribute__ away for compilers that are not GCC,
  *   which would drop the table sections and weak symbols; GLib declares
  *   g_autoptr () only for compilers that say they have the cleanup
  *   attribute, which tcc has), table sections made writable after the
  *   compile (tcc makes them read-only, and their relocations would become
  *   text relocations), and, at link time, tcc's runtime library (va_arg)
- *   and -z noexecstack (tcc objects do not say what stack they need).
+ *   and -z noexecstack (tcc objects do not say what stack they need). Its
+ *   compiles are halved by preludes (see start_prelude ()).
  * - the build's own compiler with a precompiled <gtk/gtk.h>, made once per
  *   module with the flags of the first source compiled.
  *
@@ -45,7 +45,7 @@
 
 static const char *const table_sections[] = { "hot_nodes", "hot_statics", NULL };
 
-static const char tcc_prelude[] =
+static const char tcc_compat[] =
     "/* Written by hotnode for its tcc fast path; see hot-fast-builder.c. */\n"
     "#include <sys/cdefs.h>\n"
     "#undef __attribute__\n"
@@ -67,7 +67,7 @@ struct _HotFastBuilder
   char                *tcc;            /* tcc's path, in tcc mode */
   gboolean             gold;           /* ld.gold is installed */
   char                *tcc_runtime;    /* libtcc1.a, once known */
-  char                *header;         /* the tcc prelude or the PCH header */
+  char                *header;         /* tcc's compatibility header, or the PCH header */
   gboolean             header_ready;   /* written (and precompiled) */
   GStrv                link_argv;      /* the build's link command */
   GHashTable          *object_sources; /* the build's object → source */
@@ -135,7 +135,7 @@ hot_fast_builder_new (const HotModuleInfo *info,
   if (mode == HOT_FAST_PATH_TCC)
     {
       self->tcc = g_find_program_in_path ("tcc");
-      self->header = g_build_filename (self->work_dir, "hot-tcc-prelude.h", NULL);
+      self->header = g_build_filename (self->work_dir, "hot-tcc-compat.h", NULL);
     }
   else
     self->header = g_build_filename (self->work_dir, "hot-pch.h", NULL);
@@ -458,37 +458,20 @@ step_free (Step *step)
 static void build_next (GTask *task);
 
 static void
-cancelled_step_exited (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  Step *step = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  g_task_return_new_error (step->task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", _ ("The build was cancelled"));
-  step_free (step);
-}
-
-static void
 step_finished (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  GSubprocess *subprocess = G_SUBPROCESS (source);
-  Step        *step = user_data;
+  Step *step = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
   g_autofree char *text = NULL;
 
-  if (!g_subprocess_communicate_finish (subprocess, result, &output, NULL, &error))
+  if (subprocess == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          /* The step leads a process group: stop it all, then report. */
-          hot_process_group_signal (subprocess, SIGTERM);
-          g_subprocess_wait_async (subprocess, NULL, cancelled_step_exited, step);
-          return;
-        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _ ("could not run %s: "), step->what);
       g_task_return_error (step->task, g_steal_pointer (&error));
       step_free (step);
       return;
@@ -518,9 +501,10 @@ step_finished (GObject      *source,
   step_free (step);
 }
 
-/* Runs @argv in @cwd (NULL: the build folder), in a process group of its own; @done
- * reads its output when it succeeds; when it fails, @failed does and the
- * build goes on, or the build fails if @failed is NULL. Takes @task. */
+/* Runs @argv in @cwd (NULL: the build folder) in a process group of its
+ * own; @done reads its output when it succeeds; when it fails, @failed does
+ * and the build goes on, or the build fails if @failed is NULL. Takes
+ * @task. */
 static void
 run_step (GTask             *task,
           const char *const *argv,
@@ -530,29 +514,14 @@ run_step (GTask             *task,
           StepDone           failed)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) subprocess = NULL;
-  g_autoptr (GError) error = NULL;
-  Step *step;
+  Step           *step = g_new0 (Step, 1);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_cwd (launcher, cwd ? cwd : self->info->build_dir);
-  g_subprocess_launcher_set_child_setup (launcher, hot_process_group_child_setup, NULL, NULL);
-  subprocess = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  if (subprocess == NULL)
-    {
-      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                               _ ("could not run %s: %s"), what, error->message);
-      g_object_unref (task);
-      return;
-    }
-
-  step = g_new0 (Step, 1);
   step->task = task;
   step->done = done;
   step->failed = failed;
   step->what = g_strdup (what);
-  g_subprocess_communicate_async (subprocess, NULL, g_task_get_cancellable (task), step_finished, step);
+  hot_process_run_async (argv, cwd ? cwd : self->info->build_dir, g_task_get_cancellable (task), step_finished,
+                         step);
 }
 
 static gboolean
@@ -691,15 +660,16 @@ pch_is_current (HotFastBuilder *self,
     }
 }
 
-/* Writes the prelude or the header to precompile; in PCH mode, the command
- * that precompiles it with the flags of @command. */
+/* Writes tcc's compatibility header or the header to precompile; in PCH
+ * mode, returns the command that precompiles it with the flags of
+ * @command (NULL when an earlier run's is still good). */
 static GStrv
 prepare_header (HotFastBuilder          *self,
                 const HotCompileCommand *command,
                 GError                 **error)
 {
   g_autofree char *pch_output = g_strconcat (self->header, ".gch", NULL);
-  const char      *contents = self->mode == HOT_FAST_PATH_TCC ? tcc_prelude : pch_header;
+  const char      *contents = self->mode == HOT_FAST_PATH_TCC ? tcc_compat : pch_header;
 
   if (self->mode == HOT_FAST_PATH_GCC_PCH && pch_is_current (self, pch_output))
     {

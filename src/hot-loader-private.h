@@ -48,9 +48,14 @@ gboolean hot_elf_make_sections_writable (const char        *object_path,
                                          const char *const *names,
                                          GError           **error);
 
-void hot_process_group_child_setup (gpointer user_data);
-void hot_process_group_signal (GSubprocess *subprocess,
-                               int          signum);
+void         hot_process_run_async (const char *const  *argv,
+                                    const char         *cwd,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data);
+GSubprocess *hot_process_run_finish (GAsyncResult *result,
+                                     GBytes      **output,
+                                     GError      **error);
 
 /* What hot_guard_call() caught. */
 typedef struct

@@ -93,8 +93,7 @@ struct _HotModule
 
   /* The running build, if any: from start_build () to finish_build (). */
   GCancellable  *cancellable;
-  GSubprocess   *subprocess; /* the rebuilder, while it runs */
-  gboolean       loading;    /* the built library is being loaded */
+  gboolean       loading; /* the built library is being loaded */
   char          *output;
   HotReloadTimes times;
   GPtrArray     *waiting; /* GTask, completed when the running build ends */
@@ -1502,7 +1501,6 @@ finish_build (HotModule    *module,
   gboolean       cancelled = error && g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED);
   GTimeSpan      duration = g_get_monotonic_time () - module->times.build_started;
 
-  g_clear_object (&module->subprocess);
   g_clear_object (&module->cancellable);
   g_clear_pointer (&module->output, g_free);
 
@@ -1550,20 +1548,6 @@ finish_build (HotModule    *module,
 }
 
 static void
-cancelled_build_exited (GObject      *source,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  HotModule *module = user_data;
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
-               _ ("The build of module “%s” was cancelled"), module->info->name);
-  finish_build (module, error, NULL);
-}
-
-static void
 generation_loaded (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -1594,22 +1578,26 @@ build_done (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  GSubprocess *subprocess = G_SUBPROCESS (source);
-  HotModule   *module = user_data;
+  HotModule *module = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) output = NULL;
   g_autoptr (GListModel) diagnostics = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
 
-  if (!g_subprocess_communicate_finish (subprocess, result, &output, NULL, &error))
+  if (subprocess == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          /* Wait for it to stop before another build runs in its folder. */
-          g_subprocess_wait_async (subprocess, NULL, cancelled_build_exited, module);
-          return;
-        }
-      g_prefix_error (&error, _ ("Could not read the output of the build of module “%s”: "),
-                      module->info->name);
+      g_autoptr (GError) run_error = g_steal_pointer (&error);
+
+      if (g_error_matches (run_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
+                     _ ("The build of module “%s” was cancelled"), module->info->name);
+      else if (run_error->domain == G_SPAWN_ERROR)
+        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                     _ ("Could not run the rebuilder of module “%s”: %s"), module->info->name, run_error->message);
+      else
+        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                     _ ("Could not read the output of the build of module “%s”: %s"), module->info->name,
+                     run_error->message);
     }
   else if (!g_subprocess_get_successful (subprocess))
     {
@@ -1636,7 +1624,6 @@ build_done (GObject      *source,
     }
   else
     {
-      g_clear_object (&module->subprocess);
       /* The build's objects are current again: fast builds start over. */
       if (module->fast_builder != NULL)
         hot_fast_builder_forget (module->fast_builder);
@@ -1647,22 +1634,11 @@ build_done (GObject      *source,
   finish_build (module, error, diagnostics);
 }
 
-static void
-build_cancelled (GCancellable *cancellable,
-                 gpointer      user_data)
-{
-  GSubprocess *subprocess = user_data;
-
-  /* The rebuilder leads a process group: stop the compilers too. */
-  hot_process_group_signal (subprocess, SIGTERM);
-}
-
 /* Runs the rebuilder: a callback's, HOT_RELOAD_REBUILDER or ninja. */
 static void
 start_rebuilder (HotModule *module)
 {
   HotReload *self = module->service;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) argv = NULL;
 
@@ -1674,25 +1650,7 @@ start_rebuilder (HotModule *module)
     }
 
   g_debug ("Rebuilding module “%s”: %s", module->info->name, argv[0]);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_cwd (launcher, module->info->build_dir);
-  g_subprocess_launcher_set_child_setup (launcher, hot_process_group_child_setup, NULL, NULL);
-  module->subprocess = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv, &error);
-  if (module->subprocess == NULL)
-    {
-      g_autoptr (GError) build_error = NULL;
-
-      g_set_error (&build_error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("Could not run the rebuilder of module “%s”: %s"),
-                   module->info->name, error->message);
-      finish_build (module, build_error, NULL);
-      return;
-    }
-
-  g_cancellable_connect (module->cancellable, G_CALLBACK (build_cancelled),
-                         g_object_ref (module->subprocess), g_object_unref);
-  g_subprocess_communicate_async (module->subprocess, NULL, module->cancellable, build_done, module);
+  hot_process_run_async ((const char *const *) argv, module->info->build_dir, module->cancellable, build_done, module);
 }
 
 static void
