@@ -332,9 +332,8 @@ hot_elf_make_sections_writable (const char        *object_path,
   g_autofree char *contents = NULL;
   g_autoptr (GError) local_error = NULL;
   gsize length;
-  ElfW (Ehdr) * header;
-  ElfW (Shdr) * sections;
-  const ElfW (Shdr) * names_section;
+  ElfW (Ehdr) header;
+  ElfW (Shdr) names_section;
   gboolean changed = FALSE;
 
   if (!g_file_get_contents (object_path, &contents, &length, &local_error))
@@ -344,36 +343,35 @@ hot_elf_make_sections_writable (const char        *object_path,
       return FALSE;
     }
 
-  header = (ElfW (Ehdr) *) contents;
-  if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0 ||
-      header->e_ident[EI_CLASS] != HOST_ELF_CLASS || header->e_type != ET_REL ||
-      header->e_shentsize != sizeof (ElfW (Shdr)) || header->e_shstrndx >= header->e_shnum ||
-      header->e_shoff + (gsize) header->e_shnum * sizeof (ElfW (Shdr)) > length)
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("%s is not an ELF object of this architecture"), object_path);
-      return FALSE;
-    }
+  /* Headers are copied out: tcc does not align its section headers. */
+  if (length >= sizeof header)
+    memcpy (&header, contents, sizeof header);
+  if (length < sizeof header || memcmp (header.e_ident, ELFMAG, SELFMAG) != 0 ||
+      header.e_ident[EI_CLASS] != HOST_ELF_CLASS || header.e_type != ET_REL ||
+      header.e_shentsize != sizeof (ElfW (Shdr)) || header.e_shstrndx >= header.e_shnum ||
+      header.e_shoff + (gsize) header.e_shnum * sizeof (ElfW (Shdr)) > length)
+    goto not_elf;
 
-  sections = (ElfW (Shdr) *) (contents + header->e_shoff);
-  names_section = &sections[header->e_shstrndx];
-  if (names_section->sh_offset + names_section->sh_size > length)
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("%s is not an ELF object of this architecture"), object_path);
-      return FALSE;
-    }
+  memcpy (&names_section, contents + header.e_shoff + header.e_shstrndx * sizeof (ElfW (Shdr)),
+          sizeof names_section);
+  if (names_section.sh_offset + names_section.sh_size > length)
+    goto not_elf;
 
-  for (guint i = 0; i < header->e_shnum; i++)
+  for (guint i = 0; i < header.e_shnum; i++)
     {
-      const char *name = contents + names_section->sh_offset + sections[i].sh_name;
+      char       *place = contents + header.e_shoff + i * sizeof (ElfW (Shdr));
+      const char *name;
+      ElfW (Shdr) section;
 
-      if (sections[i].sh_name >= names_section->sh_size ||
-          memchr (name, '\0', names_section->sh_size - sections[i].sh_name) == NULL)
+      memcpy (&section, place, sizeof section);
+      name = contents + names_section.sh_offset + section.sh_name;
+      if (section.sh_name >= names_section.sh_size ||
+          memchr (name, '\0', names_section.sh_size - section.sh_name) == NULL)
         continue;
-      if (g_strv_contains (names, name) && (sections[i].sh_flags & SHF_WRITE) == 0)
+      if (g_strv_contains (names, name) && (section.sh_flags & SHF_WRITE) == 0)
         {
-          sections[i].sh_flags |= SHF_WRITE;
+          section.sh_flags |= SHF_WRITE;
+          memcpy (place, &section, sizeof section);
           changed = TRUE;
         }
     }
@@ -386,6 +384,11 @@ hot_elf_make_sections_writable (const char        *object_path,
     }
 
   return TRUE;
+
+not_elf:
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+               _ ("%s is not an ELF object of this architecture"), object_path);
+  return FALSE;
 }
 
 /* Code others could have written is not loaded: the library must belong to
