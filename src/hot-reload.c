@@ -29,8 +29,9 @@
  *
  * ## States of a module
  *
- * idle → building (a #GSubprocess runs the rebuilder in its own process
- * group; `HotStatus:building`) → loading (copy and `dlopen` in a worker
+ * idle → building (the fast path, #HotReload:fast-path, when only C sources
+ * changed, falling back to the rebuilder, each process in a process group
+ * of its own; `HotStatus:building`) → loading (copy and `dlopen` in a worker
  * thread, with a deadline: `HotReload:load-timeout`) → live (static patching,
  * then every new child built under a crash guard before any is swapped in,
  * in the main loop) → idle. A rebuild asked for while building cancels the
@@ -1408,8 +1409,7 @@ promote_queued (HotModule *module)
 }
 
 static GVariant *
-times_to_variant (const HotReloadTimes *times,
-                  gint64                painted)
+times_to_variant (const HotReloadTimes *times)
 {
   const struct
   {
@@ -1424,7 +1424,6 @@ times_to_variant (const HotReloadTimes *times,
     { "opened", times->opened },
     { "patched", times->patched },
     { "rebuilt", times->rebuilt },
-    { "painted", painted },
   };
   g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
 
@@ -1468,7 +1467,7 @@ static void
 publish_times (HotModule *module)
 {
   HotReload *self = module->service;
-  GVariant  *timings = times_to_variant (&module->times, 0);
+  GVariant  *timings = times_to_variant (&module->times);
 
   stop_waiting_for_paint (module);
   hot_status_set_timings (module->status, timings);
