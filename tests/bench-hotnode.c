@@ -105,21 +105,23 @@ measure_off (void)
   print_json (g_steal_pointer (&result));
 }
 
-/* A table of @n synthetic nodes, as an image with @n entries would give. */
+/* A table of @n synthetic nodes, as an image with @n entries would give;
+ * the entries and their @names outlive it. */
 static HotTable *
 table_of (guint          n,
-          HotNodeEntry **entries)
+          HotNodeEntry **entries,
+          GStrv         *names)
 {
   HotImage  image = { HOT_ABI_VERSION, sizeof (HotImage), NULL, NULL, NULL, NULL };
   HotTable *table = hot_table_new ();
 
   *entries = g_new0 (HotNodeEntry, n);
+  *names = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char *name = g_strdup_printf ("node_%u", i);
-
+      (*names)[i] = g_strdup_printf ("node_%u", i);
       (*entries)[i].abi = HOT_ABI_VERSION;
-      (*entries)[i].name = g_intern_string (name);
+      (*entries)[i].name = (*names)[i];
       (*entries)[i].file = "bench.c";
       (*entries)[i].func = beta_label;
     }
@@ -134,7 +136,8 @@ static JsonNode *
 measure_lookups (guint n)
 {
   HotNodeEntry *entries;
-  g_autoptr (HotTable) table = table_of (n, &entries);
+  g_auto (GStrv) entry_names = NULL;
+  g_autoptr (HotTable) table = table_of (n, &entries, &entry_names);
   g_autofree char **names = g_new0 (char *, 1024);
   double            times[RUNS];
   guint             lookups = 200000;
@@ -229,9 +232,17 @@ measure_on (void)
   hot_reload_set_rebuilder (hot_reload_get_default (), test_prebuilt_rebuilder, &next_variant, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (table_sizes); i++)
-    json_object_set_member (lookups, g_strdup_printf ("%u", table_sizes[i]), measure_lookups (table_sizes[i]));
+    {
+      g_autofree char *key = g_strdup_printf ("%u", table_sizes[i]);
+
+      json_object_set_member (lookups, key, measure_lookups (table_sizes[i]));
+    }
   for (guint i = 0; i < G_N_ELEMENTS (proxy_counts); i++)
-    json_object_set_member (reloads, g_strdup_printf ("%u", proxy_counts[i]), measure_reload (proxy_counts[i]));
+    {
+      g_autofree char *key = g_strdup_printf ("%u", proxy_counts[i]);
+
+      json_object_set_member (reloads, key, measure_reload (proxy_counts[i]));
+    }
 
   json_object_set_object_member (result, "lookup_ns", g_steal_pointer (&lookups));
   json_object_set_object_member (result, "reload_proxies_ms", g_steal_pointer (&reloads));
@@ -277,7 +288,7 @@ run_mode (const char *self,
   object = json_node_get_object (json_parser_get_root (parser));
   members = json_object_get_members (object);
   for (GList *l = members; l; l = l->next)
-    json_object_set_member (into, g_strdup (l->data), json_node_copy (json_object_get_member (object, l->data)));
+    json_object_set_member (into, l->data, json_node_copy (json_object_get_member (object, l->data)));
   g_list_free (members);
 
   if (private_dir != NULL)
@@ -359,7 +370,7 @@ check_keys (JsonObject *figures)
     "ratios",
     "goals",
   };
-  const char *const breakdown[] = { "debounced", "build-started", "build-finished", "copied",
+  const char *const breakdown[] = { "changed", "debounced", "build-started", "build-finished", "copied",
                                     "opened", "patched", "rebuilt", "painted" };
 
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)

@@ -67,6 +67,18 @@ summary_node (GArray *values)
   return bench_summary ((double *) values->data, values->len);
 }
 
+/* Sets "<prefix><suffix>_ms". */
+static void
+set_summary (JsonObject *figures,
+             const char *prefix,
+             const char *suffix,
+             GArray     *values)
+{
+  g_autofree char *key = g_strconcat (prefix, suffix, "_ms", NULL);
+
+  json_object_set_member (figures, key, summary_node (values));
+}
+
 static GArray *
 doubles_new (void)
 {
@@ -166,7 +178,7 @@ measure_reloads (Bench      *bench,
   test_app_start (&app, launcher, &bench->project);
   g_free (test_app_expect_line (&app, "ready"));
 
-  for (guint i = 1; i < G_N_ELEMENTS (stages); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
     g_ptr_array_add (steps, doubles_new ());
 
   /* Two saves to warm up: caches, and what a fast path prepares once. */
@@ -222,11 +234,11 @@ measure_reloads (Bench      *bench,
 
       total = (stamps[G_N_ELEMENTS (stages) - 1] - saved) / 1000.0;
       g_array_append_val (totals, total);
-      for (guint i = 1; i < G_N_ELEMENTS (stages); i++)
+      for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
         {
-          double ms = (stamps[i] - stamps[i - 1]) / 1000.0;
+          double ms = (stamps[i] - (i > 0 ? stamps[i - 1] : saved)) / 1000.0;
 
-          g_array_append_val (g_ptr_array_index (steps, i - 1), ms);
+          g_array_append_val (g_ptr_array_index (steps, i), ms);
         }
       {
         double build = (stamps[3] - stamps[2]) / 1000.0;
@@ -244,16 +256,20 @@ measure_reloads (Bench      *bench,
   test_app_stop (&app);
   test_remove_tree (private_dir);
 
-  /* Each stage: from the end of the one before (the first from the save). */
-  for (guint i = 1; i < G_N_ELEMENTS (stages); i++)
-    json_object_set_member (breakdown, stages[i], summary_node (g_ptr_array_index (steps, i - 1)));
-  json_object_set_member (figures, g_strdup_printf ("save_to_paint%s_ms", suffix), summary_node (totals));
-  json_object_set_member (figures, g_strdup_printf ("build%s_ms", suffix), summary_node (builds));
-  json_object_set_member (figures, g_strdup_printf ("overhead%s_ms", suffix), summary_node (overheads));
-  json_object_set_object_member (figures, g_strdup_printf ("breakdown%s_ms", suffix), g_steal_pointer (&breakdown));
-  json_object_set_member (figures, g_strdup (alone_key), summary_node (alone));
+  /* Each stage: from the end of the one before ("changed": from the save). */
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
+    json_object_set_member (breakdown, stages[i], summary_node (g_ptr_array_index (steps, i)));
+  set_summary (figures, "save_to_paint", suffix, totals);
+  set_summary (figures, "build", suffix, builds);
+  set_summary (figures, "overhead", suffix, overheads);
+  json_object_set_member (figures, alone_key, summary_node (alone));
   if (*suffix == '\0')
-    json_object_set_member (figures, g_strdup ("debounce_ms"), summary_node (debounces));
+    json_object_set_member (figures, "debounce_ms", summary_node (debounces));
+  {
+    g_autofree char *key = g_strconcat ("breakdown", suffix, "_ms", NULL);
+
+    json_object_set_object_member (figures, key, g_steal_pointer (&breakdown));
+  }
 }
 
 static gboolean
