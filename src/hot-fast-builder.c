@@ -791,6 +791,7 @@ prelude_made (HotFastBuilder *self,
 
   if (!g_file_get_contents (raw_path, &raw, NULL, error))
     return FALSE;
+  g_unlink (raw_path);
   repaired = repair_tcc_definitions (raw);
   if (!g_file_set_contents (path, repaired, -1, error))
     return FALSE;
@@ -869,7 +870,7 @@ tcc_compile_argv (HotFastBuilder          *self,
                   const char              *source,
                   GError                 **error)
 {
-  const char      *prelude = g_hash_table_lookup (self->preludes, job->prelude_key);
+  const char      *prelude = job->prelude_key ? g_hash_table_lookup (self->preludes, job->prelude_key) : NULL;
   g_autofree char *source_dir = g_path_get_dirname (source);
   g_autofree char *object_name = NULL;
   g_autofree char *copy_name = NULL;
