@@ -242,7 +242,6 @@ test_edit_reload (Fixture      *fixture,
   assert_builder (fixture, variant->builder);
   screenshot (fixture, "after.png");
 
-
   /* The new code runs the old state on: one more click counts from 3. */
   test_app_send (&fixture->app, "click counter-add");
   assert_text (fixture, "counter-value", "4");
