@@ -91,6 +91,7 @@ struct _HotModule
   gint64               changed_at;    /* the first event of those */
   gint64               debounced_at;
   HotFastBuilder      *fast_builder;
+  char                *fast_path_declined; /* why, as last logged */
 
   /* The running build, if any: from start_build () to finish_build (). */
   GCancellable  *cancellable;
@@ -392,6 +393,7 @@ hot_module_free (gpointer data)
   g_assert (module->cancellable == NULL);
   stop_waiting_for_paint (module);
   g_clear_object (&module->fast_builder);
+  g_free (module->fast_path_declined);
   g_clear_object (&module->status);
   g_clear_pointer (&module->generations, g_ptr_array_unref);
   g_clear_pointer (&module->waiting, g_ptr_array_unref);
@@ -1704,11 +1706,17 @@ choose_fast_builder (HotReload *self,
 
   if (!hot_fast_builder_can_build (module->fast_builder, changed_paths, &reason))
     {
-      g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja",
-                 module->info->name, reason->message);
+      /* Once per reason in a row: "tcc is not installed" at every save
+       * says nothing new. */
+      if (g_strcmp0 (module->fast_path_declined, reason->message) != 0)
+        g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja",
+                   module->info->name, reason->message);
+      g_free (module->fast_path_declined);
+      module->fast_path_declined = g_strdup (reason->message);
       return NULL;
     }
 
+  g_clear_pointer (&module->fast_path_declined, g_free);
   return module->fast_builder;
 }
 
