@@ -26,6 +26,13 @@ void            hot_fast_builder_build_async (HotFastBuilder     *self,
 char           *hot_fast_builder_build_finish (HotFastBuilder *self,
                                                GAsyncResult   *result,
                                                GError        **error);
+void            hot_fast_builder_prepare_async (HotFastBuilder     *self,
+                                                GCancellable       *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer            user_data);
+gboolean        hot_fast_builder_prepare_finish (HotFastBuilder *self,
+                                                 GAsyncResult   *result,
+                                                 GError        **error);
 void            hot_fast_builder_forget (HotFastBuilder *self);
 GStrv           hot_fast_builder_compile_argv (HotFastBuilder *self,
                                                const char     *source,

@@ -418,6 +418,7 @@ typedef struct
   char      *prologue;
   char      *copy_dir; /* where the compile runs, if not the build folder */
   char      *output;
+  gboolean   prepare_only; /* hot_fast_builder_prepare_async () */
 } BuildJob;
 
 static void
@@ -969,6 +970,14 @@ build_next (GTask *task)
       if (self->mode == HOT_FAST_PATH_TCC && job->prelude_key == NULL && start_prelude (task, command, source))
         return;
 
+      if (job->prepare_only)
+        {
+          g_ptr_array_remove_index (job->sources, 0);
+          g_clear_pointer (&job->prelude_key, g_free);
+          build_next (task);
+          return;
+        }
+
       g_free (job->object);
       job->object = object_path (self, command);
       if (self->mode == HOT_FAST_PATH_TCC)
@@ -986,6 +995,11 @@ build_next (GTask *task)
                 self->mode == HOT_FAST_PATH_TCC ? "tcc" : command->argv[compiler_position (command->argv)],
                 source_compiled, NULL);
     }
+  else if (job->prepare_only)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      g_object_unref (task);
+    }
   else if (job->output == NULL)
     {
       g_autofree char *basename = g_path_get_basename (self->info->output);
@@ -1000,6 +1014,36 @@ build_next (GTask *task)
       g_task_return_pointer (task, g_strdup (job->output), g_free);
       g_object_unref (task);
     }
+}
+
+static void
+start_job (HotFastBuilder     *self,
+           GPtrArray          *sources,
+           gboolean            prepare_only,
+           GCancellable       *cancellable,
+           GAsyncReadyCallback callback,
+           gpointer            user_data)
+{
+  GTask    *task;
+  BuildJob *job;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, start_job);
+
+  job = g_new0 (BuildJob, 1);
+  job->prepare_only = prepare_only;
+  job->sources = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      const char *source = g_ptr_array_index (sources, i);
+
+      if (g_hash_table_contains (self->info->commands, source) &&
+          !g_ptr_array_find_with_equal_func (job->sources, source, g_str_equal, NULL))
+        g_ptr_array_add (job->sources, g_strdup (source));
+    }
+  g_task_set_task_data (task, job, build_job_free);
+
+  build_next (task);
 }
 
 /**
@@ -1018,27 +1062,67 @@ hot_fast_builder_build_async (HotFastBuilder     *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  GTask    *task;
-  BuildJob *job;
+  g_return_if_fail (HOT_IS_FAST_BUILDER (self));
+
+  start_job (self, sources, FALSE, cancellable, callback, user_data);
+}
+
+/**
+ * hot_fast_builder_prepare_async:
+ * @self: a fast builder
+ * @cancellable: (nullable): stops the preparation and its processes
+ * @callback: called when it is done
+ * @user_data: data for @callback
+ *
+ * Does ahead of the first save what a fast build does once: finds tcc's
+ * runtime and the module's link command, and makes the tcc prelude of
+ * each source (or the precompiled header). Compiles and links nothing.
+ */
+void
+hot_fast_builder_prepare_async (HotFastBuilder     *self,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
+  g_autoptr (GPtrArray) sources = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer       source;
 
   g_return_if_fail (HOT_IS_FAST_BUILDER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hot_fast_builder_build_async);
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (g_hash_table_iter_next (&iter, &source, NULL))
+    if (g_str_has_suffix (source, ".c"))
+      g_ptr_array_add (sources, source);
 
-  job = g_new0 (BuildJob, 1);
-  job->sources = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < sources->len; i++)
+  start_job (self, sources, TRUE, cancellable, callback, user_data);
+}
+
+/**
+ * hot_fast_builder_prepare_finish:
+ * @self: a fast builder
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: whether everything was prepared
+ */
+gboolean
+hot_fast_builder_prepare_finish (HotFastBuilder *self,
+                                 GAsyncResult   *result,
+                                 GError        **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (local_error != NULL)
     {
-      const char *source = g_ptr_array_index (sources, i);
-
-      if (g_hash_table_contains (self->info->commands, source) &&
-          !g_ptr_array_find_with_equal_func (job->sources, source, g_str_equal, NULL))
-        g_ptr_array_add (job->sources, g_strdup (source));
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
     }
-  g_task_set_task_data (task, job, build_job_free);
 
-  build_next (task);
+  return TRUE;
 }
 
 /**

@@ -93,8 +93,10 @@ struct _HotModule
   HotFastBuilder      *fast_builder;
   char                *fast_path_declined; /* why, as last logged */
 
-  /* The running build, if any: from start_build () to finish_build (). */
+  /* The running build (from start_build () to finish_build ()), or the
+   * preparation of the fast path (prepare_fast_path ()), if any. */
   GCancellable  *cancellable;
+  gboolean       preparing;
   gboolean       loading; /* the built library is being loaded */
   char          *output;
   HotReloadTimes times;
@@ -132,6 +134,8 @@ struct _HotReload
   HotRebuilderFunc rebuilder;
   gpointer         rebuilder_data;
   GDestroyNotify   rebuilder_destroy;
+
+  guint prepare_id; /* the idle that prepares the fast paths */
 };
 
 G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
@@ -513,6 +517,7 @@ hot_reload_dispose (GObject *object)
     g_object_weak_unref (g_ptr_array_index (self->proxies, i), proxy_finalized, self);
   g_clear_pointer (&self->proxies, g_ptr_array_unref);
   g_clear_object (&self->watcher);
+  g_clear_handle_id (&self->prepare_id, g_source_remove);
 
   if (self->rebuilder_destroy != NULL)
     g_clear_pointer (&self->rebuilder_data, self->rebuilder_destroy);
@@ -774,6 +779,8 @@ watcher_changed (HotWatcher *watcher,
     }
 }
 
+static gboolean prepare_fast_paths (gpointer user_data);
+
 /* Finds the build, the modules the host's entries come from, and starts
  * watching their sources. A module whose name another one already has is
  * left out (NULL from ensure_module ()). */
@@ -864,6 +871,9 @@ hot_reload_setup (HotReload *self,
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
     for (guint i = 0; module->info->source_dirs[i]; i++)
       hot_watcher_add_dir (self->watcher, module->info->source_dirs[i]);
+
+  /* Once the app has drawn its window. */
+  self->prepare_id = g_idle_add_full (G_PRIORITY_LOW, prepare_fast_paths, self, NULL);
 
   g_debug ("Hot reload is on: build %s, %u hot modules",
            hot_project_get_build_dir (self->project), g_hash_table_size (self->modules));
@@ -1685,16 +1695,12 @@ fast_build_done (GObject      *source,
   start_rebuilder (module);
 }
 
-/* The fast builder of @module when a fast build can rebuild what changed,
- * or NULL; logs why not when it is on but cannot. */
+/* The fast builder of @module, or NULL when the fast path is off or a
+ * rebuilder was chosen (theirs to make fast). */
 static HotFastBuilder *
-choose_fast_builder (HotReload *self,
-                     HotModule *module,
-                     GPtrArray *changed_paths)
+ensure_fast_builder (HotReload *self,
+                     HotModule *module)
 {
-  g_autoptr (GError) reason = NULL;
-
-  /* A rebuilder the app or the user chose is theirs to make fast. */
   if (self->fast_path == HOT_FAST_PATH_OFF || has_custom_rebuilder (self))
     return NULL;
 
@@ -1704,7 +1710,23 @@ choose_fast_builder (HotReload *self,
       module->fast_builder = hot_fast_builder_new (module->info, self->fast_path);
     }
 
-  if (!hot_fast_builder_can_build (module->fast_builder, changed_paths, &reason))
+  return module->fast_builder;
+}
+
+/* The fast builder of @module when a fast build can rebuild what changed,
+ * or NULL; logs why not when it is on but cannot. */
+static HotFastBuilder *
+choose_fast_builder (HotReload *self,
+                     HotModule *module,
+                     GPtrArray *changed_paths)
+{
+  g_autoptr (GError) reason = NULL;
+  HotFastBuilder *fast_builder = ensure_fast_builder (self, module);
+
+  if (fast_builder == NULL)
+    return NULL;
+
+  if (!hot_fast_builder_can_build (fast_builder, changed_paths, &reason))
     {
       /* Once per reason in a row: "tcc is not installed" at every save
        * says nothing new. */
@@ -1717,7 +1739,68 @@ choose_fast_builder (HotReload *self,
     }
 
   g_clear_pointer (&module->fast_path_declined, g_free);
-  return module->fast_builder;
+  return fast_builder;
+}
+
+static void
+fast_path_prepared (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  HotModule *module = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!hot_fast_builder_prepare_finish (HOT_FAST_BUILDER (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Could not prepare the fast path of module “%s”: %s", module->info->name, error->message);
+
+  module->preparing = FALSE;
+  g_clear_object (&module->cancellable);
+
+  /* hot_reload_cancel () during the preparation */
+  if (module->waiting->len > 0)
+    {
+      g_autoptr (GError) cancelled = NULL;
+
+      g_set_error (&cancelled, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
+                   _ ("The build of module “%s” was cancelled"), module->info->name);
+      complete_tasks (module->waiting, cancelled);
+    }
+
+  /* A save during the preparation stopped it: build now. */
+  if (module->queued->len > 0)
+    {
+      promote_queued (module);
+      start_build (module);
+    }
+}
+
+/* Before the first save, does what a fast build does once (finding tools,
+ * tcc preludes, the precompiled header), so that the first save is as fast
+ * as the next ones. Runs like a build: a save stops it. */
+static gboolean
+prepare_fast_paths (gpointer user_data)
+{
+  HotReload     *self = user_data;
+  GHashTableIter iter;
+  HotModule     *module;
+
+  self->prepare_id = 0;
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    {
+      HotFastBuilder *fast_builder = ensure_fast_builder (self, module);
+
+      if (fast_builder == NULL || module->cancellable != NULL)
+        continue;
+
+      module->preparing = TRUE;
+      module->cancellable = g_cancellable_new ();
+      hot_fast_builder_prepare_async (fast_builder, module->cancellable, fast_path_prepared, module);
+    }
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
