@@ -52,6 +52,7 @@
 
 #define DEBOUNCE_MS 50
 #define SETTLE_MS 5
+#define PREPARE_DELAY_MS 1000
 #define DEFAULT_LOAD_TIMEOUT_MS 20000
 
 typedef struct _HotModule HotModule;
@@ -135,7 +136,8 @@ struct _HotReload
   gpointer         rebuilder_data;
   GDestroyNotify   rebuilder_destroy;
 
-  guint prepare_id; /* the idle that prepares the fast paths */
+  guint      prepare_id; /* the idle that starts preparing the fast paths */
+  GPtrArray *to_prepare; /* HotModule, one after the other */
 };
 
 G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
@@ -518,6 +520,7 @@ hot_reload_dispose (GObject *object)
   g_clear_pointer (&self->proxies, g_ptr_array_unref);
   g_clear_object (&self->watcher);
   g_clear_handle_id (&self->prepare_id, g_source_remove);
+  g_clear_pointer (&self->to_prepare, g_ptr_array_unref);
 
   if (self->rebuilder_destroy != NULL)
     g_clear_pointer (&self->rebuilder_data, self->rebuilder_destroy);
@@ -872,8 +875,9 @@ hot_reload_setup (HotReload *self,
     for (guint i = 0; module->info->source_dirs[i]; i++)
       hot_watcher_add_dir (self->watcher, module->info->source_dirs[i]);
 
-  /* Once the app has drawn its window. */
-  self->prepare_id = g_idle_add_full (G_PRIORITY_LOW, prepare_fast_paths, self, NULL);
+  /* A second after start: the app has drawn its window, and nobody saves a
+   * file sooner. */
+  self->prepare_id = g_timeout_add_full (G_PRIORITY_LOW, PREPARE_DELAY_MS, prepare_fast_paths, self, NULL);
 
   g_debug ("Hot reload is on: build %s, %u hot modules",
            hot_project_get_build_dir (self->project), g_hash_table_size (self->modules));
@@ -1742,6 +1746,8 @@ choose_fast_builder (HotReload *self,
   return fast_builder;
 }
 
+static void prepare_next_fast_path (HotReload *self);
+
 static void
 fast_path_prepared (GObject      *source,
                     GAsyncResult *result,
@@ -1773,6 +1779,28 @@ fast_path_prepared (GObject      *source,
       promote_queued (module);
       start_build (module);
     }
+
+  prepare_next_fast_path (module->service);
+}
+
+/* One module at a time: preparing is a few compiler runs a module, and the
+ * app has just started. A module that is building prepares as it builds. */
+static void
+prepare_next_fast_path (HotReload *self)
+{
+  while (self->to_prepare != NULL && self->to_prepare->len > 0)
+    {
+      HotModule      *module = g_ptr_array_steal_index (self->to_prepare, 0);
+      HotFastBuilder *fast_builder = ensure_fast_builder (self, module);
+
+      if (fast_builder == NULL || module->cancellable != NULL)
+        continue;
+
+      module->preparing = TRUE;
+      module->cancellable = g_cancellable_new ();
+      hot_fast_builder_prepare_async (fast_builder, module->cancellable, fast_path_prepared, module);
+      return;
+    }
 }
 
 /* Before the first save, does what a fast build does once (finding tools,
@@ -1786,19 +1814,12 @@ prepare_fast_paths (gpointer user_data)
   HotModule     *module;
 
   self->prepare_id = 0;
+  self->to_prepare = g_ptr_array_new ();
 
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
-    {
-      HotFastBuilder *fast_builder = ensure_fast_builder (self, module);
-
-      if (fast_builder == NULL || module->cancellable != NULL)
-        continue;
-
-      module->preparing = TRUE;
-      module->cancellable = g_cancellable_new ();
-      hot_fast_builder_prepare_async (fast_builder, module->cancellable, fast_path_prepared, module);
-    }
+    g_ptr_array_add (self->to_prepare, module);
+  prepare_next_fast_path (self);
 
   return G_SOURCE_REMOVE;
 }
