@@ -26,6 +26,8 @@ count_lines (const char *path)
   return n;
 }
 
+#define OPEN_FILES_SLACK 2
+
 static guint
 count_open_files (void)
 {
@@ -123,7 +125,9 @@ test_soak (void)
     }
   kept = sample (count);
 
-  g_assert_cmpuint (kept.open_files, ==, start.open_files);
+  /* A leak would be one file a reload, hundreds here; a process that has
+   * just ended can hold one for a moment (its child watch). */
+  g_assert_cmpuint (kept.open_files, <=, start.open_files + OPEN_FILES_SLACK);
   /* By default every generation stays loaded (see the README): mappings grow
    * with the reloads, and by no more than a few per generation. */
   g_assert_cmpuint (kept.mappings - start.mappings, <=, 8 * (count - 10));
@@ -143,7 +147,7 @@ test_soak (void)
     ;
   end = sample (2 * count);
 
-  g_assert_cmpuint (end.open_files, ==, start.open_files);
+  g_assert_cmpuint (end.open_files, <=, start.open_files + OPEN_FILES_SLACK);
   g_assert_cmpuint (end.mappings, <=, swept.mappings + 16);
   /* Only the live generation's copy is left in the private folder. */
   g_assert_cmpuint (count_files (g_getenv ("HOT_RELOAD_PRIVATE_DIR")), <=, 2);
