@@ -97,7 +97,6 @@ struct _HotModule
   /* The running build (from start_build () to finish_build ()), or the
    * preparation of the fast path (prepare_fast_path ()), if any. */
   GCancellable  *cancellable;
-  gboolean       preparing;
   gboolean       loading; /* the built library is being loaded */
   char          *output;
   HotReloadTimes times;
@@ -136,7 +135,7 @@ struct _HotReload
   gpointer         rebuilder_data;
   GDestroyNotify   rebuilder_destroy;
 
-  guint      prepare_id; /* the idle that starts preparing the fast paths */
+  guint      prepare_id; /* the timeout that starts preparing the fast paths */
   GPtrArray *to_prepare; /* HotModule, one after the other */
 };
 
@@ -1424,6 +1423,13 @@ promote_queued (HotModule *module)
   module->queued = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
+static GError *
+cancelled_error (HotModule *module)
+{
+  return g_error_new (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED, _ ("The build of module “%s” was cancelled"),
+                      module->info->name);
+}
+
 static GVariant *
 times_to_variant (const HotReloadTimes *times)
 {
@@ -1604,8 +1610,7 @@ build_done (GObject      *source,
       g_autoptr (GError) run_error = g_steal_pointer (&error);
 
       if (g_error_matches (run_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
-                     _ ("The build of module “%s” was cancelled"), module->info->name);
+        error = cancelled_error (module);
       else if (run_error->domain == G_SPAWN_ERROR)
         g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                      _ ("Could not run the rebuilder of module “%s”: %s"), module->info->name, run_error->message);
@@ -1685,10 +1690,8 @@ fast_build_done (GObject      *source,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      g_autoptr (GError) cancelled = NULL;
+      g_autoptr (GError) cancelled = cancelled_error (module);
 
-      g_set_error (&cancelled, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
-                   _ ("The build of module “%s” was cancelled"), module->info->name);
       finish_build (module, cancelled, NULL);
       return;
     }
@@ -1760,16 +1763,13 @@ fast_path_prepared (GObject      *source,
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("Could not prepare the fast path of module “%s”: %s", module->info->name, error->message);
 
-  module->preparing = FALSE;
   g_clear_object (&module->cancellable);
 
   /* hot_reload_cancel () during the preparation */
   if (module->waiting->len > 0)
     {
-      g_autoptr (GError) cancelled = NULL;
+      g_autoptr (GError) cancelled = cancelled_error (module);
 
-      g_set_error (&cancelled, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CANCELLED,
-                   _ ("The build of module “%s” was cancelled"), module->info->name);
       complete_tasks (module->waiting, cancelled);
     }
 
@@ -1796,7 +1796,6 @@ prepare_next_fast_path (HotReload *self)
       if (fast_builder == NULL || module->cancellable != NULL)
         continue;
 
-      module->preparing = TRUE;
       module->cancellable = g_cancellable_new ();
       hot_fast_builder_prepare_async (fast_builder, module->cancellable, fast_path_prepared, module);
       return;
