@@ -216,14 +216,6 @@ hot_fast_builder_can_build (HotFastBuilder *self,
   return TRUE;
 }
 
-/* Whether @arg takes the next argument as its value. */
-static gboolean
-takes_value (const char        *arg,
-             const char *const *options)
-{
-  return g_strv_contains (options, arg);
-}
-
 /* Where the compiler of @argv is: after a wrapper such as ccache. */
 static guint
 compiler_position (char **argv)
@@ -239,8 +231,8 @@ compiler_position (char **argv)
  * dependency files; with the precompiled header first when @with_pch. When
  * @pch_output is set, the command precompiles the header instead. */
 static GStrv
-gcc_argv (HotFastBuilder          *self,
-          const HotCompileCommand *command,
+gcc_argv (const HotCompileCommand *command,
+          const char              *include,
           const char              *object,
           const char              *pch_output)
 {
@@ -252,7 +244,7 @@ gcc_argv (HotFastBuilder          *self,
     {
       const char *arg = command->argv[i];
 
-      if (takes_value (arg, dependency_options))
+      if (g_strv_contains (dependency_options, arg))
         {
           if (command->argv[i + 1] != NULL)
             i++;
@@ -264,16 +256,16 @@ gcc_argv (HotFastBuilder          *self,
         continue;
 
       g_strv_builder_add (argv, arg);
-      if (i == compiler && pch_output == NULL)
-        g_strv_builder_addv (argv, (const char *[]){ "-include", self->header, "-Winvalid-pch", NULL });
+      if (i == compiler && include != NULL)
+        g_strv_builder_addv (argv, (const char *[]){ "-include", include, "-Winvalid-pch", NULL });
     }
 
   if (pch_output != NULL)
     {
       g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
 
-      g_strv_builder_addv (argv, (const char *[]){ "-MD", "-MF", depfile, "-x", "c-header", self->header,
-                                                   "-o", pch_output, NULL });
+      g_strv_builder_addv (argv, (const char *[]){ "-MD", "-MF", depfile, "-x", "c-header", include, "-o",
+                                                   pch_output, NULL });
     }
   else
     g_strv_builder_addv (argv, (const char *[]){ "-o", object, NULL });
@@ -302,7 +294,7 @@ tcc_argv (HotFastBuilder          *self,
     {
       const char *arg = command->argv[i];
 
-      if (takes_value (arg, path_options) && command->argv[i + 1] != NULL)
+      if (g_strv_contains (path_options, arg) && command->argv[i + 1] != NULL)
         {
           g_autofree char *value = g_str_equal (arg, "-D") || g_str_equal (arg, "-U")
                                        ? g_strdup (command->argv[i + 1])
@@ -340,6 +332,21 @@ object_path (HotFastBuilder          *self,
 }
 
 /**
+ * hot_compile_command_argv:
+ * @command: how the build compiles a source
+ * @object: the object to write
+ *
+ * Returns: (transfer full): the build's own command for the source, writing
+ *   @object instead of the build's object, without dependency files
+ */
+GStrv
+hot_compile_command_argv (const HotCompileCommand *command,
+                          const char              *object)
+{
+  return gcc_argv (command, NULL, object, NULL);
+}
+
+/**
  * hot_fast_builder_compile_argv:
  * @self: a fast builder
  * @source: a source of the module (absolute, canonical)
@@ -366,7 +373,7 @@ hot_fast_builder_compile_argv (HotFastBuilder *self,
   if (self->mode == HOT_FAST_PATH_TCC)
     return tcc_argv (self, command, self->header, NULL,
                      (const char *[]){ "-fPIC", "-c", command->file, "-o", object, NULL });
-  return gcc_argv (self, command, object, NULL);
+  return gcc_argv (command, self->header, object, NULL);
 }
 
 static gboolean
@@ -686,7 +693,7 @@ prepare_header (HotFastBuilder          *self,
       return NULL;
     }
 
-  return gcc_argv (self, command, NULL, pch_output);
+  return gcc_argv (command, self->header, NULL, pch_output);
 }
 
 /* The lines at the top of @contents that only the preprocessor reads
@@ -920,14 +927,6 @@ build_next (GTask *task)
   BuildJob       *job = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
 
-  if (g_mkdir_with_parents (self->work_dir, 0700) != 0)
-    {
-      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                               _ ("could not create %s: %s"), self->work_dir, g_strerror (errno));
-      g_object_unref (task);
-      return;
-    }
-
   if (self->mode == HOT_FAST_PATH_TCC && self->tcc_runtime == NULL)
     {
       run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found, NULL);
@@ -1042,6 +1041,14 @@ start_job (HotFastBuilder     *self,
         g_ptr_array_add (job->sources, g_strdup (source));
     }
   g_task_set_task_data (task, job, build_job_free);
+
+  if (g_mkdir_with_parents (self->work_dir, 0700) != 0)
+    {
+      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                               _ ("could not create %s: %s"), self->work_dir, g_strerror (errno));
+      g_object_unref (task);
+      return;
+    }
 
   build_next (task);
 }

@@ -106,7 +106,6 @@ struct _HotModule
   /* Waiting for the first frame after a reload, for HotStatus:timings. */
   GdkFrameClock *paint_clock;
   gulong         paint_handler;
-  GVariant      *painted_timings;
   gint64         painted_at;
   guint          painted_idle;
 };
@@ -148,7 +147,6 @@ stop_waiting_for_paint (HotModule *module)
     g_clear_signal_handler (&module->paint_handler, module->paint_clock);
   g_clear_object (&module->paint_clock);
   g_clear_handle_id (&module->painted_idle, g_source_remove);
-  g_clear_pointer (&module->painted_timings, g_variant_unref);
 }
 
 /**
@@ -1461,12 +1459,11 @@ static void
 publish_painted (gpointer user_data)
 {
   HotModule *module = user_data;
-  g_autoptr (GVariantDict) timings = g_variant_dict_new (module->painted_timings);
+  g_autoptr (GVariantDict) timings = g_variant_dict_new (hot_status_get_timings (module->status));
 
   module->painted_idle = 0;
   g_variant_dict_insert (timings, "painted", "x", module->painted_at);
   hot_status_set_timings (module->status, g_variant_dict_end (timings));
-  g_clear_pointer (&module->painted_timings, g_variant_unref);
 }
 
 static void
@@ -1489,10 +1486,9 @@ static void
 publish_times (HotModule *module)
 {
   HotReload *self = module->service;
-  GVariant  *timings = times_to_variant (&module->times);
 
   stop_waiting_for_paint (module);
-  hot_status_set_timings (module->status, timings);
+  hot_status_set_timings (module->status, times_to_variant (&module->times));
 
   for (guint i = 0; i < self->proxies->len; i++)
     {
@@ -1504,7 +1500,6 @@ publish_times (HotModule *module)
 
       module->paint_clock = g_object_ref (clock);
       module->paint_handler = g_signal_connect (clock, "after-paint", G_CALLBACK (reload_painted), module);
-      module->painted_timings = g_variant_ref (timings);
       gtk_widget_queue_draw (GTK_WIDGET (proxy));
       break;
     }

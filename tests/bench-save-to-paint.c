@@ -114,12 +114,10 @@ alone_argv (Bench      *bench,
 {
   g_autoptr (HotProject) project = NULL;
   g_autoptr (HotFastBuilder) builder = NULL;
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char         *object = g_build_filename (bench->project.tmp_dir, "alone.o", NULL);
-  g_autofree char         *source = realpath (bench->counter_path, NULL);
-  const HotModuleInfo     *info;
-  const HotCompileCommand *command;
+  g_autofree char     *object = g_build_filename (bench->project.tmp_dir, "alone.o", NULL);
+  g_autofree char     *source = realpath (bench->counter_path, NULL);
+  const HotModuleInfo *info;
 
   project = hot_project_load (bench->project.build_dir, &error);
   g_assert_no_error (error);
@@ -132,19 +130,7 @@ alone_argv (Bench      *bench,
       return hot_fast_builder_compile_argv (builder, source, object);
     }
 
-  command = g_hash_table_lookup (info->commands, source);
-  for (guint i = 0; command->argv[i]; i++)
-    {
-      const char *arg = command->argv[i];
-
-      if (g_str_equal (arg, "-MF") || g_str_equal (arg, "-MQ") || g_str_equal (arg, "-o"))
-        i++;
-      else if (!g_str_equal (arg, "-MD"))
-        g_strv_builder_add (argv, arg);
-    }
-  g_strv_builder_addv (argv, (const char *[]){ "-o", object, NULL });
-
-  return g_strv_builder_end (argv);
+  return hot_compile_command_argv (g_hash_table_lookup (info->commands, source), object);
 }
 
 /* The app with hot reload on, rebuilding through @fast_path; one save and
