@@ -27,8 +27,8 @@ G_BEGIN_DECLS
  * @HOT_RELOAD_ERROR_UNKNOWN_MODULE: no hot module has that name
  * @HOT_RELOAD_ERROR_NO_BUILD_DIR: the build folder of the app was not found
  * @HOT_RELOAD_ERROR_BUILD: the rebuild command failed
- * @HOT_RELOAD_ERROR_CANCELLED: the build was cancelled, by hot_reload_cancel()
- *   or by a newer save
+ * @HOT_RELOAD_ERROR_CANCELLED: not used since 0.1: a cancelled call ends with
+ *   %G_IO_ERROR_CANCELLED, as in GIO
  * @HOT_RELOAD_ERROR_LOAD: the built library could not be copied or loaded
  * @HOT_RELOAD_ERROR_ABI: the library was built against another hotnode ABI
  * @HOT_RELOAD_ERROR_DUPLICATE_KEY: two entries of one image share a key
@@ -37,6 +37,10 @@ G_BEGIN_DECLS
  *   unusable
  * @HOT_RELOAD_ERROR_CRASHED: a constructor of the new code crashed or never
  *   returned; the reload was rolled back (details on #HotStatus)
+ * @HOT_RELOAD_ERROR_UNKNOWN_NODE: a constructor asked for a hot node that no
+ *   code defines
+ * @HOT_RELOAD_ERROR_LOGGED: the new code logged warnings or criticals while
+ *   its widgets were built; the reload was rolled back
  *
  * Error codes of %HOT_RELOAD_ERROR.
  */
@@ -54,6 +58,8 @@ typedef enum
   HOT_RELOAD_ERROR_STATIC_SIZE,
   HOT_RELOAD_ERROR_PRIVATE_DIR,
   HOT_RELOAD_ERROR_CRASHED,
+  HOT_RELOAD_ERROR_UNKNOWN_NODE,
+  HOT_RELOAD_ERROR_LOGGED,
 } HotReloadError;
 
 HOTNODE_AVAILABLE_IN_ALL

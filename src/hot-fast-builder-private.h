@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "hot-inputs-private.h"
 #include "hot-project-private.h"
 #include "hot-reload.h"
 
@@ -13,13 +14,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (HotFastBuilder, hot_fast_builder, HOT, FAST_BUILDER, GObject)
 
 HotFastBuilder *hot_fast_builder_new (const HotModuleInfo *info,
-                                      HotFastPath          mode);
+                                      HotFastPath          mode,
+                                      HotInputs           *inputs);
 HotFastPath     hot_fast_builder_get_mode (HotFastBuilder *self);
 gboolean        hot_fast_builder_can_build (HotFastBuilder *self,
-                                            GPtrArray      *changed_paths,
                                             GError        **error);
 void            hot_fast_builder_build_async (HotFastBuilder     *self,
-                                              GPtrArray          *sources,
+                                              GHashTable         *snapshot,
+                                              GHashTable         *reusable,
                                               GCancellable       *cancellable,
                                               GAsyncReadyCallback callback,
                                               gpointer            user_data);

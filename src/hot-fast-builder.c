@@ -8,6 +8,7 @@
 
 #include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
+#include "hot-inputs-private.h"
 #include "hot-loader-private.h"
 
 /*
@@ -33,9 +34,12 @@
  * - the build's own compiler with a precompiled <gtk/gtk.h>, made once per
  *   module with the flags of the first source compiled.
  *
- * A source compiled here stays in the link until the build system builds
- * the module again (hot_fast_builder_forget ()): a fast build after another
- * keeps the earlier edit. Every failure is an error for the caller, which
+ * Each object compiled here is known by the fingerprint of what it was
+ * compiled from (hot-inputs.c): a build compiles exactly the sources whose
+ * content (or headers) neither an object of its own nor the build
+ * system's object was compiled from, whichever files were saved and
+ * whatever earlier builds were stopped. An object being rewritten is
+ * forgotten first. Every failure is an error for the caller, which
  * falls back to the build system, so the user gets the same result either
  * way, only later. Links use gold when it is installed and the build chose
  * no linker.
@@ -62,6 +66,7 @@ struct _HotFastBuilder
   GObject parent_instance;
 
   const HotModuleInfo *info;
+  HotInputs           *inputs;
   HotFastPath          mode;
   char                *work_dir;
   char                *tcc;            /* tcc's path, in tcc mode */
@@ -72,6 +77,7 @@ struct _HotFastBuilder
   GStrv                link_argv;      /* the build's link command */
   GHashTable          *object_sources; /* the build's object → source */
   GHashTable          *objects;        /* source → object compiled here */
+  GHashTable          *object_inputs;  /* source → fingerprint it was compiled from */
   GHashTable          *preludes;       /* tcc: prologue key → its prelude, "" if none */
 };
 
@@ -89,6 +95,7 @@ hot_fast_builder_finalize (GObject *object)
   g_strfreev (self->link_argv);
   g_clear_pointer (&self->object_sources, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_hash_table_unref);
+  g_clear_pointer (&self->object_inputs, g_hash_table_unref);
   g_clear_pointer (&self->preludes, g_hash_table_unref);
 
   G_OBJECT_CLASS (hot_fast_builder_parent_class)->finalize (object);
@@ -105,6 +112,7 @@ hot_fast_builder_init (HotFastBuilder *self)
 {
   self->object_sources = g_hash_table_new (g_str_hash, g_str_equal);
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->object_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->preludes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -112,12 +120,15 @@ hot_fast_builder_init (HotFastBuilder *self)
  * hot_fast_builder_new:
  * @info: the module; must outlive the builder
  * @mode: %HOT_FAST_PATH_TCC or %HOT_FAST_PATH_GCC_PCH
+ * @inputs: what the module is built from; must outlive the builder. Each
+ *   compile adds the headers the compiler read to it.
  *
  * Returns: (transfer full): a fast builder for @info
  */
 HotFastBuilder *
 hot_fast_builder_new (const HotModuleInfo *info,
-                      HotFastPath          mode)
+                      HotFastPath          mode,
+                      HotInputs           *inputs)
 {
   HotFastBuilder    *self = g_object_new (HOT_TYPE_FAST_BUILDER, NULL);
   g_autofree char   *gold = NULL;
@@ -128,6 +139,7 @@ hot_fast_builder_new (const HotModuleInfo *info,
   g_return_val_if_fail (mode != HOT_FAST_PATH_OFF, NULL);
 
   self->info = info;
+  self->inputs = inputs;
   self->mode = mode;
   self->work_dir = g_build_filename (info->build_dir, WORK_DIR_NAME, info->name, NULL);
   gold = g_find_program_in_path ("ld.gold");
@@ -158,17 +170,13 @@ hot_fast_builder_get_mode (HotFastBuilder *self)
 /**
  * hot_fast_builder_can_build:
  * @self: a fast builder
- * @changed_paths: the files saved since the last build
  * @error: return location for the reason it cannot
  *
- * Tells whether a fast build can rebuild what changed: the compiler is
- * there, and every changed file that still exists is a C source of the
- * module with a compile command. A header or any other file is for the
- * build system, which knows what depends on it.
+ * Tells whether the fast builder's tools are there. Whether each source
+ * can be compiled shows when it is.
  */
 gboolean
 hot_fast_builder_can_build (HotFastBuilder *self,
-                            GPtrArray      *changed_paths,
                             GError        **error)
 {
   g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), FALSE);
@@ -178,39 +186,6 @@ hot_fast_builder_can_build (HotFastBuilder *self,
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                    _ ("tcc is not installed (Debian and Ubuntu: package tcc)"));
       return FALSE;
-    }
-
-  if (changed_paths->len == 0)
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("no saved file is known: a rebuild was asked for"));
-      return FALSE;
-    }
-
-  for (guint i = 0; i < changed_paths->len; i++)
-    {
-      const char              *path = g_ptr_array_index (changed_paths, i);
-      const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, path);
-
-      /* An editor's temporary file, renamed over a source since. */
-      if (command == NULL && !g_file_test (path, G_FILE_TEST_EXISTS))
-        continue;
-
-      if (command == NULL || command->argv == NULL || !g_str_has_suffix (path, ".c"))
-        {
-          /* A header, say: the build system knows what depends on it, and
-           * the preludes made from it are out of date. */
-          g_hash_table_remove_all (self->preludes);
-          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                       _ ("%s is not a C source of the module with a compile command"), path);
-          return FALSE;
-        }
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                       _ ("%s was removed"), path);
-          return FALSE;
-        }
     }
 
   return TRUE;
@@ -426,6 +401,8 @@ typedef struct
   char      *copy_dir; /* where the compile runs, if not the build folder */
   char      *output;
   gboolean   prepare_only; /* hot_fast_builder_prepare_async () */
+  GHashTable *snapshot;    /* what the build builds: the inputs' digests */
+  GHashTable *wanted;      /* source → fingerprint, from @snapshot */
 } BuildJob;
 
 static void
@@ -439,6 +416,8 @@ build_job_free (gpointer data)
   g_free (job->prologue);
   g_free (job->copy_dir);
   g_free (job->output);
+  g_clear_pointer (&job->snapshot, g_hash_table_unref);
+  g_clear_pointer (&job->wanted, g_hash_table_unref);
   g_free (job);
 }
 
@@ -604,13 +583,16 @@ source_compiled (HotFastBuilder *self,
                  const char     *output,
                  GError        **error)
 {
-  const char *source = g_ptr_array_index (job->sources, 0);
+  const char      *source = g_ptr_array_index (job->sources, 0);
+  g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
 
   if (self->mode == HOT_FAST_PATH_TCC &&
       !hot_elf_make_sections_writable (job->object, table_sections, error))
     return FALSE;
 
+  hot_inputs_read_depfile (self->inputs, source, depfile);
   g_hash_table_replace (self->objects, g_strdup (source), g_steal_pointer (&job->object));
+  g_hash_table_replace (self->object_inputs, g_strdup (source), g_strdup (g_hash_table_lookup (job->wanted, source)));
   g_ptr_array_remove_index (job->sources, 0);
   g_clear_pointer (&job->prelude_key, g_free);
   g_clear_pointer (&job->copy_dir, g_free);
@@ -835,6 +817,7 @@ start_prelude (GTask                   *task,
   HotFastBuilder *self = g_task_get_source_object (task);
   BuildJob       *job = g_task_get_task_data (task);
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
+  g_autofree char *headers = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *source_dir = g_path_get_dirname (source);
   g_autofree char *prologue_path = NULL;
@@ -850,6 +833,9 @@ start_prelude (GTask                   *task,
   g_checksum_update (checksum, (const guchar *) job->prologue, -1);
   for (guint i = 0; flags[i]; i++)
     g_checksum_update (checksum, (const guchar *) flags[i], strlen (flags[i]) + 1);
+  /* The headers' content too: a prelude holds what they said. */
+  headers = hot_inputs_headers_fingerprint (self->inputs, job->snapshot, source);
+  g_checksum_update (checksum, (const guchar *) headers, -1);
   job->prelude_key = g_strdup (g_checksum_get_string (checksum));
 
   if (g_hash_table_contains (self->preludes, job->prelude_key))
@@ -989,6 +975,18 @@ build_next (GTask *task)
           g_object_unref (task);
           return;
         }
+      {
+        g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
+        g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
+
+        g_strv_builder_addv (with_depfile, (const char **) argv);
+        g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
+        g_strfreev (argv);
+        argv = g_strv_builder_end (with_depfile);
+      }
+      /* The object is rewritten: until it is done, it is no one's. */
+      g_hash_table_remove (self->objects, source);
+      g_hash_table_remove (self->object_inputs, source);
       /* A copy for the prelude is compiled in its folder (see tcc_compile_argv ()). */
       run_step (task, (const char *const *) argv, job->copy_dir,
                 self->mode == HOT_FAST_PATH_TCC ? "tcc" : command->argv[compiler_position (command->argv)],
@@ -1017,29 +1015,14 @@ build_next (GTask *task)
 
 static void
 start_job (HotFastBuilder     *self,
-           GPtrArray          *sources,
-           gboolean            prepare_only,
+           BuildJob           *job,
            GCancellable       *cancellable,
            GAsyncReadyCallback callback,
            gpointer            user_data)
 {
-  GTask    *task;
-  BuildJob *job;
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-  task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, start_job);
-
-  job = g_new0 (BuildJob, 1);
-  job->prepare_only = prepare_only;
-  job->sources = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < sources->len; i++)
-    {
-      const char *source = g_ptr_array_index (sources, i);
-
-      if (g_hash_table_contains (self->info->commands, source) &&
-          !g_ptr_array_find_with_equal_func (job->sources, source, g_str_equal, NULL))
-        g_ptr_array_add (job->sources, g_strdup (source));
-    }
   g_task_set_task_data (task, job, build_job_free);
 
   if (g_mkdir_with_parents (self->work_dir, 0700) != 0)
@@ -1056,22 +1039,51 @@ start_job (HotFastBuilder     *self,
 /**
  * hot_fast_builder_build_async:
  * @self: a fast builder
- * @sources: the changed files, checked with hot_fast_builder_can_build():
- *   those that are module sources are compiled
+ * @snapshot: what to build: the digests of the module's inputs
+ * @reusable: the sources whose object in the build folder was compiled
+ *   from @snapshot
  * @cancellable: (nullable): stops the build and its processes
  * @callback: called with the library, or the reason it was not built
  * @user_data: data for @callback
+ *
+ * Compiles every source of the module that neither an object of its own
+ * nor a @reusable one was compiled from as it is in @snapshot, and links.
  */
 void
 hot_fast_builder_build_async (HotFastBuilder     *self,
-                              GPtrArray          *sources,
+                              GHashTable         *snapshot,
+                              GHashTable         *reusable,
                               GCancellable       *cancellable,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
+  BuildJob      *job;
+  GHashTableIter iter;
+  gpointer       source;
+
   g_return_if_fail (HOT_IS_FAST_BUILDER (self));
 
-  start_job (self, sources, FALSE, cancellable, callback, user_data);
+  job = g_new0 (BuildJob, 1);
+  job->sources = g_ptr_array_new_with_free_func (g_free);
+  job->snapshot = g_hash_table_ref (snapshot);
+  job->wanted = hot_inputs_fingerprints (self->inputs, snapshot);
+
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (g_hash_table_iter_next (&iter, &source, NULL))
+    {
+      const char *wanted = g_hash_table_lookup (job->wanted, source);
+
+      if (g_hash_table_contains (reusable, source))
+        {
+          /* The build's own object is as good: link that one. */
+          g_hash_table_remove (self->objects, source);
+          g_hash_table_remove (self->object_inputs, source);
+        }
+      else if (g_strcmp0 (g_hash_table_lookup (self->object_inputs, source), wanted) != 0)
+        g_ptr_array_add (job->sources, g_strdup (source));
+    }
+
+  start_job (self, job, cancellable, callback, user_data);
 }
 
 /**
@@ -1091,18 +1103,22 @@ hot_fast_builder_prepare_async (HotFastBuilder     *self,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data)
 {
-  g_autoptr (GPtrArray) sources = g_ptr_array_new ();
+  BuildJob      *job;
   GHashTableIter iter;
   gpointer       source;
 
   g_return_if_fail (HOT_IS_FAST_BUILDER (self));
 
+  job = g_new0 (BuildJob, 1);
+  job->prepare_only = TRUE;
+  job->sources = g_ptr_array_new_with_free_func (g_free);
+  job->snapshot = hot_inputs_snapshot (self->inputs);
   g_hash_table_iter_init (&iter, self->info->commands);
   while (g_hash_table_iter_next (&iter, &source, NULL))
     if (g_str_has_suffix (source, ".c"))
-      g_ptr_array_add (sources, source);
+      g_ptr_array_add (job->sources, g_strdup (source));
 
-  start_job (self, sources, TRUE, cancellable, callback, user_data);
+  start_job (self, job, cancellable, callback, user_data);
 }
 
 /**
@@ -1166,5 +1182,6 @@ hot_fast_builder_forget (HotFastBuilder *self)
   g_return_if_fail (HOT_IS_FAST_BUILDER (self));
 
   g_hash_table_remove_all (self->objects);
+  g_hash_table_remove_all (self->object_inputs);
   g_clear_pointer (&self->link_argv, g_strfreev);
 }

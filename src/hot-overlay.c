@@ -6,7 +6,7 @@
 
 #include "hot-diagnostic.h"
 #include "hot-overlay-private.h"
-#include "hot-reload-private.h"
+#include "hot-i18n-private.h"
 
 /*
  * HotOverlay: what the developer sees of hot reload in the window. It shows

@@ -13,6 +13,7 @@ typedef struct _HotTable HotTable;
 
 HotTable           *hot_table_new (void);
 HotTable           *hot_table_new_for_host (void);
+HotTable           *hot_table_get_host (void);
 void                hot_table_free (HotTable *self);
 gboolean            hot_table_add_image (HotTable       *self,
                                          const HotImage *image,

@@ -121,6 +121,24 @@ hot_image_forget (const HotImage *image)
   G_UNLOCK (generations);
 }
 
+/**
+ * hot_table_get_host:
+ *
+ * Returns: (transfer none): the tables of the executable and the shared
+ *   libraries linked into it: the code that runs before any reload, and
+ *   all of it when hot reload is off
+ */
+HotTable *
+hot_table_get_host (void)
+{
+  static HotTable *host_table;
+
+  if (g_once_init_enter (&host_table))
+    g_once_init_leave (&host_table, hot_table_new_for_host ());
+
+  return host_table;
+}
+
 const HotImage *const *
 hot_image_get_registered (guint *n_images)
 {

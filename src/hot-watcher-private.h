@@ -13,6 +13,8 @@ HotWatcher *hot_watcher_new (guint debounce_ms,
                              guint settle_ms);
 void        hot_watcher_add_dir (HotWatcher *self,
                                  const char *path);
+void        hot_watcher_add_file (HotWatcher *self,
+                                  const char *path);
 void        hot_watcher_ignore (HotWatcher *self,
                                 const char *path);
 

@@ -28,6 +28,7 @@ struct _HotWatcher
   GPtrArray  *ignored;     /* paths whose events are dropped */
   GHashTable *pending;     /* changed paths since the last emission */
   gint64      first_event; /* of the pending ones, g_get_monotonic_time () */
+  gboolean    recursive;   /* folders created in watched ones are watched */
   guint       timeout_id;
 };
 
@@ -190,7 +191,7 @@ monitor_changed (GFileMonitor     *monitor,
     {
     case G_FILE_MONITOR_EVENT_CREATED:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
-      if (!is_ignored (self, file) &&
+      if (self->recursive && !is_ignored (self, file) &&
           g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) == G_FILE_TYPE_DIRECTORY)
         {
           g_autofree char *path = g_file_get_path (file);
@@ -223,15 +224,50 @@ monitor_changed (GFileMonitor     *monitor,
     }
 }
 
+static gboolean
+watch_folder (HotWatcher *self,
+              const char *path)
+{
+  g_autoptr (GFile) dir = g_file_new_for_path (path);
+  g_autoptr (GFileMonitor) monitor = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_hash_table_contains (self->monitors, path))
+    return TRUE;
+
+  monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+  if (monitor == NULL)
+    {
+      g_warning ("Cannot watch %s for changes: %s", path, error->message);
+      return FALSE;
+    }
+  g_file_monitor_set_rate_limit (monitor, 0);
+  g_signal_connect (monitor, "changed", G_CALLBACK (monitor_changed), self);
+  g_hash_table_insert (self->monitors, g_strdup (path), g_steal_pointer (&monitor));
+
+  return TRUE;
+}
+
+/* Watches the folder of @path (not the folders below it): its events and
+ * those of the other files there are emitted. */
+void
+hot_watcher_add_file (HotWatcher *self,
+                      const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_return_if_fail (HOT_IS_WATCHER (self));
+
+  watch_folder (self, dir);
+}
+
 /* Watches @path and every folder below it, now and later. */
 void
 hot_watcher_add_dir (HotWatcher *self,
                      const char *path)
 {
   g_autoptr (GFile) dir = g_file_new_for_path (path);
-  g_autoptr (GFileMonitor) monitor = NULL;
   g_autoptr (GFileEnumerator) children = NULL;
-  g_autoptr (GError) error = NULL;
   GFileInfo *info;
 
   g_return_if_fail (HOT_IS_WATCHER (self));
@@ -239,15 +275,9 @@ hot_watcher_add_dir (HotWatcher *self,
   if (g_hash_table_contains (self->monitors, path) || is_ignored (self, dir))
     return;
 
-  monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
-  if (monitor == NULL)
-    {
-      g_warning ("Cannot watch %s for changes: %s", path, error->message);
-      return;
-    }
-  g_file_monitor_set_rate_limit (monitor, 0);
-  g_signal_connect (monitor, "changed", G_CALLBACK (monitor_changed), self);
-  g_hash_table_insert (self->monitors, g_strdup (path), g_steal_pointer (&monitor));
+  if (!watch_folder (self, path))
+    return;
+  self->recursive = TRUE;
 
   children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                         G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "hot-reload.h"
+#include <glib.h>
 
 G_BEGIN_DECLS
 

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "hot-guard-private.h"
+#include "hot-i18n-private.h"
+#include "hot-instantiate-private.h"
+
+/*
+ * Building widgets from hot nodes: the app's own constructors, or a loaded
+ * generation's under the crash guard.
+ *
+ * A reload is a pass (hot_instantiate_generation ()): every proxy of the
+ * module gets a new child from the new generation, all built before any is
+ * swapped in. Constructors may build other hot nodes, of their module or
+ * another, to any depth: while the pass runs, the new generation is found
+ * first (so an inner node of the same module, even one added in the same
+ * save, comes from the new code), inner guards nest in the outer one, and
+ * a failure anywhere inside (a crash, an unknown node, a node whose new
+ * code failed) fails the pass: nothing on screen changes. Proxies inside
+ * another proxy of the pass are not rebuilt on their own: their outer
+ * node builds them again.
+ */
+
+typedef struct
+{
+  HotModule     *module;
+  HotGeneration *generation;
+  GError        *error; /* the first failure inside the pass */
+} Pass;
+
+static const HotResolver *resolver;
+static gpointer           resolver_data;
+static GPtrArray         *passes; /* Pass, innermost last */
+
+void
+hot_instantiate_set_resolver (const HotResolver *new_resolver,
+                              gpointer           user_data)
+{
+  resolver = new_resolver;
+  resolver_data = user_data;
+}
+
+static GtkWidget *
+placeholder_new (const char *name)
+{
+  g_autofree char *text = NULL;
+  GtkWidget       *label;
+
+  hot_i18n_init ();
+  text = g_strdup_printf (_ ("Unknown hot node “%s”"), name);
+  label = gtk_label_new (text);
+  gtk_widget_add_css_class (label, "error");
+  gtk_widget_set_tooltip_text (label, _ ("No HOT_NODE of this name is linked into the app or any loaded module"));
+
+  return label;
+}
+
+static Pass *
+current_pass (void)
+{
+  return passes != NULL && passes->len > 0 ? g_ptr_array_index (passes, passes->len - 1) : NULL;
+}
+
+/* Fails the running pass, if any, with the first error. */
+static void
+fail_pass (GError *error)
+{
+  Pass *pass = current_pass ();
+
+  if (pass != NULL && pass->error == NULL)
+    pass->error = error;
+  else
+    g_error_free (error);
+}
+
+/* A constructor's result, or a placeholder when it cannot be a proxy's
+ * child (NULL, or a widget that already has a parent). */
+static GtkWidget *
+checked_widget (const HotNodeEntry *entry,
+                GtkWidget          *widget,
+                GError            **error)
+{
+  if (widget != NULL && gtk_widget_get_parent (widget) == NULL)
+    return widget;
+
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_FAILED,
+               _ ("Hot node “%s” (%s:%u) returned %s"), entry->name, entry->file, entry->line,
+               widget == NULL ? _ ("NULL") : _ ("a widget that already has a parent"));
+  return NULL;
+}
+
+typedef struct
+{
+  const HotNodeEntry *entry;
+  HotNodeArgs        *args;
+  GtkWidget          *widget;
+} Construction;
+
+static void
+run_constructor (gpointer data)
+{
+  Construction *construction = data;
+
+  construction->widget = construction->entry->func (construction->args);
+}
+
+/* Calls a constructor of a loaded generation under the guard; on a crash
+ * records it on @module's status. */
+static GtkWidget *
+instantiate_guarded (HotModule          *module,
+                     const HotNodeEntry *entry,
+                     HotNodeArgs        *args,
+                     GError            **error)
+{
+  Construction     construction = { entry, args, NULL };
+  guint            timeout_ms = resolver->timeout_ms (resolver_data);
+  HotCrash         crash = { 0 };
+  g_autofree char *signal_name = NULL;
+  g_autoptr (GError) guard_error = NULL;
+
+  if (hot_guard_call (run_constructor, &construction, timeout_ms, &crash, &guard_error))
+    return checked_widget (entry, construction.widget, error);
+
+  if (guard_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&guard_error));
+      return NULL;
+    }
+
+  signal_name = hot_signal_name (crash.signal);
+  hot_status_set_crash (hot_module_get_status (module), entry->name, crash.signal, crash.backtrace);
+  if (crash.timed_out)
+    g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
+                 _ ("The new code of hot node “%s” did not return within %u ms and was stopped"), entry->name,
+                 timeout_ms);
+  else
+    g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
+                 _ ("The new code of hot node “%s” crashed with %s (%s)"), entry->name, signal_name,
+                 g_strsignal (crash.signal));
+  hot_crash_clear (&crash);
+
+  return NULL;
+}
+
+/* The newest entry of @name: the generations of the running passes first. */
+static const HotNodeEntry *
+lookup (const char     *name,
+        HotGeneration **generation,
+        HotModule     **module)
+{
+  for (guint i = passes ? passes->len : 0; i > 0; i--)
+    {
+      Pass               *pass = g_ptr_array_index (passes, i - 1);
+      const HotNodeEntry *entry = hot_table_lookup_node (pass->generation->table, name);
+
+      if (entry != NULL)
+        {
+          *generation = pass->generation;
+          *module = pass->module;
+          return entry;
+        }
+    }
+
+  return resolver->lookup (name, generation, module, resolver_data);
+}
+
+/**
+ * hot_instantiate_node:
+ * @name: a node's name
+ * @args: (nullable): its arguments
+ *
+ * What hot_node_new() does: with hot reload off, the app's constructor; on,
+ * a proxy holding the newest code's widget. Inside a reload pass, a failure
+ * fails the pass; elsewhere it falls back to the app's own code, or a
+ * placeholder.
+ *
+ * Returns: (transfer floating): the widget
+ */
+GtkWidget *
+hot_instantiate_node (const char  *name,
+                      HotNodeArgs *args)
+{
+  g_autoptr (GError) error = NULL;
+  HotGeneration      *generation = NULL;
+  HotModule          *module = NULL;
+  const HotNodeEntry *entry;
+  const HotNodeEntry *host_entry;
+  HotNode            *proxy;
+  GtkWidget          *child = NULL;
+
+  if (resolver == NULL)
+    {
+      host_entry = hot_table_lookup_node (hot_table_get_host (), name);
+      if (host_entry != NULL)
+        child = checked_widget (host_entry, host_entry->func (args), &error);
+      if (child != NULL)
+        return child;
+      if (error != NULL)
+        g_warning ("%s; showing a placeholder", error->message);
+      else
+        g_warning ("No hot node is named “%s”; showing a placeholder", name);
+      return placeholder_new (name);
+    }
+
+  entry = lookup (name, &generation, &module);
+  proxy = hot_node_new_proxy (name, module ? hot_module_get_name (module) : NULL, args);
+
+  if (entry != NULL && generation != NULL)
+    child = instantiate_guarded (module, entry, args, &error);
+  else if (entry != NULL)
+    child = checked_widget (entry, entry->func (args), &error);
+  else
+    g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_NODE,
+                 _ ("No hot node is named “%s”"), name);
+
+  if (child != NULL && generation != NULL)
+    hot_generation_track (generation, G_OBJECT (child));
+
+  if (child == NULL && current_pass () != NULL)
+    {
+      /* Inside a reload: the reload fails, and says why. */
+      fail_pass (g_steal_pointer (&error));
+      child = placeholder_new (name);
+    }
+  else if (child == NULL)
+    {
+      host_entry = generation != NULL ? hot_table_lookup_node (hot_table_get_host (), name) : NULL;
+      g_warning ("%s; %s", error->message,
+                 host_entry ? "using the app's own code for this proxy" : "showing a placeholder");
+      if (host_entry != NULL)
+        child = checked_widget (host_entry, host_entry->func (args), NULL);
+      if (child == NULL)
+        child = placeholder_new (name);
+      generation = NULL;
+    }
+
+  hot_node_set_child (proxy, child, generation ? generation->number : 0);
+  resolver->proxy_made (proxy, resolver_data);
+
+  return GTK_WIDGET (proxy);
+}
+
+/* Whether @proxy lies inside another proxy of @proxies. */
+static gboolean
+inside_another (HotNode   *proxy,
+                GHashTable *set)
+{
+  for (GtkWidget *up = gtk_widget_get_parent (GTK_WIDGET (proxy)); up != NULL; up = gtk_widget_get_parent (up))
+    if (HOT_IS_NODE (up) && g_hash_table_contains (set, up))
+      return TRUE;
+
+  return FALSE;
+}
+
+/**
+ * hot_instantiate_generation:
+ * @module: the module reloaded
+ * @generation: its new generation, statics patched
+ * @proxies: (element-type HotNode): every live proxy
+ * @quarantine: where what failed code built goes (never freed)
+ * @error: return location for a #GError
+ *
+ * Rebuilds every proxy of @module's nodes from @generation: builds all new
+ * children first, then swaps them in. A proxy whose node the generation no
+ * longer has keeps its child and says so in @generation's module status.
+ *
+ * Returns: whether every child was built (otherwise nothing changed)
+ */
+gboolean
+hot_instantiate_generation (HotModule     *module,
+                            HotGeneration *generation,
+                            GPtrArray     *proxies,
+                            GPtrArray     *quarantine,
+                            GError       **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) children = g_ptr_array_new ();
+  g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+  const char *module_name = hot_module_get_name (module);
+  Pass        pass = { module, generation, NULL };
+  gboolean    ok = TRUE;
+
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode *proxy = g_ptr_array_index (proxies, i);
+
+      if (g_strcmp0 (hot_node_get_module (proxy), module_name) == 0 ||
+          (hot_node_get_module (proxy) == NULL &&
+           hot_table_lookup_node (generation->table, hot_node_get_node_name (proxy)) != NULL))
+        g_hash_table_add (set, proxy);
+    }
+  /* Constructors may make or drop proxies: work on held references. */
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode *proxy = g_ptr_array_index (proxies, i);
+
+      if (g_hash_table_contains (set, proxy) && !inside_another (proxy, set))
+        g_ptr_array_add (targets, g_object_ref (proxy));
+    }
+
+  if (passes == NULL)
+    passes = g_ptr_array_new ();
+  g_ptr_array_add (passes, &pass);
+
+  for (guint i = 0; i < targets->len && ok; i++)
+    {
+      HotNode            *proxy = g_ptr_array_index (targets, i);
+      const char         *name = hot_node_get_node_name (proxy);
+      const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
+      GtkWidget          *child = NULL;
+
+      if (entry == NULL)
+        g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget", name,
+                   module_name);
+      else if ((child = instantiate_guarded (module, entry, hot_node_get_args (proxy), error)) == NULL)
+        ok = FALSE;
+      else
+        g_object_ref_sink (child);
+
+      if (ok && pass.error != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&pass.error), _ ("Building hot node “%s”: "), name);
+          g_clear_object (&child);
+          ok = FALSE;
+        }
+      if (ok)
+        g_ptr_array_add (children, child);
+    }
+
+  g_ptr_array_remove_index (passes, passes->len - 1);
+  g_clear_error (&pass.error);
+
+  if (!ok)
+    {
+      /* What the failed code built stays alive, unused: destroying it
+       * would run that code again. */
+      g_ptr_array_extend_and_steal (quarantine, g_steal_pointer (&children));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      HotNode   *proxy = g_ptr_array_index (targets, i);
+      GtkWidget *child = g_ptr_array_index (children, i);
+
+      if (child == NULL)
+        continue;
+      hot_node_set_module (proxy, module_name);
+      hot_generation_track (generation, G_OBJECT (child));
+      hot_node_set_child (proxy, child, generation->number);
+      g_object_unref (child);
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hot-generation-private.h"
+#include "hot-inputs-private.h"
+#include "hot-loader-private.h"
+#include "hot-project-private.h"
+#include "hot-reload.h"
+#include "hot-status-private.h"
+#include "hot-table-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HotModule HotModule;
+
+/* What the module asks of the service that owns it. */
+typedef struct
+{
+  /* Whether the app chose how modules are rebuilt: no fast path then. */
+  gboolean (*has_custom_rebuilder) (HotModule *module,
+                                    gpointer   user_data);
+  /* The app's own rebuild command (hot_reload_set_rebuilder (),
+   * HOT_RELOAD_REBUILDER): %NULL without error for ninja. */
+  GStrv (*custom_rebuilder) (HotModule *module,
+                             char     **output,
+                             GError   **error,
+                             gpointer   user_data);
+  /* Makes @generation live: rebuilds the module's proxies from it. Its
+   * statics are patched already. %FALSE (with @error) when its code failed:
+   * nothing changed on screen. */
+  gboolean (*swap) (HotModule     *module,
+                    HotGeneration *generation,
+                    GError       **error,
+                    gpointer       user_data);
+  /* A build ended: live (%NULL), failed, or cancelled by
+   * hot_module_cancel () (%G_IO_ERROR_CANCELLED). Called last. */
+  void (*finished) (HotModule    *module,
+                    const GError *error,
+                    gpointer      user_data);
+  /* The module learnt of more files it is built from. */
+  void (*inputs_changed) (HotModule *module,
+                          gpointer   user_data);
+} HotModuleHooks;
+
+/* What the modules of one app share. */
+typedef struct
+{
+  HotLoader         *loader;
+  HotStaticRegistry *statics;
+  HotDigestCache    *digests;
+  GPtrArray         *quarantine; /* HotGeneration whose code failed */
+  HotFastPath        fast_path;
+  guint              load_timeout_ms;
+  gboolean           unload_generations;
+} HotModuleShared;
+
+HotModule           *hot_module_new (const HotModuleInfo  *info,
+                                     HotModuleShared      *shared,
+                                     const HotModuleHooks *hooks,
+                                     gpointer              user_data);
+void                 hot_module_free (HotModule *self);
+const HotModuleInfo *hot_module_get_info (HotModule *self);
+const char          *hot_module_get_name (HotModule *self);
+HotStatus           *hot_module_get_status (HotModule *self);
+HotInputs           *hot_module_get_inputs (HotModule *self);
+HotGeneration       *hot_module_get_live (HotModule *self);
+GPtrArray           *hot_module_get_generations (HotModule *self);
+gboolean             hot_module_is_busy (HotModule *self);
+GVariant            *hot_module_get_times (HotModule *self);
+
+void     hot_module_read_deps (HotModule *self);
+gboolean hot_module_files_changed (HotModule *self,
+                                   GPtrArray *paths,
+                                   gint64     first_event);
+void     hot_module_prepare_async (HotModule          *self,
+                                   GAsyncReadyCallback callback,
+                                   gpointer            user_data);
+void     hot_module_rebuild_async (HotModule          *self,
+                                   GCancellable       *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer            user_data);
+gboolean hot_module_rebuild_finish (GAsyncResult *result,
+                                    GError      **error);
+void     hot_module_cancel (HotModule *self);
+void     hot_module_check_unload (HotModule *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotModule, hot_module_free)
+
+G_END_DECLS

@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <utime.h>
+
+#include "hot-fast-builder-private.h"
+#include "hot-module-private.h"
+#include "hot-rebuilder-private.h"
+
+/*
+ * HotModule: the life of one hot module, from a change of its inputs to a
+ * new generation on screen. No GTK here: the service swaps the widgets
+ * through HotModuleHooks.swap, and reports through .finished.
+ *
+ * ## What is owed
+ *
+ * Every snapshot below maps each input file (sources and the headers they
+ * include) to a digest of its content.
+ *
+ *   live       what the live generation was built from (at start: the
+ *              inputs as they are, which the app was built from)
+ *   attempted  what the last failed build was made from, until a build
+ *              succeeds: the same content is not built again by itself
+ *   building   what the running build started from
+ *   objects    what the build system's objects were compiled from, with
+ *              `uncertain` the sources whose object a stopped build may
+ *              have rewritten since
+ *
+ * A build is owed when the inputs now differ from `live` and from
+ * `attempted`. Which files were saved, in which order and how, does not
+ * matter: a cancelled, failed or superseded build cannot leave an edit out,
+ * and a save that changes no content (an editor's temporary file, the same
+ * text twice, another module's file) owes nothing.
+ *
+ * ## States
+ *
+ *   state      | running                 | inputs change         | rebuild_async ()        | cancel ()
+ *   -----------+-------------------------+-----------------------+-------------------------+------------------
+ *   IDLE       | nothing                 | owed? → BUILDING      | → BUILDING, forced      | nothing
+ *   PREPARING  | fast path preparation   | owed? stop it; → IDLE | queued; stop it; → IDLE | stop it
+ *   BUILDING   | fast builder or         | differ from building? | queued; stop it: → IDLE,| stop it, fail the
+ *              | rebuilder (processes)   |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
+ *              |                         |   then again if owed  |                         |
+ *   LOADING    | copy and dlopen (thread)| noted: after the load | queued                  | nothing: a load
+ *              |                         |   owed? → BUILDING    |                         |   cannot stop
+ *
+ * LOADING ends in the main loop: statics patched, HotModuleHooks.swap,
+ * and the generation is live; or the library is refused. Every build ends
+ * in build_ended (), which goes to IDLE, then reports, then completes the
+ * calls that waited for it, and last starts the next build if one is owed
+ * or was asked for, unless a handler started one already.
+ *
+ * ## Ownership
+ *
+ * `waiting`: GTasks completed by the running build; `queued`: GTasks of
+ * calls made while it ran, completed by the next build. The module owns its
+ * generations (newest last); generations whose code failed go to the
+ * shared quarantine and are never closed.
+ */
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_PREPARING,
+  STATE_BUILDING,
+  STATE_LOADING,
+} State;
+
+/* When each stage of a reload ended (g_get_monotonic_time (); 0: did not
+ * happen). See HotStatus:timings. */
+typedef struct
+{
+  gint64      changed;
+  gint64      debounced;
+  gint64      build_started;
+  gint64      build_finished;
+  gint64      copied;
+  gint64      opened;
+  gint64      patched;
+  gint64      rebuilt;
+  const char *builder;
+} Times;
+
+struct _HotModule
+{
+  const HotModuleInfo  *info;
+  HotModuleShared      *shared;
+  const HotModuleHooks *hooks;
+  gpointer              hooks_data;
+  HotStatus            *status;
+  HotInputs            *inputs;
+  HotFastBuilder       *fast_builder;
+  char                 *fast_path_declined; /* why, as last logged */
+  GPtrArray            *generations;        /* HotGeneration, newest last */
+
+  GHashTable *live;
+  GHashTable *attempted;
+  GHashTable *objects;
+  GHashTable *uncertain; /* set of sources */
+
+  State         state;
+  GCancellable *cancellable; /* of the running preparation or build */
+  GHashTable   *building;
+  gboolean      by_ninja;         /* the running build runs ninja */
+  gboolean      cancel_requested; /* by hot_module_cancel () */
+  GPtrArray    *waiting;
+  GPtrArray    *queued;
+  GTask        *preparation;
+  Times         times;
+  gint64        changed_at; /* first event since the last build started */
+
+  GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
+};
+
+static void start_build (HotModule *self);
+static void build_ended (HotModule    *self,
+                         const GError *error,
+                         GListModel   *diagnostics);
+
+/**
+ * hot_module_new:
+ * @info: what the build says of the module; must outlive it
+ * @shared: what the app's modules share; must outlive it
+ * @hooks: what the module asks of its owner
+ * @user_data: for @hooks
+ *
+ * Returns: (transfer full): the module, with the inputs as they are now
+ *   taken for what the app was built from
+ */
+HotModule *
+hot_module_new (const HotModuleInfo  *info,
+                HotModuleShared      *shared,
+                const HotModuleHooks *hooks,
+                gpointer              user_data)
+{
+  HotModule *self = g_new0 (HotModule, 1);
+
+  self->info = info;
+  self->shared = shared;
+  self->hooks = hooks;
+  self->hooks_data = user_data;
+  self->status = hot_status_new (info->name, info->source_dirs[0]);
+  self->inputs = hot_inputs_new (info, shared->digests);
+  self->generations = g_ptr_array_new_with_free_func ((GDestroyNotify) hot_generation_free);
+  self->live = hot_inputs_snapshot (self->inputs);
+  self->objects = hot_inputs_snapshot (self->inputs);
+  self->uncertain = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
+  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  self->deps_cancellable = g_cancellable_new ();
+
+  return self;
+}
+
+void
+hot_module_free (HotModule *self)
+{
+  g_cancellable_cancel (self->deps_cancellable);
+  g_clear_object (&self->deps_cancellable);
+  g_assert (self->cancellable == NULL);
+  g_clear_object (&self->fast_builder);
+  g_free (self->fast_path_declined);
+  g_clear_object (&self->status);
+  g_clear_pointer (&self->generations, g_ptr_array_unref);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  g_clear_pointer (&self->objects, g_hash_table_unref);
+  g_clear_pointer (&self->uncertain, g_hash_table_unref);
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
+  g_clear_pointer (&self->queued, g_ptr_array_unref);
+  g_clear_pointer (&self->inputs, hot_inputs_free);
+  g_free (self);
+}
+
+const HotModuleInfo *
+hot_module_get_info (HotModule *self)
+{
+  return self->info;
+}
+
+const char *
+hot_module_get_name (HotModule *self)
+{
+  return self->info->name;
+}
+
+HotStatus *
+hot_module_get_status (HotModule *self)
+{
+  return self->status;
+}
+
+HotInputs *
+hot_module_get_inputs (HotModule *self)
+{
+  return self->inputs;
+}
+
+GPtrArray *
+hot_module_get_generations (HotModule *self)
+{
+  return self->generations;
+}
+
+HotGeneration *
+hot_module_get_live (HotModule *self)
+{
+  if (self->generations->len == 0)
+    return NULL;
+
+  return g_ptr_array_index (self->generations, self->generations->len - 1);
+}
+
+/* Whether a build, a load or a preparation is under way. */
+gboolean
+hot_module_is_busy (HotModule *self)
+{
+  return self->state != STATE_IDLE;
+}
+
+/**
+ * hot_module_get_times:
+ * @self: a module
+ *
+ * Returns: (transfer floating): the stages of the last reload, as
+ *   HotStatus:timings has them
+ */
+GVariant *
+hot_module_get_times (HotModule *self)
+{
+  const Times *times = &self->times;
+  const struct
+  {
+    const char *name;
+    gint64      value;
+  } stages[] = {
+    { "changed", times->changed },
+    { "debounced", times->debounced },
+    { "build-started", times->build_started },
+    { "build-finished", times->build_finished },
+    { "copied", times->copied },
+    { "opened", times->opened },
+    { "patched", times->patched },
+    { "rebuilt", times->rebuilt },
+  };
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
+    if (stages[i].value != 0)
+      g_variant_builder_add (&builder, "{sv}", stages[i].name, g_variant_new_int64 (stages[i].value));
+  g_variant_builder_add (&builder, "{sv}", "builder", g_variant_new_string (times->builder ?: "none"));
+
+  return g_variant_builder_end (&builder);
+}
+
+/* Whether the inputs now owe a build. */
+static gboolean
+build_owed (HotModule  *self,
+            GHashTable *now)
+{
+  return !hot_inputs_same (self->inputs, self->live, now) && !hot_inputs_same (self->inputs, self->attempted, now);
+}
+
+/* Every snapshot knows every input: a header learnt of since counts with
+ * what it holds now, which is what the build that found it read. */
+static void
+complete_snapshots (HotModule *self)
+{
+  hot_inputs_complete (self->inputs, self->live);
+  if (self->objects != NULL)
+    hot_inputs_complete (self->inputs, self->objects);
+  if (self->attempted != NULL)
+    hot_inputs_complete (self->inputs, self->attempted);
+}
+
+/* Reconsiders the module after a change or at the end of something. */
+static void
+reconsider (HotModule *self)
+{
+  g_autoptr (GHashTable) now = hot_inputs_snapshot (self->inputs);
+
+  switch (self->state)
+    {
+    case STATE_IDLE:
+      if (build_owed (self, now))
+        start_build (self);
+      break;
+    case STATE_PREPARING:
+      if (build_owed (self, now))
+        g_cancellable_cancel (self->cancellable);
+      break;
+    case STATE_BUILDING:
+      if (!hot_inputs_same (self->inputs, self->building, now))
+        {
+          g_debug ("Inputs of module “%s” changed during its build: building again", self->info->name);
+          g_cancellable_cancel (self->cancellable);
+        }
+      break;
+    case STATE_LOADING:
+    default:
+      break;
+    }
+}
+
+static void
+deps_read (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
+  g_autofree char *text = NULL;
+
+  if (subprocess == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the module is gone */
+
+  if (subprocess == NULL || !g_subprocess_get_successful (subprocess))
+    {
+      g_debug ("Could not read the headers of module “%s” from ninja: %s", self->info->name,
+               error ? error->message : "ninja failed");
+      return;
+    }
+
+  text = g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output));
+  hot_inputs_read_ninja_deps (self->inputs, text);
+  complete_snapshots (self);
+  self->hooks->inputs_changed (self, self->hooks_data);
+}
+
+/**
+ * hot_module_read_deps:
+ * @self: a module
+ *
+ * Learns the headers of the module's sources from ninja's deps log, in the
+ * background.
+ */
+void
+hot_module_read_deps (HotModule *self)
+{
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_autofree char *ninja = g_find_program_in_path ("ninja");
+  g_auto (GStrv) command = NULL;
+  GHashTableIter     iter;
+  HotCompileCommand *compile;
+
+  if (ninja == NULL || g_hash_table_size (self->info->commands) == 0)
+    return;
+
+  g_strv_builder_addv (argv, (const char *[]){ ninja, "-C", self->info->build_dir, "-t", "deps", NULL });
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &compile))
+    {
+      const char *object = compile->object;
+
+      if (g_str_has_prefix (object, self->info->build_dir))
+        object += strlen (self->info->build_dir) + 1;
+      g_strv_builder_add (argv, object);
+    }
+  command = g_strv_builder_end (argv);
+  hot_process_run_async ((const char *const *) command, self->info->build_dir, self->deps_cancellable, deps_read,
+                         self);
+}
+
+/**
+ * hot_module_files_changed:
+ * @self: a module
+ * @paths: (element-type utf8): files saved, absolute and canonical
+ * @first_event: when the first event of the save came
+ *
+ * Returns: whether @paths has inputs of the module (then it builds if
+ *   their content owes it)
+ */
+gboolean
+hot_module_files_changed (HotModule *self,
+                          GPtrArray *paths,
+                          gint64     first_event)
+{
+  gboolean ours = FALSE;
+
+  for (guint i = 0; i < paths->len && !ours; i++)
+    ours = hot_inputs_contains (self->inputs, g_ptr_array_index (paths, i));
+  if (!ours)
+    return FALSE;
+
+  if (self->changed_at == 0)
+    self->changed_at = first_event;
+  reconsider (self);
+
+  return TRUE;
+}
+
+/* Tasks */
+
+static GError *
+cancelled_error (HotModule *self)
+{
+  return g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, _ ("The build of module “%s” was cancelled"),
+                      self->info->name);
+}
+
+/* Returns a call's result, once: a call whose own cancellable fired has
+ * returned already. */
+static void
+return_task (GTask        *task,
+             const GError *error)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gulong        handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "hot-cancel-handler"));
+
+  if (g_object_get_data (G_OBJECT (task), "hot-returned") != NULL)
+    return;
+  g_object_set_data (G_OBJECT (task), "hot-returned", GINT_TO_POINTER (TRUE));
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+complete_tasks (GPtrArray    *tasks,
+                const GError *error)
+{
+  for (guint i = 0; i < tasks->len; i++)
+    return_task (g_ptr_array_index (tasks, i), error);
+}
+
+/* In an idle after a call's own cancellable fired: it ends now, with
+ * G_IO_ERROR_CANCELLED; the build goes on for the others. */
+static gboolean
+return_cancelled_task (gpointer data)
+{
+  GTask     *task = data;
+  HotModule *self = g_task_get_task_data (task);
+  g_autoptr (GError) error = cancelled_error (self);
+
+  g_ptr_array_remove (self->waiting, task);
+  g_ptr_array_remove (self->queued, task);
+  return_task (task, error);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+task_cancelled (GCancellable *cancellable,
+                GTask        *task)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_cancelled_task, g_object_ref (task), g_object_unref);
+}
+
+/* Fast path and rebuilder */
+
+static HotFastBuilder *
+ensure_fast_builder (HotModule *self)
+{
+  if (self->shared->fast_path == HOT_FAST_PATH_OFF)
+    return NULL;
+
+  if (self->fast_builder == NULL || hot_fast_builder_get_mode (self->fast_builder) != self->shared->fast_path)
+    {
+      g_clear_object (&self->fast_builder);
+      self->fast_builder = hot_fast_builder_new (self->info, self->shared->fast_path, self->inputs);
+    }
+
+  return self->fast_builder;
+}
+
+/* The sources whose object in the build folder was compiled from what the
+ * running build builds. */
+static GHashTable *
+reusable_objects (HotModule *self)
+{
+  GHashTable    *reusable = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer       source;
+
+  if (self->objects == NULL)
+    return reusable;
+
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (g_hash_table_iter_next (&iter, &source, NULL))
+    {
+      g_autofree char *built = hot_inputs_fingerprint (self->inputs, self->objects, source);
+      g_autofree char *wanted = hot_inputs_fingerprint (self->inputs, self->building, source);
+
+      if (!g_hash_table_contains (self->uncertain, source) && g_str_equal (built, wanted))
+        g_hash_table_add (reusable, source);
+    }
+
+  return reusable;
+}
+
+/* ninja decides by modification times, and a file saved while the compiler
+ * ran can be older than the object built from its previous content: the
+ * objects not compiled from what this build builds are dated back to 1970,
+ * so that ninja rebuilds them whatever the times say. */
+static void
+date_back_stale_objects (HotModule *self)
+{
+  g_autoptr (GHashTable) reusable = reusable_objects (self);
+  struct utimbuf     epoch = { 0, 0 };
+  GHashTableIter     iter;
+  gpointer           source;
+  HotCompileCommand *command;
+
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (g_hash_table_iter_next (&iter, &source, (gpointer *) &command))
+    if (!g_hash_table_contains (reusable, source))
+      g_utime (command->object, &epoch);
+}
+
+/* After ninja: what its objects were compiled from. */
+static void
+ninja_ended (HotModule *self,
+             gboolean   success)
+{
+  GHashTableIter iter;
+  gpointer       source;
+
+  if (success)
+    {
+      g_clear_pointer (&self->objects, g_hash_table_unref);
+      self->objects = g_hash_table_ref (self->building);
+      g_hash_table_remove_all (self->uncertain);
+      /* The build system's objects are current: fast builds start over. */
+      if (self->fast_builder != NULL)
+        hot_fast_builder_forget (self->fast_builder);
+      hot_module_read_deps (self);
+      return;
+    }
+
+  /* Stopped or failed: any object it was to rebuild may be new. */
+  g_hash_table_iter_init (&iter, self->info->commands);
+  while (self->objects != NULL && g_hash_table_iter_next (&iter, &source, NULL))
+    {
+      g_autofree char *built = hot_inputs_fingerprint (self->inputs, self->objects, source);
+      g_autofree char *wanted = hot_inputs_fingerprint (self->inputs, self->building, source);
+
+      if (!g_str_equal (built, wanted))
+        g_hash_table_add (self->uncertain, g_strdup (source));
+    }
+}
+
+static void load_output (HotModule  *self,
+                         const char *output);
+
+static void
+rebuilder_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
+  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &error);
+
+  if (self->by_ninja)
+    ninja_ended (self, output != NULL);
+
+  if (output != NULL)
+    load_output (self, output);
+  else
+    build_ended (self, error, diagnostics);
+}
+
+/* Runs the app's rebuilder or HOT_RELOAD_REBUILDER (as the hooks say), or
+ * ninja. */
+static void
+start_rebuilder (HotModule *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  if (self->hooks->has_custom_rebuilder (self, self->hooks_data))
+    argv = self->hooks->custom_rebuilder (self, &output, &error, self->hooks_data);
+  if (argv == NULL && error == NULL)
+    {
+      argv = hot_rebuilder_ninja_argv (self->info, &error);
+      g_free (output);
+      output = g_strdup (self->info->output);
+      self->by_ninja = TRUE;
+      self->times.builder = "ninja";
+      date_back_stale_objects (self);
+    }
+  else
+    self->times.builder = "custom";
+
+  if (argv == NULL)
+    {
+      build_ended (self, error, NULL);
+      return;
+    }
+
+  g_debug ("Rebuilding module “%s”: %s", self->info->name, argv[0]);
+  hot_rebuilder_run_async (self->info, (const char *const *) argv, output, self->cancellable, rebuilder_done, self);
+}
+
+static void
+fast_build_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = hot_fast_builder_build_finish (HOT_FAST_BUILDER (source), result, &error);
+
+  if (output != NULL)
+    {
+      load_output (self, output);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      build_ended (self, error, NULL);
+      return;
+    }
+
+  g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja", self->info->name,
+             error->message);
+  start_rebuilder (self);
+}
+
+/* The fast builder when it can build the module, or NULL; logs why not
+ * once per reason in a row ("tcc is not installed" at every save says
+ * nothing new). */
+static HotFastBuilder *
+choose_fast_builder (HotModule *self)
+{
+  g_autoptr (GError) reason = NULL;
+  HotFastBuilder *fast_builder = ensure_fast_builder (self);
+
+  if (fast_builder == NULL)
+    return NULL;
+
+  if (!hot_fast_builder_can_build (fast_builder, &reason))
+    {
+      if (g_strcmp0 (self->fast_path_declined, reason->message) != 0)
+        g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja", self->info->name,
+                   reason->message);
+      g_free (self->fast_path_declined);
+      self->fast_path_declined = g_strdup (reason->message);
+      return NULL;
+    }
+
+  g_clear_pointer (&self->fast_path_declined, g_free);
+  return fast_builder;
+}
+
+static void
+start_build (HotModule *self)
+{
+  HotFastBuilder *fast_builder;
+
+  g_assert (self->state == STATE_IDLE);
+
+  self->state = STATE_BUILDING;
+  self->building = hot_inputs_snapshot (self->inputs);
+  self->cancellable = g_cancellable_new ();
+  self->by_ninja = FALSE;
+  memset (&self->times, 0, sizeof self->times);
+  self->times.changed = self->changed_at;
+  self->times.debounced = self->changed_at ? g_get_monotonic_time () : 0;
+  self->times.build_started = g_get_monotonic_time ();
+  self->changed_at = 0;
+  hot_status_set_building (self->status, TRUE);
+
+  /* A rebuilder of the app's is theirs to make fast. */
+  fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);
+  if (fast_builder != NULL)
+    {
+      g_autoptr (GHashTable) reusable = reusable_objects (self);
+
+      self->times.builder = self->shared->fast_path == HOT_FAST_PATH_TCC ? "tcc" : "gcc-pch";
+      hot_fast_builder_build_async (fast_builder, self->building, reusable, self->cancellable, fast_build_done,
+                                    self);
+      return;
+    }
+
+  start_rebuilder (self);
+}
+
+/* Loading and swapping */
+
+static void
+unload_idle (HotGeneration *generation,
+             gpointer       user_data)
+{
+  hot_module_check_unload (user_data);
+}
+
+/**
+ * hot_module_check_unload:
+ * @self: a module
+ *
+ * Closes the superseded generations that nothing uses, when unloading is
+ * on (HotReload:unload-generations).
+ */
+void
+hot_module_check_unload (HotModule *self)
+{
+  if (!self->shared->unload_generations)
+    return;
+
+  for (guint i = self->generations->len; i > 1; i--)
+    {
+      HotGeneration *generation = g_ptr_array_index (self->generations, i - 2);
+
+      if (hot_generation_unload (generation))
+        {
+          g_debug ("Unloaded generation %u of module “%s”: nothing of it is in use", generation->number,
+                   self->info->name);
+          g_ptr_array_remove_index (self->generations, i - 2);
+        }
+    }
+}
+
+/* Patches the statics of a loaded library and has the service swap its
+ * widgets in. A library refused before any of its code ran is closed; one
+ * whose code failed goes to the quarantine. */
+static gboolean
+make_live (HotModule  *self,
+           HotLibrary *library,
+           GError    **error)
+{
+  HotGeneration *generation;
+
+  self->times.copied = library->copied_at;
+  self->times.opened = library->opened_at;
+
+  generation = hot_generation_new (library, error);
+  if (generation == NULL)
+    return FALSE;
+
+  if (!hot_static_registry_patch (self->shared->statics, generation->table, error))
+    {
+      hot_generation_unload (generation);
+      hot_generation_free (generation);
+      return FALSE;
+    }
+  self->times.patched = g_get_monotonic_time ();
+
+  if (!self->hooks->swap (self, generation, error, self->hooks_data))
+    {
+      g_ptr_array_add (self->shared->quarantine, generation);
+      return FALSE;
+    }
+  self->times.rebuilt = g_get_monotonic_time ();
+
+  generation->snapshot = g_hash_table_ref (self->building);
+  generation->idle_func = unload_idle;
+  generation->idle_data = self;
+  g_ptr_array_add (self->generations, generation);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  self->live = g_hash_table_ref (self->building);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  hot_module_check_unload (self);
+
+  return TRUE;
+}
+
+static void
+library_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
+
+  if (library != NULL)
+    make_live (self, library, &error);
+  build_ended (self, error, NULL);
+}
+
+/* The build wrote @output: load it in a worker thread. A load cannot be
+ * stopped: changes wait for it. */
+static void
+load_output (HotModule  *self,
+             const char *output)
+{
+  self->times.build_finished = g_get_monotonic_time ();
+  self->state = STATE_LOADING;
+  hot_loader_load_async (self->shared->loader, self->info->name, output, self->shared->load_timeout_ms,
+                         library_loaded, self);
+}
+
+/* Ends the running build, well (@error NULL) or not. */
+static void
+build_ended (HotModule    *self,
+             const GError *error,
+             GListModel   *diagnostics)
+{
+  g_autoptr (GHashTable) built = g_steal_pointer (&self->building);
+  g_autoptr (GPtrArray) done = g_steal_pointer (&self->waiting);
+  g_autoptr (GPtrArray) next = g_steal_pointer (&self->queued);
+  gboolean       cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  gboolean       by_request = self->cancel_requested;
+  GTimeSpan      duration = g_get_monotonic_time () - self->times.build_started;
+  HotGeneration *live = hot_module_get_live (self);
+
+  self->state = STATE_IDLE;
+  self->cancel_requested = FALSE;
+  g_clear_object (&self->cancellable);
+  self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
+  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Stopped by a change or a newer call: build again, silently, for the
+   * calls that wait and those made since. */
+  if (cancelled && !by_request)
+    {
+      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&done));
+      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
+      if (self->waiting->len > 0)
+        start_build (self);
+      else
+        reconsider (self);
+      if (self->state == STATE_IDLE)
+        hot_status_set_building (self->status, FALSE);
+      return;
+    }
+
+  if (cancelled)
+    {
+      /* hot_module_cancel (): the calls made since fail too, and the
+       * content it was building is not built again by itself. */
+      g_ptr_array_extend_and_steal (done, g_steal_pointer (&next));
+      next = g_ptr_array_new_with_free_func (g_object_unref);
+      g_clear_pointer (&self->attempted, g_hash_table_unref);
+      self->attempted = g_hash_table_ref (built);
+      hot_status_set_building (self->status, FALSE);
+    }
+  else
+    {
+      if (error != NULL)
+        {
+          g_clear_pointer (&self->attempted, g_hash_table_unref);
+          self->attempted = g_hash_table_ref (built);
+        }
+      hot_status_set_timings (self->status, hot_module_get_times (self));
+      hot_status_finish_build (self->status, duration, error, diagnostics, live ? live->number : 0);
+    }
+  complete_snapshots (self);
+
+  /* Last: handlers may call back into the module. */
+  self->hooks->finished (self, error, self->hooks_data);
+  complete_tasks (done, error);
+
+  if (self->state != STATE_IDLE)
+    g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
+  else if (next->len > 0)
+    {
+      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
+      start_build (self);
+    }
+  else
+    reconsider (self);
+}
+
+/**
+ * hot_module_rebuild_async:
+ * @self: a module
+ * @cancellable: (nullable): stops waiting for the build (not the build)
+ * @callback: called when a build that started after this call has ended
+ * @user_data: for @callback
+ *
+ * Builds and loads the module whether or not its inputs changed. A build
+ * under way is stopped and started again, so that the result is what the
+ * inputs are now.
+ */
+void
+hot_module_rebuild_async (HotModule          *self,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, hot_module_rebuild_async);
+  g_task_set_task_data (task, self, NULL);
+  g_task_set_check_cancellable (task, FALSE);
+  if (cancellable != NULL)
+    g_object_set_data (G_OBJECT (task), "hot-cancel-handler",
+                       GSIZE_TO_POINTER (g_cancellable_connect (cancellable, G_CALLBACK (task_cancelled), task,
+                                                                NULL)));
+
+  switch (self->state)
+    {
+    case STATE_IDLE:
+      g_ptr_array_add (self->waiting, task);
+      start_build (self);
+      break;
+    case STATE_PREPARING:
+    case STATE_BUILDING:
+      g_ptr_array_add (self->queued, task);
+      g_cancellable_cancel (self->cancellable);
+      break;
+    case STATE_LOADING:
+    default:
+      g_ptr_array_add (self->queued, task);
+      break;
+    }
+}
+
+gboolean
+hot_module_rebuild_finish (GAsyncResult *result,
+                           GError      **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * hot_module_cancel:
+ * @self: a module
+ *
+ * Stops the running build (or preparation). The calls that wait for it end
+ * with %G_IO_ERROR_CANCELLED; the same content is not built again until
+ * the inputs change or a rebuild is asked for. A load cannot be stopped.
+ */
+void
+hot_module_cancel (HotModule *self)
+{
+  if (self->state != STATE_BUILDING && self->state != STATE_PREPARING)
+    return;
+
+  self->cancel_requested = TRUE;
+  g_cancellable_cancel (self->cancellable);
+}
+
+/* Preparing the fast path */
+
+static void
+fast_path_prepared (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GTask) task = g_steal_pointer (&self->preparation);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) next = g_steal_pointer (&self->queued);
+  gboolean by_request = self->cancel_requested;
+
+  if (!hot_fast_builder_prepare_finish (HOT_FAST_BUILDER (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Could not prepare the fast path of module “%s”: %s", self->info->name, error->message);
+
+  self->state = STATE_IDLE;
+  self->cancel_requested = FALSE;
+  g_clear_object (&self->cancellable);
+  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_return_boolean (task, TRUE);
+
+  if (by_request)
+    {
+      g_autoptr (GError) cancelled = cancelled_error (self);
+
+      complete_tasks (next, cancelled);
+    }
+  else if (next->len > 0)
+    {
+      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
+      start_build (self);
+    }
+  else
+    reconsider (self);
+}
+
+/**
+ * hot_module_prepare_async:
+ * @self: a module
+ * @callback: called when the preparation is over
+ * @user_data: for @callback
+ *
+ * Does, before the first save, what a fast build does once (tools, tcc
+ * preludes, the precompiled header). Runs like a build: a change or a
+ * call stops it.
+ */
+void
+hot_module_prepare_async (HotModule          *self,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  GTask          *task = g_task_new (NULL, NULL, callback, user_data);
+  HotFastBuilder *fast_builder = NULL;
+
+  if (self->state == STATE_IDLE && !self->hooks->has_custom_rebuilder (self, self->hooks_data))
+    fast_builder = ensure_fast_builder (self);
+  if (fast_builder == NULL)
+    {
+      g_task_return_boolean (task, FALSE);
+      g_object_unref (task);
+      return;
+    }
+
+  self->state = STATE_PREPARING;
+  self->cancellable = g_cancellable_new ();
+  self->preparation = task;
+  hot_fast_builder_prepare_async (fast_builder, self->cancellable, fast_path_prepared, self);
+}

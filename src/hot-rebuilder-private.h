@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hot-project-private.h"
+
+G_BEGIN_DECLS
+
+GStrv hot_rebuilder_argv_from_env (const HotModuleInfo *info,
+                                   const char          *command_line,
+                                   GError             **error);
+GStrv hot_rebuilder_ninja_argv (const HotModuleInfo *info,
+                                GError             **error);
+void  hot_rebuilder_run_async (const HotModuleInfo *info,
+                               const char *const   *argv,
+                               const char          *output,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data);
+char *hot_rebuilder_run_finish (GAsyncResult *result,
+                                GListModel  **diagnostics,
+                                GError      **error);
+
+G_END_DECLS

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "hot-diagnostic-private.h"
+#include "hot-loader-private.h"
+#include "hot-rebuilder-private.h"
+#include "hot-reload.h"
+
+/*
+ * The rebuilder: the command that rebuilds a module's library the way the
+ * app's build does (ninja, HOT_RELOAD_REBUILDER or the app's own choice),
+ * run in a process group of its own, its output read into diagnostics when
+ * it fails. Knows nothing of GTK or of what the module does with the
+ * library.
+ */
+
+/* Replaces the placeholders of HOT_RELOAD_REBUILDER in one argument. */
+static char *
+expand_placeholders (const char          *arg,
+                     const HotModuleInfo *info)
+{
+  const struct
+  {
+    const char *name;
+    const char *value;
+  } placeholders[] = {
+    { "{module}", info->name },
+    { "{source_dir}", info->source_dirs[0] },
+    { "{build_dir}", info->build_dir },
+    { "{output}", info->output },
+    { "{target}", info->target },
+  };
+  GString *expanded = g_string_new (arg);
+
+  for (guint i = 0; i < G_N_ELEMENTS (placeholders); i++)
+    g_string_replace (expanded, placeholders[i].name, placeholders[i].value, 0);
+
+  return g_string_free (expanded, FALSE);
+}
+
+/**
+ * hot_rebuilder_argv_from_env:
+ * @info: the module
+ * @command_line: `HOT_RELOAD_REBUILDER`: split as a shell would, without
+ *   one, placeholders replaced
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the command, or %NULL with %HOT_RELOAD_ERROR_BUILD
+ */
+GStrv
+hot_rebuilder_argv_from_env (const HotModuleInfo *info,
+                             const char          *command_line,
+                             GError             **error)
+{
+  g_autoptr (GError) parse_error = NULL;
+  g_auto (GStrv) argv = NULL;
+  int argc;
+
+  if (!g_shell_parse_argv (command_line, &argc, &argv, &parse_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("HOT_RELOAD_REBUILDER cannot be read as a command line: %s"), parse_error->message);
+      return NULL;
+    }
+
+  for (int i = 0; i < argc; i++)
+    {
+      char *expanded = expand_placeholders (argv[i], info);
+
+      g_free (argv[i]);
+      argv[i] = expanded;
+    }
+
+  return g_steal_pointer (&argv);
+}
+
+/**
+ * hot_rebuilder_ninja_argv:
+ * @info: the module
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): `ninja -C <build folder> <module library>`, or
+ *   %NULL with %HOT_RELOAD_ERROR_BUILD when ninja is not installed
+ */
+GStrv
+hot_rebuilder_ninja_argv (const HotModuleInfo *info,
+                          GError             **error)
+{
+  g_autofree char *ninja = g_find_program_in_path ("ninja");
+
+  if (ninja == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                   _ ("Cannot rebuild module “%s”: ninja is not in PATH. Install it, or set HOT_RELOAD_REBUILDER."),
+                   info->name);
+      return NULL;
+    }
+
+  return g_strdupv ((char *[]){ ninja, (char *) "-C", info->build_dir, info->target, NULL });
+}
+
+/* The end of a cleaned build log: what a person reads first. */
+static char *
+build_log_tail (const char *log)
+{
+  gsize len = strlen (log);
+
+  if (len > 8192)
+    return g_strdup_printf ("…%s", g_utf8_find_next_char (log + len - 8192, NULL));
+
+  return g_strchomp (g_strdup (log));
+}
+
+typedef struct
+{
+  const HotModuleInfo *info;
+  char                *output;
+  GListModel          *diagnostics; /* when the build failed */
+} Run;
+
+static void
+run_free (gpointer data)
+{
+  Run *run = data;
+
+  g_free (run->output);
+  g_clear_object (&run->diagnostics);
+  g_free (run);
+}
+
+static void
+rebuilder_exited (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Run *run = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
+  const char *name = run->info->name;
+
+  if (subprocess == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (error->domain == G_SPAWN_ERROR)
+        g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                                 _ ("Could not run the rebuilder of module “%s”: %s"), name, error->message);
+      else
+        g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                                 _ ("Could not read the output of the build of module “%s”: %s"), name,
+                                 error->message);
+    }
+  else if (!g_subprocess_get_successful (subprocess))
+    {
+      gsize            length;
+      const char      *data = g_bytes_get_data (output, &length);
+      g_autofree char *log = hot_diagnostic_clean_output (data, length);
+      g_autofree char *tail = build_log_tail (log);
+
+      run->diagnostics = hot_diagnostic_parse (log, run->info->build_dir);
+      if (g_subprocess_get_if_signaled (subprocess))
+        g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                                 _ ("The rebuilder of module “%s” was killed by signal %d (%s):\n%s"), name,
+                                 g_subprocess_get_term_sig (subprocess),
+                                 g_strsignal (g_subprocess_get_term_sig (subprocess)), tail);
+      else
+        g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                                 _ ("Building module “%s” failed:\n%s"), name, tail);
+    }
+  else if (!g_file_test (run->output, G_FILE_TEST_EXISTS))
+    g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                             _ ("The rebuilder of module “%s” finished without error but wrote no library at %s"),
+                             name, run->output);
+  else
+    g_task_return_pointer (task, g_strdup (run->output), g_free);
+}
+
+/**
+ * hot_rebuilder_run_async:
+ * @info: the module
+ * @argv: the command
+ * @output: the library it writes
+ * @cancellable: (nullable): stops the command and everything it started
+ * @callback: called when it has ended
+ * @user_data: data for @callback
+ *
+ * Runs @argv in the build folder, in a process group of its own.
+ */
+void
+hot_rebuilder_run_async (const HotModuleInfo *info,
+                         const char *const   *argv,
+                         const char          *output,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Run   *run = g_new0 (Run, 1);
+
+  g_task_set_source_tag (task, hot_rebuilder_run_async);
+  run->info = info;
+  run->output = g_strdup (output);
+  g_task_set_task_data (task, run, run_free);
+  hot_process_run_async (argv, info->build_dir, cancellable, rebuilder_exited, task);
+}
+
+/**
+ * hot_rebuilder_run_finish:
+ * @result: the result given to the callback
+ * @diagnostics: (out) (transfer full) (optional): the compiler's messages,
+ *   when the build failed
+ * @error: return location for a #GError: %HOT_RELOAD_ERROR_BUILD, or
+ *   %G_IO_ERROR_CANCELLED
+ *
+ * Returns: (transfer full): the library built, or %NULL
+ */
+char *
+hot_rebuilder_run_finish (GAsyncResult *result,
+                          GListModel  **diagnostics,
+                          GError      **error)
+{
+  GTask *task = G_TASK (result);
+  Run   *run = g_task_get_task_data (task);
+  char  *output = g_task_propagate_pointer (task, error);
+
+  if (diagnostics != NULL)
+    *diagnostics = run->diagnostics ? g_object_ref (run->diagnostics) : NULL;
+
+  return output;
+}
