@@ -8,7 +8,8 @@
 
 #include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
-#include "hot-loader-private.h"
+#include "hot-elf-private.h"
+#include "hot-process-private.h"
 
 /*
  * HotFastBuilder: rebuilds one hot module without the build system, which

@@ -9,9 +9,11 @@
 #include "hot-reload-private.h"
 #include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
+#include "hot-guard-private.h"
 #include "hot-loader-private.h"
 #include "hot-node-private.h"
 #include "hot-overlay-private.h"
+#include "hot-process-private.h"
 #include "hot-project-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
@@ -297,9 +299,15 @@ instantiate_guarded (HotReload          *self,
   Construction     construction = { entry, args, NULL };
   HotCrash         crash;
   g_autofree char *signal_name = NULL;
+  g_autoptr (GError) local_error = NULL;
 
-  if (hot_guard_call (run_constructor, &construction, self->load_timeout_ms, &crash))
+  if (hot_guard_call (run_constructor, &construction, self->load_timeout_ms, &crash, &local_error))
     return checked_widget (entry, construction.widget);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
 
   signal_name = hot_signal_name (crash.signal);
   hot_status_set_crash (module->status, entry->name, crash.signal, crash.backtrace);
