@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "hot-process-private.h"
@@ -10,7 +11,8 @@
 /*
  * Build commands as processes (Linux). Each command leads a process group of
  * its own, so that cancelling stops everything it started (compilers under
- * ninja, say).
+ * ninja, say), and it receives SIGTERM when the app dies, however it dies,
+ * so that no build outlives the app that asked for it.
  *
  * A run's GTask holds a reference to the subprocess until it completes:
  *
@@ -21,12 +23,20 @@
  *              an error
  */
 
-/* The child leads a new process group, so that a signal to the group
- * reaches everything it starts (compilers under ninja, say). */
+/* In the child, between fork and exec: async-signal-safe calls only. */
 static void
-lead_process_group (gpointer user_data)
+child_setup (gpointer user_data)
 {
+  pid_t parent = GPOINTER_TO_INT (user_data);
+
   setpgid (0, 0);
+
+  /* Dies with the app, even by SIGKILL; it stops its own children (ninja
+   * does). The signal comes when the thread that forked ends: GSubprocess
+   * forks in the calling thread, the main thread of the app. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid () != parent)
+    _exit (127); /* the app died before prctl() took hold */
 }
 
 static void
@@ -85,6 +95,11 @@ process_communicated (GObject      *source,
  * Runs @argv in a process group of its own, its standard output and error
  * read together. Cancelling sends SIGTERM to the group and completes, with
  * %G_IO_ERROR_CANCELLED, once the command has exited.
+ *
+ * The command receives SIGTERM when the app ends, even by SIGKILL
+ * (`PR_SET_PDEATHSIG`); it is meant to stop its own children then, as ninja
+ * does. The kernel sends it when the calling thread ends, so call this from
+ * a thread that lives as long as the app (the main thread).
  */
 void
 hot_process_run_async (const char *const  *argv,
@@ -107,7 +122,7 @@ hot_process_run_async (const char *const  *argv,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_cwd (launcher, cwd);
-  g_subprocess_launcher_set_child_setup (launcher, lead_process_group, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, GINT_TO_POINTER (getpid ()), NULL);
   subprocess = g_subprocess_launcher_spawnv (launcher, argv, &error);
   if (subprocess == NULL)
     {
