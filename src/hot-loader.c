@@ -229,6 +229,12 @@ hot_loader_new (const char *base_dir,
   return g_steal_pointer (&self);
 }
 
+/**
+ * hot_loader_get_private_dir:
+ * @self: a loader
+ *
+ * Returns: the folder of this process where the loaded copies go
+ */
 const char *
 hot_loader_get_private_dir (HotLoader *self)
 {
