@@ -8,8 +8,9 @@
 
 #include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
+#include "hot-elf-private.h"
 #include "hot-inputs-private.h"
-#include "hot-loader-private.h"
+#include "hot-process-private.h"
 
 /*
  * HotFastBuilder: rebuilds one hot module without the build system, which
@@ -590,9 +591,13 @@ source_compiled (HotFastBuilder *self,
       !hot_elf_make_sections_writable (job->object, table_sections, error))
     return FALSE;
 
-  hot_inputs_read_depfile (self->inputs, source, depfile);
+  /* Headers met for the first time count with what they hold now: what
+   * the compiler just read. */
+  if (hot_inputs_read_depfile (self->inputs, source, depfile, job->copy_dir ? job->copy_dir : self->info->build_dir))
+    hot_inputs_complete (self->inputs, job->snapshot);
   g_hash_table_replace (self->objects, g_strdup (source), g_steal_pointer (&job->object));
-  g_hash_table_replace (self->object_inputs, g_strdup (source), g_strdup (g_hash_table_lookup (job->wanted, source)));
+  g_hash_table_replace (self->object_inputs, g_strdup (source),
+                        hot_inputs_fingerprint (self->inputs, job->snapshot, source));
   g_ptr_array_remove_index (job->sources, 0);
   g_clear_pointer (&job->prelude_key, g_free);
   g_clear_pointer (&job->copy_dir, g_free);

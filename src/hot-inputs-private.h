@@ -32,7 +32,8 @@ guint       hot_inputs_read_ninja_deps (HotInputs  *self,
                                         const char *ninja_output);
 gboolean    hot_inputs_read_depfile (HotInputs  *self,
                                      const char *source,
-                                     const char *depfile);
+                                     const char *depfile,
+                                     const char *directory);
 gboolean    hot_inputs_contains (HotInputs  *self,
                                  const char *path);
 GPtrArray  *hot_inputs_list_files (HotInputs *self);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -281,13 +282,15 @@ hot_inputs_read_ninja_deps (HotInputs  *self,
  * @self: inputs
  * @source: a source of the module
  * @depfile: a make-style dependency file the compiler wrote for it
+ * @directory: where the compiler ran: relative paths start there
  *
  * Returns: whether @depfile could be read
  */
 gboolean
 hot_inputs_read_depfile (HotInputs  *self,
                          const char *source,
-                         const char *depfile)
+                         const char *depfile,
+                         const char *directory)
 {
   g_autofree char *contents = NULL;
   g_autoptr (GStrvBuilder) deps = g_strv_builder_new ();
@@ -322,6 +325,13 @@ hot_inputs_read_depfile (HotInputs  *self,
   g_string_free (word, TRUE);
 
   list = g_strv_builder_end (deps);
+  for (guint i = 0; list[i]; i++)
+    {
+      char *absolute = g_canonicalize_filename (list[i], directory);
+
+      g_free (list[i]);
+      list[i] = absolute;
+    }
   hot_inputs_add_deps (self, source, (const char *const *) list);
 
   return TRUE;
@@ -470,18 +480,19 @@ fingerprint (HotInputs  *self,
              gboolean    with_source)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
-  g_autoptr (GPtrArray) headers = NULL;
+  g_autofree gpointer *headers = NULL;
   GHashTable *set = g_hash_table_lookup (self->deps, source);
+  guint       n_headers;
 
   g_return_val_if_fail (set != NULL, NULL);
 
   if (with_source)
     g_checksum_update (checksum, (const guchar *) (g_hash_table_lookup (snapshot, source) ?: "unknown"), -1);
-  headers = g_hash_table_get_keys_as_ptr_array (set);
-  g_ptr_array_sort (headers, compare_strings);
-  for (guint i = 0; i < headers->len; i++)
+  headers = g_hash_table_get_keys_as_array (set, &n_headers);
+  qsort (headers, n_headers, sizeof (gpointer), compare_strings);
+  for (guint i = 0; i < n_headers; i++)
     {
-      const char *header = g_ptr_array_index (headers, i);
+      const char *header = headers[i];
 
       g_checksum_update (checksum, (const guchar *) header, strlen (header) + 1);
       g_checksum_update (checksum, (const guchar *) (g_hash_table_lookup (snapshot, header) ?: "unknown"), -1);

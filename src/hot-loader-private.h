@@ -43,35 +43,6 @@ HotLibrary *hot_loader_load_finish (HotLoader    *self,
                                     GAsyncResult *result,
                                     GError      **error);
 
-char    *hot_loader_get_executable_dir (void);
-gboolean hot_elf_make_sections_writable (const char        *object_path,
-                                         const char *const *names,
-                                         GError           **error);
-
-void         hot_process_run_async (const char *const  *argv,
-                                    const char         *cwd,
-                                    GCancellable       *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer            user_data);
-GSubprocess *hot_process_run_finish (GAsyncResult *result,
-                                     GBytes      **output,
-                                     GError      **error);
-
-/* What hot_guard_call() caught. */
-typedef struct
-{
-  int      signal; /* SIGSEGV, …; SIGALRM when it ran too long */
-  gboolean timed_out;
-  char    *backtrace; /* one frame a line, innermost first */
-} HotCrash;
-
-typedef void (*HotGuardFunc) (gpointer data);
-
-gboolean hot_guard_call (HotGuardFunc func,
-                         gpointer     data,
-                         guint        timeout_ms,
-                         HotCrash    *crash);
-void     hot_crash_clear (HotCrash *crash);
-char    *hot_signal_name (int signum);
+char *hot_loader_get_executable_dir (void);
 
 G_END_DECLS

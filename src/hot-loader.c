@@ -1,29 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#define _GNU_SOURCE /* gettid, SIGEV_THREAD_ID: this file is the Linux one */
+#define _GNU_SOURCE /* on_exit: this file is the Linux one */
 #include "config.h"
 
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
-#include <execinfo.h>
-#include <setjmp.h>
-#include <link.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hot-loader-private.h"
+#include "hot-elf-private.h"
+#include "hot-guard-private.h"
 #include "hot-reload.h"
 #include "hot-table-private.h"
 
 /*
- * HotLoader: the Linux part of hot reload (dlopen, /proc, process ids). It
- * knows nothing of widgets.
+ * HotLoader: loads the generations of hot modules (Linux: dlopen, /proc,
+ * process ids). It knows nothing of widgets.
  *
  * glibc hands back the handle it already has for a file (same device and
  * inode) even when the file changed, and the build overwrites its output in
@@ -40,37 +37,17 @@
  * closed: widgets, closures and GTypes of theirs may be alive.
  *
  * A copy has another $ORIGIN than the built file, so before opening it the
- * loader reads its ELF dynamic section and opens, from where the build put
- * them, the dependencies its RUNPATH finds relative to $ORIGIN.
+ * loader reads its ELF dynamic section (hot-elf.c) and opens, from where the
+ * build put them, the dependencies its RUNPATH finds relative to $ORIGIN.
+ *
+ * The code of every opened library is registered with the crash guard
+ * (hot-guard.c), whose deadline may stop code of a generation only: a
+ * constructor looping in it, never GLib or GTK under it.
  *
  * The service loads in a worker thread with a deadline
  * (hot_loader_load_async()): an ELF constructor that never returns costs a
  * stuck thread, not the app.
  */
-
-#if defined(__x86_64__)
-#define HOST_ELF_MACHINE EM_X86_64
-#elif defined(__aarch64__)
-#define HOST_ELF_MACHINE EM_AARCH64
-#elif defined(__i386__)
-#define HOST_ELF_MACHINE EM_386
-#elif defined(__arm__)
-#define HOST_ELF_MACHINE EM_ARM
-#elif defined(__riscv)
-#define HOST_ELF_MACHINE EM_RISCV
-#elif defined(__powerpc64__)
-#define HOST_ELF_MACHINE EM_PPC64
-#elif defined(__s390x__)
-#define HOST_ELF_MACHINE EM_S390
-#else
-#define HOST_ELF_MACHINE EM_NONE
-#endif
-
-#if __SIZEOF_POINTER__ == 8
-#define HOST_ELF_CLASS ELFCLASS64
-#else
-#define HOST_ELF_CLASS ELFCLASS32
-#endif
 
 struct _HotLoader
 {
@@ -252,143 +229,18 @@ hot_loader_new (const char *base_dir,
   return g_steal_pointer (&self);
 }
 
+/**
+ * hot_loader_get_private_dir:
+ * @self: a loader
+ *
+ * Returns: the folder of this process where the loaded copies go
+ */
 const char *
 hot_loader_get_private_dir (HotLoader *self)
 {
   g_return_val_if_fail (HOT_IS_LOADER (self), NULL);
 
   return self->private_dir;
-}
-
-/* Checks that @contents is a shared object this process can load. */
-static gboolean
-check_elf (const char *contents,
-           gsize       length,
-           const char *built_path,
-           GError    **error)
-{
-  const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
-
-  if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0)
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("%s is not a shared library (no ELF header); check what the rebuilder writes"),
-                   built_path);
-      return FALSE;
-    }
-
-  if (header->e_ident[EI_CLASS] != HOST_ELF_CLASS ||
-      (HOST_ELF_MACHINE != EM_NONE && header->e_machine != HOST_ELF_MACHINE))
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("%s was built for another architecture (ELF machine %u, this process is %u)"),
-                   built_path, header->e_machine, (guint) HOST_ELF_MACHINE);
-      return FALSE;
-    }
-
-  if (header->e_type != ET_DYN || header->e_phoff == 0 ||
-      header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length ||
-      header->e_shoff + (gsize) header->e_shnum * header->e_shentsize > length)
-    goto truncated;
-
-  /* dlopen maps what the file lacks too, and touching it later raises
-   * SIGBUS: every loaded segment must be in the file. */
-  for (guint i = 0; i < header->e_phnum; i++)
-    {
-      const ElfW (Phdr) *segment = (const ElfW (Phdr) *) (contents + header->e_phoff) + i;
-
-      if (segment->p_type == PT_LOAD && segment->p_offset + segment->p_filesz > length)
-        goto truncated;
-    }
-
-  return TRUE;
-
-truncated:
-  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-               _ ("%s is not a complete shared library (truncated, or not ET_DYN)"),
-               built_path);
-  return FALSE;
-}
-
-/**
- * hot_elf_make_sections_writable:
- * @object_path: a relocatable ELF object
- * @names: the sections to mark writable
- * @error: return location for a #GError
- *
- * Sets SHF_WRITE on the named sections of @object_path, in place. tcc gives
- * every section named with `__attribute__ ((section))` the flags of
- * read-only data, whatever its variables; the relocations of the table
- * entries would then make the linker write text relocations.
- *
- * Returns: %TRUE when the object is readable ELF (whether or not it has the
- *   sections), %FALSE with %HOT_RELOAD_ERROR_BUILD otherwise
- */
-gboolean
-hot_elf_make_sections_writable (const char        *object_path,
-                                const char *const *names,
-                                GError           **error)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr (GError) local_error = NULL;
-  gsize length;
-  ElfW (Ehdr) header;
-  ElfW (Shdr) names_section;
-  gboolean changed = FALSE;
-
-  if (!g_file_get_contents (object_path, &contents, &length, &local_error))
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("Could not read the compiled object: %s"), local_error->message);
-      return FALSE;
-    }
-
-  /* Headers are copied out: tcc does not align its section headers. */
-  if (length >= sizeof header)
-    memcpy (&header, contents, sizeof header);
-  if (length < sizeof header || memcmp (header.e_ident, ELFMAG, SELFMAG) != 0 ||
-      header.e_ident[EI_CLASS] != HOST_ELF_CLASS || header.e_type != ET_REL ||
-      header.e_shentsize != sizeof (ElfW (Shdr)) || header.e_shstrndx >= header.e_shnum ||
-      header.e_shoff + (gsize) header.e_shnum * sizeof (ElfW (Shdr)) > length)
-    goto not_elf;
-
-  memcpy (&names_section, contents + header.e_shoff + header.e_shstrndx * sizeof (ElfW (Shdr)),
-          sizeof names_section);
-  if (names_section.sh_offset + names_section.sh_size > length)
-    goto not_elf;
-
-  for (guint i = 0; i < header.e_shnum; i++)
-    {
-      char       *place = contents + header.e_shoff + i * sizeof (ElfW (Shdr));
-      const char *name;
-      ElfW (Shdr) section;
-
-      memcpy (&section, place, sizeof section);
-      name = contents + names_section.sh_offset + section.sh_name;
-      if (section.sh_name >= names_section.sh_size ||
-          memchr (name, '\0', names_section.sh_size - section.sh_name) == NULL)
-        continue;
-      if (g_strv_contains (names, name) && (section.sh_flags & SHF_WRITE) == 0)
-        {
-          section.sh_flags |= SHF_WRITE;
-          memcpy (place, &section, sizeof section);
-          changed = TRUE;
-        }
-    }
-
-  if (changed && !g_file_set_contents (object_path, contents, length, &local_error))
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("Could not write the compiled object: %s"), local_error->message);
-      return FALSE;
-    }
-
-  return TRUE;
-
-not_elf:
-  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-               _ ("%s is not an ELF object of this architecture"), object_path);
-  return FALSE;
 }
 
 /* Code others could have written is not loaded: the library must belong to
@@ -420,20 +272,6 @@ check_trusted (const char *built_path,
   return TRUE;
 }
 
-/* The file offset of a virtual address, through the PT_LOAD segments. */
-static gsize
-vaddr_to_offset (const ElfW (Phdr) * phdrs,
-                 guint n_phdrs,
-                 ElfW (Addr) vaddr)
-{
-  for (guint i = 0; i < n_phdrs; i++)
-    if (phdrs[i].p_type == PT_LOAD && vaddr >= phdrs[i].p_vaddr &&
-        vaddr < phdrs[i].p_vaddr + phdrs[i].p_filesz)
-      return vaddr - phdrs[i].p_vaddr + phdrs[i].p_offset;
-
-  return 0;
-}
-
 /* Opens the DT_NEEDED libraries that the RUNPATH (or RPATH) of the built
  * file finds through $ORIGIN and that are not loaded yet, so that the copy,
  * whose $ORIGIN is the private folder, finds them by soname. Anything else
@@ -443,36 +281,15 @@ preload_origin_dependencies (const char *contents,
                              gsize       length,
                              const char *built_path)
 {
-  const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
-  const ElfW (Phdr) *phdrs = (const ElfW (Phdr) *) (contents + header->e_phoff);
-  const ElfW (Dyn) *dynamic = NULL;
   g_autofree char *origin = g_path_get_dirname (built_path);
+  g_autofree char *runpath = NULL;
+  g_auto (GStrv) needed = hot_elf_read_needed (contents, length, &runpath);
   g_auto (GStrv) search_dirs = NULL;
-  gsize    n_dynamic = 0, strtab = 0, runpath = 0;
-  gboolean has_runpath = FALSE;
 
-  for (guint i = 0; i < header->e_phnum; i++)
-    if (phdrs[i].p_type == PT_DYNAMIC && phdrs[i].p_offset + phdrs[i].p_filesz <= length)
-      {
-        dynamic = (const ElfW (Dyn) *) (contents + phdrs[i].p_offset);
-        n_dynamic = phdrs[i].p_filesz / sizeof (ElfW (Dyn));
-      }
-
-  for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
-    {
-      if (dynamic[i].d_tag == DT_STRTAB)
-        strtab = vaddr_to_offset (phdrs, header->e_phnum, dynamic[i].d_un.d_ptr);
-      else if (dynamic[i].d_tag == DT_RUNPATH || dynamic[i].d_tag == DT_RPATH)
-        {
-          runpath = dynamic[i].d_un.d_val;
-          has_runpath = TRUE;
-        }
-    }
-
-  if (strtab == 0 || !has_runpath || strtab + runpath >= length)
+  if (runpath == NULL)
     return;
 
-  search_dirs = g_strsplit (contents + strtab + runpath, ":", -1);
+  search_dirs = g_strsplit (runpath, ":", -1);
   for (guint i = 0; search_dirs[i]; i++)
     {
       GString *dir = g_string_new (search_dirs[i]);
@@ -483,16 +300,10 @@ preload_origin_dependencies (const char *contents,
       search_dirs[i] = g_string_free (dir, FALSE);
     }
 
-  for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
+  for (guint i = 0; needed[i]; i++)
     {
-      const char *needed;
-      gpointer    loaded;
+      gpointer loaded = dlopen (needed[i], RTLD_LAZY | RTLD_NOLOAD);
 
-      if (dynamic[i].d_tag != DT_NEEDED || strtab + dynamic[i].d_un.d_val >= length)
-        continue;
-
-      needed = contents + strtab + dynamic[i].d_un.d_val;
-      loaded = dlopen (needed, RTLD_LAZY | RTLD_NOLOAD);
       if (loaded != NULL)
         {
           dlclose (loaded);
@@ -501,7 +312,7 @@ preload_origin_dependencies (const char *contents,
 
       for (guint j = 0; search_dirs[j]; j++)
         {
-          g_autofree char *candidate = g_build_filename (search_dirs[j], needed, NULL);
+          g_autofree char *candidate = g_build_filename (search_dirs[j], needed[i], NULL);
 
           if (g_file_test (candidate, G_FILE_TEST_EXISTS) &&
               dlopen (candidate, RTLD_NOW | RTLD_LOCAL) != NULL)
@@ -565,7 +376,7 @@ copy_to_private_dir (const LoadJob *job,
       return NULL;
     }
 
-  if (!check_elf (contents, length, job->built_path, error) ||
+  if (!hot_elf_check (contents, length, job->built_path, error) ||
       !check_trusted (job->built_path, error))
     return NULL;
   preload_origin_dependencies (contents, length, job->built_path);
@@ -609,6 +420,8 @@ load_library (const LoadJob *job,
       g_unlink (copy_path);
       return NULL;
     }
+  if (!hot_guard_add_library (handle))
+    g_debug ("The code of %s is not registered with the guard: its deadline cannot stop it", copy_path);
 
   library = g_new0 (HotLibrary, 1);
   library->module = g_strdup (job->module);
@@ -782,15 +595,16 @@ load_thread_finished (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void release_alternate_stack (void);
-
 static gpointer
 load_thread (gpointer data)
 {
   LoadRun *run = data;
 
-  run->crashed = !hot_guard_call (run_load, run, 0, &run->crash);
-  release_alternate_stack ();
+  /* No deadline of the guard's here: the main loop's gives up on the
+   * thread instead (dlopen holds glibc's lock, it must not be jumped out
+   * of). The guard frees what it set up for the thread when it ends. */
+  hot_guard_call (run_load, run, 0, &run->crash, NULL);
+  run->crashed = run->crash.signal != 0;
   g_main_context_invoke (g_task_get_context (run->task), load_thread_finished, run);
 
   return NULL;
@@ -896,7 +710,10 @@ void
 hot_library_free (HotLibrary *library)
 {
   if (library->handle != NULL)
-    dlclose (library->handle);
+    {
+      hot_guard_remove_library (library->handle);
+      dlclose (library->handle);
+    }
   if (library->path != NULL)
     g_unlink (library->path);
   g_free (library->module);
@@ -915,342 +732,4 @@ hot_loader_get_executable_dir (void)
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
 
   return exe ? g_path_get_dirname (exe) : NULL;
-}
-
-/* The child leads a new process group, so that a signal to the group
- * reaches everything it starts (compilers under ninja, say). */
-static void
-lead_process_group (gpointer user_data)
-{
-  setpgid (0, 0);
-}
-
-static void
-process_exited_after_cancel (GObject      *source,
-                             GAsyncResult *result,
-                             gpointer      user_data)
-{
-  GTask *task = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s", _ ("The build was cancelled"));
-  g_object_unref (task);
-}
-
-static void
-process_communicated (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  GSubprocess *subprocess = G_SUBPROCESS (source);
-  GTask       *task = user_data;
-  g_autoptr (GBytes) output = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (!g_subprocess_communicate_finish (subprocess, result, &output, NULL, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          /* Stop the whole group, and report once it is gone: the next
-           * build may run in the same folder. */
-          const char *identifier = g_subprocess_get_identifier (subprocess);
-
-          if (identifier != NULL)
-            kill (-(pid_t) g_ascii_strtoll (identifier, NULL, 10), SIGTERM);
-          g_subprocess_wait_async (subprocess, NULL, process_exited_after_cancel, task);
-          return;
-        }
-      g_task_return_error (task, g_steal_pointer (&error));
-    }
-  else
-    {
-      g_task_set_task_data (task, g_steal_pointer (&output), (GDestroyNotify) g_bytes_unref);
-      g_task_return_pointer (task, g_object_ref (subprocess), g_object_unref);
-    }
-  g_object_unref (task);
-}
-
-/**
- * hot_process_run_async:
- * @argv: the command
- * @cwd: where it runs
- * @cancellable: (nullable): stops the command and everything it started
- * @callback: called once the command has ended
- * @user_data: data for @callback
- *
- * Runs @argv in a process group of its own, its standard output and error
- * read together. Cancelling sends SIGTERM to the group and completes once
- * the command has exited.
- */
-void
-hot_process_run_async (const char *const  *argv,
-                       const char         *cwd,
-                       GCancellable       *cancellable,
-                       GAsyncReadyCallback callback,
-                       gpointer            user_data)
-{
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) subprocess = NULL;
-  g_autoptr (GError) error = NULL;
-  GTask *task;
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, hot_process_run_async);
-  g_task_set_check_cancellable (task, FALSE);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_cwd (launcher, cwd);
-  g_subprocess_launcher_set_child_setup (launcher, lead_process_group, NULL, NULL);
-  subprocess = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  if (subprocess == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
-      return;
-    }
-
-  g_subprocess_communicate_async (subprocess, NULL, cancellable, process_communicated, task);
-}
-
-/**
- * hot_process_run_finish:
- * @result: the result given to the callback
- * @output: (out) (transfer full): what the command wrote
- * @error: return location for a #GError: %G_IO_ERROR_CANCELLED, or why it
- *   could not run
- *
- * Returns: (transfer full) (nullable): the ended process, to read how it
- *   ended, or %NULL
- */
-GSubprocess *
-hot_process_run_finish (GAsyncResult *result,
-                        GBytes      **output,
-                        GError      **error)
-{
-  GSubprocess *subprocess;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  subprocess = g_task_propagate_pointer (G_TASK (result), error);
-  if (subprocess != NULL)
-    *output = g_bytes_ref (g_task_get_task_data (G_TASK (result)));
-
-  return subprocess;
-}
-
-/*
- * Guarded calls: running the constructors of a new generation so that a
- * crash in them (or a constructor that never returns) comes back as a report
- * instead of ending the process. The handlers are installed only for the
- * duration of the call and the previous ones restored after it, so crashes
- * anywhere else behave exactly as without hotnode.
- */
-
-static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGALRM };
-
-/* Per thread: a signal in another thread is none of ours. */
-static _Thread_local sigjmp_buf *volatile guard_jump;
-static _Thread_local volatile sig_atomic_t guard_signal;
-static _Thread_local void                 *guard_frames[48];
-static _Thread_local volatile int          guard_n_frames;
-
-/* The app's own handlers, set aside while any thread is in a guarded call. */
-G_LOCK_DEFINE_STATIC (guard_handlers);
-static guint            guard_users;
-static struct sigaction app_handlers[G_N_ELEMENTS (guarded_signals)];
-
-static void
-guard_handler (int        signum,
-               siginfo_t *info,
-               void      *context)
-{
-  if (guard_jump == NULL)
-    {
-      /* Not a guarded call (another thread): hand the signal to what the app
-       * had, as if we were not here. */
-      for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
-        {
-          const struct sigaction *app = &app_handlers[i];
-
-          if (guarded_signals[i] != signum)
-            continue;
-          if ((app->sa_flags & SA_SIGINFO) != 0)
-            app->sa_sigaction (signum, info, context);
-          else if (app->sa_handler == SIG_IGN)
-            return;
-          else if (app->sa_handler != SIG_DFL)
-            app->sa_handler (signum);
-          else
-            {
-              signal (signum, SIG_DFL);
-              raise (signum);
-            }
-          return;
-        }
-      return;
-    }
-
-  guard_signal = signum;
-  guard_n_frames = backtrace (guard_frames, G_N_ELEMENTS (guard_frames));
-  siglongjmp (*guard_jump, 1);
-}
-
-static void
-guard_handlers_acquire (void)
-{
-  struct sigaction action = { 0 };
-
-  action.sa_sigaction = guard_handler;
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-  sigemptyset (&action.sa_mask);
-
-  G_LOCK (guard_handlers);
-  if (guard_users++ == 0)
-    for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
-      sigaction (guarded_signals[i], &action, &app_handlers[i]);
-  G_UNLOCK (guard_handlers);
-}
-
-static void
-guard_handlers_release (void)
-{
-  G_LOCK (guard_handlers);
-  if (--guard_users == 0)
-    for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
-      sigaction (guarded_signals[i], &app_handlers[i], NULL);
-  G_UNLOCK (guard_handlers);
-}
-
-/* A stack for the handler, so that a stack overflow is caught too. A thread
- * that has one already (ASan gives each thread its own) keeps it. */
-static _Thread_local gpointer alternate_stack;
-
-static void
-ensure_alternate_stack (void)
-{
-  stack_t current, stack = { 0 };
-
-  if (alternate_stack == NULL &&
-      (sigaltstack (NULL, &current) != 0 || (current.ss_flags & SS_DISABLE) != 0))
-    {
-      stack.ss_size = MAX (SIGSTKSZ, 64 * 1024);
-      stack.ss_sp = alternate_stack = g_malloc (stack.ss_size);
-      sigaltstack (&stack, NULL);
-    }
-
-  /* backtrace() loads libgcc on its first call: not in the handler. */
-  guard_n_frames = backtrace (guard_frames, 1);
-}
-
-/* For a thread that ends: its stack, if it is ours, goes with it. */
-static void
-release_alternate_stack (void)
-{
-  stack_t disable = { .ss_flags = SS_DISABLE };
-
-  if (alternate_stack == NULL)
-    return;
-
-  sigaltstack (&disable, NULL);
-  g_clear_pointer (&alternate_stack, g_free);
-}
-
-/**
- * hot_guard_call:
- * @func: the function to call
- * @data: its argument
- * @timeout_ms: how long it may run; 0 for no limit
- * @crash: (out caller-allocates): what happened, when it returns %FALSE
- *
- * Calls @func in the calling thread so that a crash in it
- * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, abort() and failed assertions, traps) or
- * running past @timeout_ms returns %FALSE with a report, instead of ending
- * the process. Whatever @func was doing is abandoned where it was: memory it
- * allocated leaks, and objects it was changing may be half changed.
- *
- * Returns: whether @func returned normally
- */
-gboolean
-hot_guard_call (HotGuardFunc func,
-                gpointer     data,
-                guint        timeout_ms,
-                HotCrash    *crash)
-{
-  struct sigevent   event = { 0 };
-  struct itimerspec deadline = { 0 };
-  timer_t           timer;
-  gboolean          has_timer = FALSE;
-  sigjmp_buf        jump;
-  volatile gboolean returned = FALSE;
-
-  g_return_val_if_fail (func != NULL, FALSE);
-  g_return_val_if_fail (crash != NULL, FALSE);
-  g_return_val_if_fail (guard_jump == NULL, FALSE);
-
-  ensure_alternate_stack ();
-  memset (crash, 0, sizeof (HotCrash));
-
-  guard_handlers_acquire ();
-
-  /* The deadline signals this thread, not whichever thread the kernel picks. */
-  if (timeout_ms > 0)
-    {
-      event.sigev_notify = SIGEV_THREAD_ID;
-      event.sigev_signo = SIGALRM;
-      event._sigev_un._tid = gettid (); /* sigev_notify_thread_id, not spelled out by glibc 2.36 */
-      has_timer = timer_create (CLOCK_MONOTONIC, &event, &timer) == 0;
-      deadline.it_value.tv_sec = timeout_ms / 1000;
-      deadline.it_value.tv_nsec = (long) (timeout_ms % 1000) * 1000000;
-      if (has_timer)
-        timer_settime (timer, 0, &deadline, NULL);
-    }
-
-  if (sigsetjmp (jump, 1) == 0)
-    {
-      guard_jump = &jump;
-      func (data);
-      returned = TRUE;
-    }
-  guard_jump = NULL;
-
-  if (has_timer)
-    timer_delete (timer);
-  guard_handlers_release ();
-
-  if (!returned)
-    {
-      g_autoptr (GString) frames = g_string_new (NULL);
-      char **symbols; /* one block: array and strings, for free() */
-
-      crash->signal = guard_signal;
-      crash->timed_out = guard_signal == SIGALRM;
-      symbols = backtrace_symbols (guard_frames, guard_n_frames);
-      /* Skip the handler and the signal trampoline. */
-      for (int i = 2; symbols != NULL && i < guard_n_frames; i++)
-        g_string_append_printf (frames, "%s\n", symbols[i]);
-      free (symbols);
-      crash->backtrace = g_string_free (g_steal_pointer (&frames), FALSE);
-    }
-
-  return returned;
-}
-
-void
-hot_crash_clear (HotCrash *crash)
-{
-  g_clear_pointer (&crash->backtrace, g_free);
-}
-
-/**
- * hot_signal_name:
- * @signum: a signal
- *
- * Returns: the signal's name, as `SIGSEGV`
- */
-char *
-hot_signal_name (int signum)
-{
-  const char *abbreviation = sigabbrev_np (signum);
-
-  return abbreviation ? g_strconcat ("SIG", abbreviation, NULL) : g_strdup_printf ("signal %d", signum);
 }

@@ -7,6 +7,7 @@
 #include <utime.h>
 
 #include "hot-fast-builder-private.h"
+#include "hot-process-private.h"
 #include "hot-module-private.h"
 #include "hot-rebuilder-private.h"
 
@@ -845,7 +846,8 @@ build_ended (HotModule    *self,
           g_clear_pointer (&self->attempted, g_hash_table_unref);
           self->attempted = g_hash_table_ref (built);
         }
-      hot_status_set_timings (self->status, hot_module_get_times (self));
+      if (error == NULL)
+        hot_status_set_timings (self->status, hot_module_get_times (self));
       hot_status_finish_build (self->status, duration, error, diagnostics, live ? live->number : 0);
     }
   complete_snapshots (self);

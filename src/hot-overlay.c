@@ -7,6 +7,7 @@
 #include "hot-diagnostic.h"
 #include "hot-overlay-private.h"
 #include "hot-i18n-private.h"
+#include "hot-reload.h"
 
 /*
  * HotOverlay: what the developer sees of hot reload in the window. It shows

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hot-diagnostic-private.h"
-#include "hot-loader-private.h"
+#include "hot-process-private.h"
 #include "hot-rebuilder-private.h"
 #include "hot-reload.h"
 

@@ -356,10 +356,11 @@ module_finished (HotModule    *module,
   if (error == NULL)
     {
       GTimeSpan duration = hot_status_get_last_duration (status);
-      g_autoptr (GVariant) timings = hot_status_get_timings (status);
+      GVariant   *timings = hot_status_get_timings (status);
       const char *builder = "none";
 
-      g_variant_lookup (timings, "builder", "&s", &builder);
+      if (timings != NULL)
+        g_variant_lookup (timings, "builder", "&s", &builder);
       g_message ("Reloaded module “%s” in %.0f ms (%s)", name, duration / 1000.0, builder);
       wait_for_paint (self, module);
       g_signal_emit (self, signals[SIGNAL_HOT_RELOAD], 0, name);

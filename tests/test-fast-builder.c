@@ -9,6 +9,7 @@
 #include <link.h>
 
 #include "hot-fast-builder-private.h"
+#include "hot-inputs-private.h"
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
 #include "hot-table-private.h"
@@ -22,6 +23,8 @@ typedef struct
   char                *private_dir;
   char                *work_dir; /* the fast builder's */
   HotLoader           *loader;
+  HotDigestCache      *digests;
+  HotInputs           *inputs;
 } Fixture;
 
 static void
@@ -45,6 +48,8 @@ fixture_set_up (Fixture      *fixture,
   g_assert_no_error (error);
   fixture->loader = hot_loader_new (fixture->private_dir, &error);
   g_assert_no_error (error);
+  fixture->digests = hot_digest_cache_new ();
+  fixture->inputs = hot_inputs_new (fixture->info, fixture->digests);
 }
 
 static void
@@ -52,6 +57,8 @@ fixture_tear_down (Fixture      *fixture,
                    gconstpointer data)
 {
   g_clear_object (&fixture->loader);
+  hot_inputs_free (fixture->inputs);
+  hot_digest_cache_free (fixture->digests);
   test_remove_tree (fixture->private_dir);
   g_free (fixture->private_dir);
   g_free (fixture->work_dir);
@@ -87,25 +94,37 @@ has_text_relocations (const char *path)
   return FALSE;
 }
 
+/* Builds the module from @snapshot, reusing the build's object of the
+ * sources in @reusable (NULL: none). */
 static char *
-build (HotFastBuilder *builder,
-       const char     *source)
+build_from (HotFastBuilder *builder,
+            GHashTable     *snapshot,
+            GHashTable     *reusable)
 {
-  g_autoptr (GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr (GHashTable) none = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   char *output;
 
-  g_ptr_array_add (changed, (gpointer) source);
-  g_assert_true (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_true (hot_fast_builder_can_build (builder, &error));
   g_assert_no_error (error);
 
-  hot_fast_builder_build_async (builder, changed, NULL, test_store_result, &result);
+  hot_fast_builder_build_async (builder, snapshot, reusable ? reusable : none, NULL, test_store_result, &result);
   output = hot_fast_builder_build_finish (builder, test_wait_for_result (&result), &error);
   g_assert_no_error (error);
   g_assert_nonnull (output);
 
   return output;
+}
+
+/* Builds the module from its sources as they are. */
+static char *
+build (Fixture        *fixture,
+       HotFastBuilder *builder)
+{
+  g_autoptr (GHashTable) snapshot = hot_inputs_snapshot (fixture->inputs);
+
+  return build_from (builder, snapshot, NULL);
 }
 
 /* Loads @output and builds its badge: the type is the generation's own. */
@@ -178,18 +197,18 @@ test_tcc (Fixture      *fixture,
       return;
     }
 
-  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC);
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
   hot_fast_builder_prepare_async (builder, NULL, test_store_result, &result);
   g_assert_true (hot_fast_builder_prepare_finish (builder, test_wait_for_result (&result), &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_preludes (fixture), ==, 1);
 
-  output = build (builder, fixture->source);
+  output = build (fixture, builder);
   g_assert_true (g_str_has_prefix (output, fixture->work_dir));
   g_assert_false (has_text_relocations (output));
   assert_loads_and_builds (fixture, output);
 
-  again = build (builder, fixture->source);
+  again = build (fixture, builder);
   assert_loads_and_builds (fixture, again);
   g_assert_cmpuint (count_preludes (fixture), ==, 1);
 }
@@ -198,42 +217,73 @@ static void
 test_pch (Fixture      *fixture,
           gconstpointer data)
 {
-  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH);
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
   g_autofree char *output = NULL;
   g_autofree char *gch = NULL;
 
   g_test_summary ("The build's compiler with a precompiled <gtk/gtk.h> builds a module source that loads "
                   "with its own types");
 
-  output = build (builder, fixture->source);
+  output = build (fixture, builder);
   assert_loads_and_builds (fixture, output);
 
   gch = g_build_filename (fixture->work_dir, "hot-pch.h.gch", NULL);
   g_assert_true (g_file_test (gch, G_FILE_TEST_IS_REGULAR));
 }
 
-static void
-test_not_for_fast_builds (Fixture      *fixture,
-                          gconstpointer data)
+/* When the fast builder's object of the fixture's source was written. */
+static gint64
+object_written (Fixture *fixture)
 {
-  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH);
-  g_autoptr (GPtrArray) changed = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *header = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "include", "hotnode.h", NULL);
-  g_autofree char *gone = g_strconcat (fixture->source, ".XXXXXX", NULL);
+  const HotCompileCommand *command = g_hash_table_lookup (fixture->info->commands, fixture->source);
+  g_autofree char         *name = g_path_get_basename (command->object);
+  g_autofree char         *object = g_build_filename (fixture->work_dir, name, NULL);
+  GStatBuf                 st;
 
-  g_test_summary ("A header goes to the build system, with a reason naming it; a temporary file "
-                  "renamed away since is not in the way");
+  if (g_stat (object, &st) != 0)
+    return 0;
+  return st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+}
 
-  g_ptr_array_add (changed, g_strdup (gone));
-  g_ptr_array_add (changed, g_strdup (fixture->source));
-  g_assert_true (hot_fast_builder_can_build (builder, changed, &error));
-  g_assert_no_error (error);
+static void
+test_by_content (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
+  g_autoptr (GHashTable) snapshot = hot_inputs_snapshot (fixture->inputs);
+  g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
+  g_autoptr (GHashTable) reusable = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *first = NULL, *second = NULL, *third = NULL, *fourth = NULL;
+  gint64           written;
 
-  g_ptr_array_add (changed, g_strdup (header));
-  g_assert_false (hot_fast_builder_can_build (builder, changed, &error));
-  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
-  g_assert_nonnull (strstr (error->message, header));
+  g_test_summary ("A fast build compiles exactly the sources whose content (and headers) no object it may "
+                  "link was compiled from, whichever files were saved: an object of its own is reused for "
+                  "the same content, and the build's own object when it is as good");
+
+  first = build_from (builder, snapshot, NULL);
+  written = object_written (fixture);
+  g_assert_cmpint (written, !=, 0);
+
+  /* The same content: nothing is compiled. */
+  second = build_from (builder, snapshot, NULL);
+  g_assert_cmpint (object_written (fixture), ==, written);
+
+  /* Other content (as if saved): compiled again. */
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  third = build_from (builder, edited, NULL);
+  g_assert_cmpint (object_written (fixture), !=, written);
+  written = object_written (fixture);
+
+  /* The build system's object holds the content asked for: it is linked,
+   * and the object of its own, compiled from other content, is not kept. */
+  g_hash_table_add (reusable, fixture->source);
+  fourth = build_from (builder, snapshot, reusable);
+  g_assert_cmpint (object_written (fixture), ==, written);
+  assert_loads_and_builds (fixture, fourth);
+  g_hash_table_remove_all (reusable);
+  g_free (fourth);
+  fourth = build_from (builder, edited, reusable);
+  g_assert_cmpint (object_written (fixture), !=, written);
 }
 
 static void
@@ -241,18 +291,16 @@ test_without_tcc (Fixture      *fixture,
                   gconstpointer data)
 {
   g_autoptr (HotFastBuilder) builder = NULL;
-  g_autoptr (GPtrArray) changed = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *path = g_strdup (g_getenv ("PATH"));
 
   g_test_summary ("Without tcc the tcc path declines, saying how to install it");
 
   g_setenv ("PATH", fixture->private_dir, TRUE);
-  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC);
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
   g_setenv ("PATH", path, TRUE);
 
-  g_ptr_array_add (changed, fixture->source);
-  g_assert_false (hot_fast_builder_can_build (builder, changed, &error));
+  g_assert_false (hot_fast_builder_can_build (builder, &error));
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
   g_assert_nonnull (strstr (error->message, "tcc"));
 }
@@ -268,7 +316,7 @@ main (int   argc,
 
   ADD ("/Hotnode/FastBuilder/tcc", test_tcc);
   ADD ("/Hotnode/FastBuilder/pch", test_pch);
-  ADD ("/Hotnode/FastBuilder/not-for-fast-builds", test_not_for_fast_builds);
+  ADD ("/Hotnode/FastBuilder/by-content", test_by_content);
   ADD ("/Hotnode/FastBuilder/without-tcc", test_without_tcc);
 
 #undef ADD
