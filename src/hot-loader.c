@@ -603,7 +603,7 @@ load_thread (gpointer data)
   /* No deadline of the guard's here: the main loop's gives up on the
    * thread instead (dlopen holds glibc's lock, it must not be jumped out
    * of). The guard frees what it set up for the thread when it ends. */
-  hot_guard_call (run_load, run, 0, &run->crash, NULL);
+  hot_guard_call (run_load, run, 0, &run->crash, &run->error);
   run->crashed = run->crash.signal != 0;
   g_main_context_invoke (g_task_get_context (run->task), load_thread_finished, run);
 
