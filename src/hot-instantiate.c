@@ -6,6 +6,7 @@
 #include "hot-guard-private.h"
 #include "hot-i18n-private.h"
 #include "hot-instantiate-private.h"
+#include "hot-log-capture-private.h"
 
 /*
  * Building widgets from hot nodes: the app's own constructors, or a loaded
@@ -18,7 +19,9 @@
  * first (so an inner node of the same module, even one added in the same
  * save, comes from the new code), inner guards nest in the outer one, and
  * a failure anywhere inside (a crash, an unknown node, a node whose new
- * code failed) fails the pass: nothing on screen changes. Proxies inside
+ * code failed, a warning or critical logged while the pass built its
+ * widgets: an empty templated widget, say) fails the pass: nothing on
+ * screen changes, and the messages are in the report. Proxies inside
  * another proxy of the pass are not rebuilt on their own: their outer
  * node builds them again.
  */
@@ -32,7 +35,8 @@ typedef struct
 
 static const HotResolver *resolver;
 static gpointer           resolver_data;
-static GPtrArray         *passes; /* Pass, innermost last */
+static GPtrArray         *passes;       /* Pass, innermost last */
+static GPtrArray         *constructing; /* HotNodeEntry under the guard, innermost last */
 
 void
 hot_instantiate_set_resolver (const HotResolver *new_resolver,
@@ -119,8 +123,21 @@ instantiate_guarded (HotModule          *module,
   HotCrash         crash = { 0 };
   g_autofree char *signal_name = NULL;
   g_autoptr (GError) guard_error = NULL;
+  guint            depth;
+  gboolean         returned;
 
-  if (hot_guard_call (run_constructor, &construction, timeout_ms, &crash, &guard_error))
+  if (constructing == NULL)
+    constructing = g_ptr_array_new ();
+  depth = constructing->len;
+  g_ptr_array_add (constructing, (gpointer) entry);
+  returned = hot_guard_call (run_constructor, &construction, timeout_ms, &crash, &guard_error);
+  /* A deadline lands in the outermost guard: the node that was running is
+   * the innermost one still on the stack. */
+  if (!returned && guard_error == NULL)
+    entry = g_ptr_array_index (constructing, constructing->len - 1);
+  g_ptr_array_set_size (constructing, depth);
+
+  if (returned)
     return checked_widget (entry, construction.widget, error);
 
   if (guard_error != NULL)
@@ -278,9 +295,11 @@ hot_instantiate_generation (HotModule     *module,
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) children = g_ptr_array_new ();
   g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
-  const char *module_name = hot_module_get_name (module);
-  Pass        pass = { module, generation, NULL };
-  gboolean    ok = TRUE;
+  g_autoptr (GPtrArray) logged = NULL;
+  const char    *module_name = hot_module_get_name (module);
+  Pass           pass = { module, generation, NULL };
+  gboolean       ok = TRUE;
+  HotLogCapture *capture;
 
   for (guint i = 0; i < proxies->len; i++)
     {
@@ -303,6 +322,7 @@ hot_instantiate_generation (HotModule     *module,
   if (passes == NULL)
     passes = g_ptr_array_new ();
   g_ptr_array_add (passes, &pass);
+  capture = hot_log_capture_begin ();
 
   for (guint i = 0; i < targets->len && ok; i++)
     {
@@ -329,8 +349,27 @@ hot_instantiate_generation (HotModule     *module,
         g_ptr_array_add (children, child);
     }
 
+  logged = hot_log_capture_end (capture);
   g_ptr_array_remove_index (passes, passes->len - 1);
   g_clear_error (&pass.error);
+
+  if (ok && logged != NULL && logged->len > 0)
+    {
+      g_autoptr (GString) messages = g_string_new (NULL);
+
+      for (guint i = 0; i < MIN (logged->len, 10); i++)
+        g_string_append_printf (messages, "\n%s", (const char *) g_ptr_array_index (logged, i));
+      if (logged->len > 10)
+        g_string_append_printf (messages, "\n…");
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOGGED,
+                   g_dngettext (GETTEXT_PACKAGE, "The new code of module “%s” logged %u warning or critical while its widgets were built:%s",
+                                "The new code of module “%s” logged %u warnings or criticals while its widgets were built:%s",
+                                logged->len),
+                   module_name, logged->len, messages->str);
+      ok = FALSE;
+      for (guint i = 0; i < children->len; i++)
+        g_clear_object ((GtkWidget **) &children->pdata[i]);
+    }
 
   if (!ok)
     {

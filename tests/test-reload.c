@@ -634,6 +634,83 @@ test_unknown (void)
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE);
 }
 
+/* The text of the @index-th child of the box an alpha_outer proxy holds,
+ * looking through proxies. */
+static const char *
+outer_part (GtkWidget *outer,
+            guint      index)
+{
+  GtkWidget *part = gtk_widget_get_first_child (hot_node_get_child (HOT_NODE_PROXY (outer)));
+
+  for (guint i = 0; i < index; i++)
+    part = gtk_widget_get_next_sibling (part);
+  if (HOT_IS_NODE (part))
+    part = hot_node_get_child (HOT_NODE_PROXY (part));
+
+  return gtk_label_get_text (GTK_LABEL (part));
+}
+
+static void
+test_nested (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *outer = new_proxy ("alpha_outer", NULL);
+  guint      reloads;
+
+  g_test_summary ("A node that builds another node of its module: after each reload both come "
+                  "from the new generation (a node added in the same save too), every time");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      reloads = reload_count;
+      g_assert_true (reload_to ("libalpha-gen15.so", &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (reload_count, ==, reloads + 1);
+      g_assert_cmpstr (outer_part (outer, 0), ==, "outer 15");
+      g_assert_cmpstr (outer_part (outer, 1), ==, "alpha generation 15");
+    }
+
+  g_assert_true (reload_to ("libalpha-added.so", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (outer_part (outer, 0), ==, "outer 13");
+  g_assert_cmpstr (outer_part (outer, 1), ==, "alpha generation 13");
+  g_assert_cmpstr (outer_part (outer, 2), ==, "added in the same save");
+
+  g_assert_finalize_object (outer);
+}
+
+static void
+test_logged (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      GtkWidget *proxy = new_proxy ("alpha_logs", NULL);
+      GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
+
+      /* As in an app: warnings are written, not fatal. (The test
+       * framework's expected messages would swallow GTK's critical before
+       * anything else saw it.) */
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      g_assert_false (reload_to ("libalpha-logs.so", &error));
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOGGED);
+      g_assert_nonnull (strstr (error->message, "gtk_widget_set_size_request"));
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) == child);
+      g_assert_cmpstr (child_text (proxy), ==, "quiet");
+
+      g_assert_finalize_object (proxy);
+      return;
+    }
+
+  g_test_summary ("New code that makes GTK log a critical while its widgets are built is not "
+                  "reported as reloaded: the previous widgets stay, the messages are in the error "
+                  "and still in the log");
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*Gtk-CRITICAL*gtk_widget_set_size_request*Reloading module “alpha” failed*");
+}
+
 /* Loads that leave glibc's library loader to a thread that will never let
  * go of it: one stuck in a constructor, one that crashed in one. */
 typedef struct
@@ -734,8 +811,11 @@ test_crash (gconstpointer data)
       HotReload *service = hot_reload_get_default ();
       HotStatus *status = hot_reload_lookup_status (service, "alpha");
       g_autoptr (GError) error = NULL;
+      /* First: its inner node crashes inside the outer one's guard. */
+      GtkWidget *outer = new_proxy ("alpha_outer", NULL);
       GtkWidget *clicks = new_proxy ("alpha_clicks", NULL);
       GtkWidget *label = new_proxy ("alpha_label", NULL);
+      GtkWidget *outer_child = hot_node_get_child (HOT_NODE_PROXY (outer));
       GtkWidget *clicks_child = hot_node_get_child (HOT_NODE_PROXY (clicks));
       GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
 
@@ -748,6 +828,7 @@ test_crash (gconstpointer data)
 
       /* Rolled back: no proxy changed, not even the one built before the
        * crash; the crash is reported. */
+      g_assert_true (hot_node_get_child (HOT_NODE_PROXY (outer)) == outer_child);
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (label)) == label_child);
       g_assert_true (hot_node_get_child (HOT_NODE_PROXY (clicks)) == clicks_child);
       g_assert_cmpstr (hot_status_get_crash_node (status), ==, "alpha_label");
@@ -759,6 +840,7 @@ test_crash (gconstpointer data)
       g_assert_no_error (error);
       g_assert_cmpstr (child_text (label), ==, "alpha generation 2");
       g_assert_null (hot_status_get_crash_node (status));
+      g_assert_finalize_object (outer);
 
       /* The guard is gone again: the app's own handlers are back. */
       assert_handlers_unchanged (handlers);
@@ -846,6 +928,8 @@ main (int   argc,
     }
   g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
   g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
+  g_test_add_func ("/Hotnode/Reload/nested", test_nested);
+  g_test_add_func ("/Hotnode/Reload/logged", test_logged);
 
   status = g_test_run ();
   test_remove_tree (private_dir);
