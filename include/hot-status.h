@@ -40,5 +40,7 @@ HOTNODE_AVAILABLE_IN_ALL
 const char *hot_status_get_crash_backtrace (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 GVariant *hot_status_get_timings (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
+const char *const *hot_status_get_vanished_nodes (HotStatus *self);
 
 G_END_DECLS

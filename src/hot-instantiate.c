@@ -296,6 +296,8 @@ hot_instantiate_generation (HotModule     *module,
   g_autoptr (GPtrArray) children = g_ptr_array_new ();
   g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
   g_autoptr (GPtrArray) logged = NULL;
+  g_autoptr (GStrvBuilder) vanished = g_strv_builder_new ();
+  g_auto (GStrv) vanished_nodes = NULL;
   const char    *module_name = hot_module_get_name (module);
   Pass           pass = { module, generation, NULL };
   gboolean       ok = TRUE;
@@ -332,8 +334,11 @@ hot_instantiate_generation (HotModule     *module,
       GtkWidget          *child = NULL;
 
       if (entry == NULL)
-        g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget", name,
-                   module_name);
+        {
+          g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget", name,
+                     module_name);
+          g_strv_builder_add (vanished, name);
+        }
       else if ((child = instantiate_guarded (module, entry, hot_node_get_args (proxy), error)) == NULL)
         ok = FALSE;
       else
@@ -378,6 +383,9 @@ hot_instantiate_generation (HotModule     *module,
       g_ptr_array_extend_and_steal (quarantine, g_steal_pointer (&children));
       return FALSE;
     }
+
+  vanished_nodes = g_strv_builder_end (vanished);
+  hot_status_set_vanished_nodes (hot_module_get_status (module), (const char *const *) vanished_nodes);
 
   for (guint i = 0; i < targets->len; i++)
     {

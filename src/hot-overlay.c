@@ -446,12 +446,27 @@ hot_overlay_update (HotOverlay *self)
     {
       g_autoptr (HotStatus) status = g_list_model_get_item (self->statuses, i);
 
+      const char *const *vanished = hot_status_get_vanished_nodes (status);
+
       if (hot_status_get_building (status))
         g_string_append_printf (building, "%s%s", building->len ? ", " : "", hot_status_get_module (status));
       else if (hot_status_get_error (status) != NULL)
         {
           gtk_box_append (GTK_BOX (self->box), bubble_new (failure_panel_new (self, status), TRUE));
           takes_input = TRUE;
+          n_shown++;
+        }
+
+      if (vanished != NULL)
+        {
+          g_autofree char *names = g_strjoinv (", ", (char **) vanished);
+          g_autofree char *text = g_strdup_printf (_ ("%s no longer has %s: shown as it was"),
+                                                   hot_status_get_module (status), names);
+          GtkWidget       *label = gtk_label_new (text);
+
+          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+          gtk_widget_add_css_class (label, "warning");
+          gtk_box_append (GTK_BOX (self->box), bubble_new (label, FALSE));
           n_shown++;
         }
     }

@@ -17,6 +17,8 @@ void       hot_status_finish_build (HotStatus    *self,
 
 void hot_status_set_timings (HotStatus *self,
                              GVariant  *timings);
+void hot_status_set_vanished_nodes (HotStatus         *self,
+                                    const char *const *nodes);
 void hot_status_set_crash (HotStatus  *self,
                            const char *node,
                            int         signum,

@@ -29,6 +29,7 @@ struct _HotStatus
   int         crash_signal;
   char       *crash_backtrace;
   GVariant   *timings;
+  GStrv       vanished_nodes;
 };
 
 G_DEFINE_FINAL_TYPE (HotStatus, hot_status, G_TYPE_OBJECT)
@@ -48,6 +49,7 @@ enum
   PROP_CRASH_SIGNAL,
   PROP_CRASH_BACKTRACE,
   PROP_TIMINGS,
+  PROP_VANISHED_NODES,
   N_PROPS
 };
 
@@ -65,6 +67,7 @@ hot_status_finalize (GObject *object)
   g_free (self->crash_node);
   g_free (self->crash_backtrace);
   g_clear_pointer (&self->timings, g_variant_unref);
+  g_strfreev (self->vanished_nodes);
 
   G_OBJECT_CLASS (hot_status_parent_class)->finalize (object);
 }
@@ -114,6 +117,9 @@ hot_status_get_property (GObject    *object,
       break;
     case PROP_TIMINGS:
       g_value_set_variant (value, self->timings);
+      break;
+    case PROP_VANISHED_NODES:
+      g_value_set_boxed (value, self->vanished_nodes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -247,6 +253,17 @@ hot_status_class_init (HotStatusClass *klass)
   properties[PROP_TIMINGS] =
       g_param_spec_variant ("timings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:vanished-nodes:
+   *
+   * The hot nodes that live proxies show but the module's live generation
+   * no longer has (renamed or removed in the source): their proxies keep
+   * the widget an earlier generation built. %NULL when there are none.
+   */
+  properties[PROP_VANISHED_NODES] =
+      g_param_spec_boxed ("vanished-nodes", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -534,4 +551,37 @@ hot_status_set_timings (HotStatus *self,
   g_clear_pointer (&self->timings, g_variant_unref);
   self->timings = g_variant_ref_sink (timings);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMINGS]);
+}
+
+/**
+ * hot_status_get_vanished_nodes:
+ * @self: a status
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the nodes
+ *   of live proxies that the module no longer has (#HotStatus:vanished-nodes)
+ */
+const char *const *
+hot_status_get_vanished_nodes (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), NULL);
+
+  return (const char *const *) self->vanished_nodes;
+}
+
+void
+hot_status_set_vanished_nodes (HotStatus         *self,
+                               const char *const *nodes)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  if (nodes != NULL && nodes[0] == NULL)
+    nodes = NULL;
+  if ((nodes == NULL && self->vanished_nodes == NULL) ||
+      (nodes != NULL && self->vanished_nodes != NULL &&
+       g_strv_equal (nodes, (const char *const *) self->vanished_nodes)))
+    return;
+
+  g_strfreev (self->vanished_nodes);
+  self->vanished_nodes = g_strdupv ((char **) nodes);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VANISHED_NODES]);
 }

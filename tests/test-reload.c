@@ -584,6 +584,86 @@ test_cancel (void)
   test_remove_tree (dir);
 }
 
+typedef struct
+{
+  const char   *variant; /* for the rebuild the handler asks for */
+  gboolean      asked;
+  GAsyncResult *result;
+} Again;
+
+static void
+rebuild_from_handler (HotReload  *service,
+                      const char *module,
+                      Again      *again)
+{
+  if (again->asked)
+    return;
+  again->asked = TRUE;
+  next_variant = again->variant;
+  hot_reload_rebuild_async (service, module, NULL, test_store_result, &again->result);
+}
+
+static void
+test_reentrant (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GError) error = NULL;
+  GtkWidget *label = new_proxy ("alpha_label", NULL);
+  Again      again = { "libalpha-gen4.so", FALSE, NULL };
+  guint      reloads = reload_count;
+  gulong     handler;
+
+  g_test_summary ("A hot-reload handler may ask for another rebuild: its call completes with "
+                  "the result of a build that started after it, and that build is live");
+
+  handler = g_signal_connect (service, "hot-reload", G_CALLBACK (rebuild_from_handler), &again);
+  g_assert_true (reload_to ("libalpha-gen3.so", &error));
+  g_assert_no_error (error);
+  g_assert_true (again.asked);
+
+  g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&again.result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (reload_count, ==, reloads + 2);
+  g_assert_cmpstr (child_text (label), ==, "alpha generation 4");
+
+  g_signal_handler_disconnect (service, handler);
+  g_clear_object (&again.result);
+  g_assert_finalize_object (label);
+}
+
+static void
+test_call_cancelled (void)
+{
+  HotReload       *service = hot_reload_get_default ();
+  HotStatus       *status = hot_reload_lookup_status (service, "alpha");
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-test-slow-XXXXXX", NULL);
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) build = NULL;
+  g_autoptr (GAsyncResult) waited = NULL;
+  g_autoptr (GError) error = NULL;
+  int sleeper;
+
+  g_test_summary ("A call whose own cancellable is cancelled ends at once with G_IO_ERROR_CANCELLED; "
+                  "the build goes on for the other callers");
+
+  sleeper = start_slow_build (pid_file, &build);
+  hot_reload_rebuild_async (service, "alpha", cancellable, test_store_result, &waited);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_false (hot_reload_rebuild_finish (service, test_wait_for_result (&waited), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (hot_status_get_building (status));
+
+  g_clear_error (&error);
+  hot_reload_cancel (service, "alpha");
+  g_assert_false (hot_reload_rebuild_finish (service, test_wait_for_result (&build), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  wait_until_gone (sleeper);
+
+  test_remove_tree (dir);
+}
+
 static void
 test_vanished (void)
 {
@@ -593,7 +673,7 @@ test_vanished (void)
   GtkWidget *label_child = hot_node_get_child (HOT_NODE_PROXY (label));
   GtkWidget *clicks_child = hot_node_get_child (HOT_NODE_PROXY (clicks));
 
-  g_test_summary ("A proxy whose node vanished keeps its child and says so");
+  g_test_summary ("A proxy whose node vanished keeps its child and says so, on the module's status");
 
   g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "*“alpha_label” is no longer in module “alpha”*");
   g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "Reloaded module “alpha”*");
@@ -603,10 +683,13 @@ test_vanished (void)
 
   g_assert_true (hot_node_get_child (HOT_NODE_PROXY (label)) == label_child);
   g_assert_true (hot_node_get_child (HOT_NODE_PROXY (clicks)) != clicks_child);
+  g_assert_cmpstrv (hot_status_get_vanished_nodes (hot_reload_lookup_status (hot_reload_get_default (), "alpha")),
+                    ((const char *[]){ "alpha_label", NULL }));
 
   /* It comes back with the next generation that has it. */
   g_assert_true (reload_to ("libalpha-gen4.so", &error));
   g_assert_cmpstr (child_text (label), ==, "alpha generation 4");
+  g_assert_null (hot_status_get_vanished_nodes (hot_reload_lookup_status (hot_reload_get_default (), "alpha")));
 
   g_assert_finalize_object (label);
   g_assert_finalize_object (clicks);
@@ -917,6 +1000,8 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/rebuilder-not-utf8", test_rebuilder_not_utf8);
   g_test_add_func ("/Hotnode/Reload/rebuild-again", test_rebuild_again);
   g_test_add_func ("/Hotnode/Reload/cancel", test_cancel);
+  g_test_add_func ("/Hotnode/Reload/reentrant", test_reentrant);
+  g_test_add_func ("/Hotnode/Reload/call-cancelled", test_call_cancelled);
   g_test_add_data_func ("/Hotnode/Reload/load-deadline", &never_returns, test_stuck_load);
   g_test_add_data_func ("/Hotnode/Reload/init-crash", &crashes, test_stuck_load);
   g_test_add_func ("/Hotnode/Reload/crash-outside-hot-code", test_crash_outside_hot_code);
