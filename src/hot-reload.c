@@ -1621,7 +1621,8 @@ build_done (GObject      *source,
       g_autofree char *log = hot_diagnostic_clean_output (data, length);
       g_autofree char *tail = build_log_tail (log);
 
-      diagnostics = hot_diagnostic_parse (log, module->info->build_dir);
+      diagnostics = hot_diagnostic_parse (log, module->info->build_dir,
+                                          (const char *const *) module->info->sources);
       if (g_subprocess_get_if_signaled (subprocess))
         g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                      _ ("The rebuilder of module “%s” was killed by signal %d (%s):\n%s"),
