@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 char       *hot_diagnostic_clean_output (const char *output,
                                          gssize      length);
-GListModel *hot_diagnostic_parse (const char *output,
-                                  const char *build_dir);
+GListModel *hot_diagnostic_parse (const char        *output,
+                                  const char        *build_dir,
+                                  const char *const *sources);
 
 G_END_DECLS

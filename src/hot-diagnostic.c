@@ -262,10 +262,57 @@ read_source_line (GHashTable *cache,
   return g_strstrip (g_strdup (lines[number - 1]));
 }
 
+/* @file without its leading "./" and "../" components: "tests/a.c" for
+ * "../../tests/a.c". */
+static const char *
+path_tail (const char *file)
+{
+  while (TRUE)
+    {
+      if (g_str_has_prefix (file, "./"))
+        file += 2;
+      else if (g_str_has_prefix (file, "../"))
+        file += 3;
+      else
+        return file;
+    }
+}
+
+/* Where @file, as the compiler named it, is: relative to @build_dir when
+ * such a file exists there; otherwise the one of @sources whose path ends
+ * with it (a rebuild command may run the compiler in another folder, and
+ * a build folder need not be inside the source tree); otherwise relative to
+ * @build_dir all the same (the file may be gone). */
+static char *
+resolve_path (const char        *file,
+              const char        *build_dir,
+              const char *const *sources)
+{
+  g_autofree char *from_build_dir = g_canonicalize_filename (file, build_dir);
+  const char      *tail = path_tail (file);
+  gsize            tail_length = strlen (tail);
+
+  if (g_path_is_absolute (file) || g_file_test (from_build_dir, G_FILE_TEST_EXISTS) || tail_length == 0)
+    return g_steal_pointer (&from_build_dir);
+
+  for (guint i = 0; sources != NULL && sources[i] != NULL; i++)
+    {
+      gsize length = strlen (sources[i]);
+
+      if (length > tail_length && sources[i][length - tail_length - 1] == G_DIR_SEPARATOR &&
+          g_str_equal (sources[i] + length - tail_length, tail))
+        return g_strdup (sources[i]);
+    }
+
+  return g_steal_pointer (&from_build_dir);
+}
+
 /**
  * hot_diagnostic_parse:
  * @output: a build's output, as hot_diagnostic_clean_output() returns it
  * @build_dir: the folder the compiler ran in, to resolve relative paths
+ * @sources: (nullable): absolute paths of the files the build compiles, for
+ *   relative paths that name no file in @build_dir
  *
  * Reads the diagnostics of gcc and clang from a build's output. Lines that
  * are not diagnostics (commands, source excerpts, "In function" context) are
@@ -275,12 +322,14 @@ read_source_line (GHashTable *cache,
  * Returns: (transfer full): a list model of #HotDiagnostic
  */
 GListModel *
-hot_diagnostic_parse (const char *output,
-                      const char *build_dir)
+hot_diagnostic_parse (const char        *output,
+                      const char        *build_dir,
+                      const char *const *sources)
 {
   static GRegex *diagnostic_regex, *include_regex;
   g_autoptr (GListStore) diagnostics = g_list_store_new (HOT_TYPE_DIAGNOSTIC);
-  g_autoptr (GHashTable) sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_strfreev);
+  g_autoptr (GHashTable) source_lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_strfreev);
+  g_autoptr (GHashTable) paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GPtrArray) includes = g_ptr_array_new_null_terminated (0, g_free, TRUE);
   g_auto (GStrv) lines = NULL;
 
@@ -326,7 +375,12 @@ hot_diagnostic_parse (const char *output,
 
       diagnostic = g_object_new (HOT_TYPE_DIAGNOSTIC, NULL);
       diagnostic->file = g_match_info_fetch (match, 1);
-      diagnostic->path = g_canonicalize_filename (diagnostic->file, build_dir);
+      diagnostic->path = g_strdup (g_hash_table_lookup (paths, diagnostic->file));
+      if (diagnostic->path == NULL)
+        {
+          diagnostic->path = resolve_path (diagnostic->file, build_dir, sources);
+          g_hash_table_insert (paths, g_strdup (diagnostic->file), g_strdup (diagnostic->path));
+        }
       line_number = g_match_info_fetch (match, 2);
       diagnostic->line = (guint) g_ascii_strtoull (line_number, NULL, 10);
       column = g_match_info_fetch (match, 3);
@@ -339,7 +393,7 @@ hot_diagnostic_parse (const char *output,
       else
         diagnostic->severity = HOT_DIAGNOSTIC_ERROR;
       diagnostic->message = g_match_info_fetch (match, 5);
-      diagnostic->source_line = read_source_line (sources, diagnostic->path, diagnostic->line);
+      diagnostic->source_line = read_source_line (source_lines, diagnostic->path, diagnostic->line);
       if (includes->len > 0)
         {
           diagnostic->included_from = (GStrv) g_ptr_array_steal (includes, NULL);

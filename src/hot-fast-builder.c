@@ -11,6 +11,7 @@
 #include "hot-elf-private.h"
 #include "hot-inputs-private.h"
 #include "hot-process-private.h"
+#include "hot-tcc-prelude-private.h"
 
 /*
  * HotFastBuilder: rebuilds one hot module without the build system, which
@@ -31,7 +32,7 @@
  *   compile (tcc makes them read-only, and their relocations would become
  *   text relocations), and, at link time, tcc's runtime library (va_arg)
  *   and -z noexecstack (tcc objects do not say what stack they need). Its
- *   compiles are halved by preludes (see start_prelude ()).
+ *   compiles are halved by preludes (see hot-tcc-prelude.c).
  * - the build's own compiler with a precompiled <gtk/gtk.h>, made once per
  *   module with the flags of the first source compiled.
  *
@@ -683,165 +684,51 @@ prepare_header (HotFastBuilder          *self,
   return gcc_argv (command, self->header, NULL, pch_output);
 }
 
-/* The lines at the top of @contents that only the preprocessor reads
- * (blank lines, comments and directives), up to the first line of code. */
-static char *
-source_prologue (const char *contents)
+/* The end of a prelude's making: remembered, and the build goes on. */
+static void
+prelude_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  const char *line = contents;
-  const char *end = contents; /* of the last directive */
-  gboolean    in_comment = FALSE;
+  GTask          *task = user_data;
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *prelude = NULL;
 
-  while (*line != '\0')
+  if (!hot_tcc_prelude_make_finish (result, &prelude, &error))
     {
-      const char *next = strchr (line, '\n') ? strchr (line, '\n') + 1 : line + strlen (line);
-      const char *text = line;
-
-      while (*text == ' ' || *text == '\t')
-        text++;
-
-      if (in_comment)
-        in_comment = g_strstr_len (text, next - text, "*/") == NULL;
-      else if (*text == '\n' || *text == '\0' || g_str_has_prefix (text, "//"))
-        ;
-      else if (g_str_has_prefix (text, "/*"))
-        in_comment = g_strstr_len (text + 2, next - text - 2, "*/") == NULL;
-      else if (*text == '#')
-        {
-          /* With its continuation lines. */
-          while (next - line >= 2 && next[-1] == '\n' && next[-2] == '\\' && *next != '\0')
-            next = strchr (next, '\n') ? strchr (next, '\n') + 1 : next + strlen (next);
-          end = next;
-        }
-      else
-        break;
-
-      line = next;
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
     }
 
-  return g_strndup (contents, end - contents);
+  if (prelude != NULL)
+    g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_steal_pointer (&prelude));
+  build_next (task);
 }
 
-/* tcc -E -dD prints some definitions wrong: a ## as "<a6>", variadic
- * parameters as __VA_ARGS__; and its own __BASE_FILE__, which would clash. */
-static char *
-repair_tcc_definitions (const char *output)
-{
-  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
-  g_autoptr (GString) repaired = g_string_new (NULL);
-
-  for (guint i = 0; lines[i]; i++)
-    {
-      g_autoptr (GString) line = g_string_new (lines[i]);
-
-      if (g_str_has_prefix (line->str, "#define __BASE_FILE__ "))
-        continue;
-      if (g_str_has_prefix (line->str, "#define "))
-        {
-          const char *name_end = line->str + strlen ("#define ") + strcspn (line->str + strlen ("#define "), "( ");
-          const char *params_end = *name_end == '(' ? strchr (name_end, ')') : NULL;
-
-          g_string_replace (line, "<a6>", "##", 0);
-          if (params_end != NULL)
-            {
-              g_autofree char *params = g_strndup (name_end, params_end - name_end);
-              g_autoptr (GString) fixed = g_string_new (params);
-
-              if (g_string_replace (fixed, "__VA_ARGS__", "...", 0) > 0)
-                {
-                  gssize position = name_end - line->str;
-
-                  g_string_erase (line, position, params_end - name_end);
-                  g_string_insert (line, position, fixed->str);
-                }
-            }
-        }
-      g_string_append (repaired, line->str);
-      g_string_append_c (repaired, '\n');
-    }
-
-  return g_string_free (g_steal_pointer (&repaired), FALSE);
-}
-
-static char *
-prelude_path (HotFastBuilder *self,
-              const char     *key,
-              const char     *suffix)
-{
-  g_autofree char *name = g_strdup_printf ("tcc-%s%s", key, suffix);
-
-  return g_build_filename (self->work_dir, name, NULL);
-}
-
-static gboolean
-prelude_made (HotFastBuilder *self,
-              BuildJob       *job,
-              const char     *output,
-              GError        **error)
-{
-  g_autofree char *raw_path = prelude_path (self, job->prelude_key, ".i");
-  g_autofree char *path = prelude_path (self, job->prelude_key, ".h");
-  g_autofree char *raw = NULL;
-  g_autofree char *repaired = NULL;
-
-  if (!g_file_get_contents (raw_path, &raw, NULL, error))
-    return FALSE;
-  g_unlink (raw_path);
-  repaired = repair_tcc_definitions (raw);
-  if (!g_file_set_contents (path, repaired, -1, error))
-    return FALSE;
-
-  g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_steal_pointer (&path));
-  return TRUE;
-}
-
-static gboolean
-prelude_failed (HotFastBuilder *self,
-                BuildJob       *job,
-                const char     *output,
-                GError        **error)
-{
-  g_debug ("No prelude for the sources of module “%s” with this prologue; tcc reads their headers each time: %s",
-           self->info->name, output);
-  g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_strdup (""));
-  return TRUE;
-}
-
-/* tcc spends most of a compile reading the headers at the top of a source
- * (<gtk/gtk.h> is 3 MB once preprocessed). The first time a prologue is
- * seen, with given flags, it is preprocessed once, its definitions kept:
- * the prelude. Sources with that prologue are then compiled as a copy with
- * the prologue blanked out (a #line keeps __FILE__ and the line numbers)
- * and the prelude included instead. The machine code is the same. Returns
- * whether a step was started to make the prelude. */
+/* The first time a prologue is seen with given flags, its prelude is made
+ * (see hot-tcc-prelude.c). Returns whether that was started. */
 static gboolean
 start_prelude (GTask                   *task,
                const HotCompileCommand *command,
                const char              *source)
 {
-  HotFastBuilder *self = g_task_get_source_object (task);
-  BuildJob       *job = g_task_get_task_data (task);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
+  HotFastBuilder  *self = g_task_get_source_object (task);
+  BuildJob        *job = g_task_get_task_data (task);
   g_autofree char *headers = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *source_dir = g_path_get_dirname (source);
-  g_autofree char *prologue_path = NULL;
-  g_autofree char *raw_path = NULL;
   g_auto (GStrv) flags = tcc_argv (self, command, self->header, source_dir, (const char *[]){ NULL });
-  g_auto (GStrv) argv = NULL;
 
   g_clear_pointer (&job->prologue, g_free);
   if (!g_file_get_contents (source, &contents, NULL, NULL))
     return FALSE;
-  job->prologue = source_prologue (contents);
-
-  g_checksum_update (checksum, (const guchar *) job->prologue, -1);
-  for (guint i = 0; flags[i]; i++)
-    g_checksum_update (checksum, (const guchar *) flags[i], strlen (flags[i]) + 1);
+  job->prologue = hot_tcc_source_prologue (contents);
   /* The headers' content too: a prelude holds what they said. */
   headers = hot_inputs_headers_fingerprint (self->inputs, job->snapshot, source);
-  g_checksum_update (checksum, (const guchar *) headers, -1);
-  job->prelude_key = g_strdup (g_checksum_get_string (checksum));
+  job->prelude_key = hot_tcc_prelude_key (job->prologue, (const char *const *) flags, headers);
 
   if (g_hash_table_contains (self->preludes, job->prelude_key))
     return FALSE;
@@ -851,13 +738,8 @@ start_prelude (GTask                   *task,
       return FALSE;
     }
 
-  prologue_path = prelude_path (self, job->prelude_key, ".c");
-  raw_path = prelude_path (self, job->prelude_key, ".i");
-  if (!g_file_set_contents (prologue_path, job->prologue, -1, NULL))
-    return FALSE;
-  argv = tcc_argv (self, command, self->header, source_dir,
-                   (const char *[]){ "-E", "-dD", prologue_path, "-o", raw_path, NULL });
-  run_step (task, (const char *const *) argv, NULL, "tcc", prelude_made, prelude_failed);
+  hot_tcc_prelude_make_async ((const char *const *) flags, job->prologue, self->work_dir, job->prelude_key,
+                              self->info->build_dir, g_task_get_cancellable (task), prelude_done, task);
   return TRUE;
 }
 
@@ -874,34 +756,18 @@ tcc_compile_argv (HotFastBuilder          *self,
   g_autofree char *object_name = NULL;
   g_autofree char *copy_name = NULL;
   g_autofree char *copy_path = NULL;
-  g_autofree char *contents = NULL;
-  g_autoptr (GString) copy = NULL;
-  g_autoptr (GString) file = NULL;
+  gboolean         written = FALSE;
 
   if (prelude == NULL || *prelude == '\0')
     return hot_fast_builder_compile_argv (self, source, job->object);
 
-  if (!g_file_get_contents (source, &contents, NULL, error))
-    return NULL;
-  if (!g_str_has_prefix (contents, job->prologue))
-    return hot_fast_builder_compile_argv (self, source, job->object);
-
-  /* A #line string takes \\ and \" escapes; other bytes as they are. */
-  file = g_string_new (command->file);
-  g_string_replace (file, "\\", "\\\\", 0);
-  g_string_replace (file, "\"", "\\\"", 0);
-  copy = g_string_new (NULL);
-  g_string_append_printf (copy, "#line 1 \"%s\"\n", file->str);
-  for (const char *p = job->prologue; *p; p++)
-    if (*p == '\n')
-      g_string_append_c (copy, '\n');
-  g_string_append (copy, contents + strlen (job->prologue));
-
   object_name = g_path_get_basename (job->object);
   copy_name = g_strconcat (object_name, ".c", NULL);
   copy_path = g_build_filename (self->work_dir, copy_name, NULL);
-  if (!g_file_set_contents (copy_path, copy->str, copy->len, error))
+  if (!hot_tcc_prelude_write_copy (source, job->prologue, command->file, copy_path, &written, error))
     return NULL;
+  if (!written)
+    return hot_fast_builder_compile_argv (self, source, job->object);
 
   /* tcc prefixes a #line file name with the folder of the file it reads:
    * the copy is given without one, from its own folder. Its "includes" are

@@ -162,7 +162,7 @@ rebuilder_exited (GObject      *source,
       g_autofree char *log = hot_diagnostic_clean_output (data, length);
       g_autofree char *tail = build_log_tail (log);
 
-      run->diagnostics = hot_diagnostic_parse (log, run->info->build_dir);
+      run->diagnostics = hot_diagnostic_parse (log, run->info->build_dir, (const char *const *) run->info->sources);
       if (g_subprocess_get_if_signaled (subprocess))
         g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                                  _ ("The rebuilder of module “%s” was killed by signal %d (%s):\n%s"), name,

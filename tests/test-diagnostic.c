@@ -61,7 +61,7 @@ parse_capture (const char *name)
   g_assert_true (g_utf8_validate (clean, -1, NULL));
   g_assert_null (strchr (clean, '\x1b'));
 
-  return hot_diagnostic_parse (clean, build_dir);
+  return hot_diagnostic_parse (clean, build_dir, NULL);
 }
 
 static void
@@ -140,13 +140,53 @@ test_live_gcc (void)
   g_assert_false (g_subprocess_get_successful (gcc));
 
   clean = hot_diagnostic_clean_output (output, -1);
-  diagnostics = hot_diagnostic_parse (clean, dir);
+  diagnostics = hot_diagnostic_parse (clean, dir, NULL);
   g_assert_cmpuint (g_list_model_get_n_items (diagnostics), >=, 1);
   first = g_list_model_get_item (diagnostics, 0);
   g_assert_cmpstr (hot_diagnostic_get_path (first), ==, source);
   g_assert_cmpuint (hot_diagnostic_get_line (first), ==, 4);
   g_assert_cmpint (hot_diagnostic_get_severity (first), ==, HOT_DIAGNOSTIC_ERROR);
   g_assert_cmpstr (hot_diagnostic_get_source_line (first), ==, "return 1 +;");
+
+  test_remove_tree (dir);
+}
+
+static void
+test_known_source (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-test-diagnostic-XXXXXX", NULL);
+  g_autofree char *source_dir = g_build_filename (dir, "app", "src", NULL);
+  g_autofree char *source = g_build_filename (source_dir, "broken.c", NULL);
+  g_autofree char *build_dir = g_build_filename (dir, "elsewhere", "build", NULL);
+  const char      *sources[] = { "/nonexistent/other.c", source, NULL };
+  g_autoptr (GListModel) diagnostics = NULL;
+  g_autoptr (HotDiagnostic) first = NULL;
+  g_autoptr (HotDiagnostic) second = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A relative path that names no file from the build folder (the build "
+                  "folder outside the source tree, a compiler run elsewhere) is found among "
+                  "the build's sources, with its source line");
+
+  g_assert_cmpint (g_mkdir_with_parents (source_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (build_dir, 0755), ==, 0);
+  g_file_set_contents (source, "int\nf (void)\n{\n  return 1 +;\n}\n", -1, &error);
+  g_assert_no_error (error);
+
+  diagnostics = hot_diagnostic_parse ("../src/broken.c:4:13: error: expected expression before ‘;’ token\n"
+                                      "../src/missing.c:1:1: error: not a known source\n",
+                                      build_dir, sources);
+  g_assert_cmpuint (g_list_model_get_n_items (diagnostics), ==, 2);
+  first = g_list_model_get_item (diagnostics, 0);
+  g_assert_cmpstr (hot_diagnostic_get_file (first), ==, "../src/broken.c");
+  g_assert_cmpstr (hot_diagnostic_get_path (first), ==, source);
+  g_assert_cmpstr (hot_diagnostic_get_source_line (first), ==, "return 1 +;");
+
+  /* Nothing known by that name: relative to the build folder, no line. */
+  second = g_list_model_get_item (diagnostics, 1);
+  g_assert_true (g_str_has_prefix (hot_diagnostic_get_path (second), dir));
+  g_assert_true (g_str_has_suffix (hot_diagnostic_get_path (second), "/elsewhere/src/missing.c"));
+  g_assert_null (hot_diagnostic_get_source_line (second));
 
   test_remove_tree (dir);
 }
@@ -166,7 +206,7 @@ test_large_output (void)
                             i, i + 1, i);
 
   clean = hot_diagnostic_clean_output (output->str, output->len);
-  diagnostics = hot_diagnostic_parse (clean, "/nonexistent");
+  diagnostics = hot_diagnostic_parse (clean, "/nonexistent", NULL);
   g_assert_cmpuint (g_list_model_get_n_items (diagnostics), ==, 20000);
 }
 
@@ -183,6 +223,7 @@ main (int   argc,
       g_test_add_data_func (path, &cases[i], assert_case);
     }
   g_test_add_func ("/Hotnode/Diagnostic/live-gcc", test_live_gcc);
+  g_test_add_func ("/Hotnode/Diagnostic/known-source", test_known_source);
   g_test_add_func ("/Hotnode/Diagnostic/large-output", test_large_output);
 
   return g_test_run ();

@@ -177,7 +177,7 @@ captured_diagnostics (void)
   g_assert_true (g_file_get_contents (path, &raw, &length, NULL));
   clean = hot_diagnostic_clean_output (raw, length);
 
-  return hot_diagnostic_parse (clean, build_dir);
+  return hot_diagnostic_parse (clean, build_dir, NULL);
 }
 
 static void

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The tcc preludes of the fast builder's tcc path: prologues, the repair
+ * of tcc's output, and their making off the main thread. */
+#include "config.h"
+
+#include "hot-tcc-prelude-private.h"
+#include "test-utils.h"
+
+static void
+test_prologue (void)
+{
+  g_autofree char *prologue = NULL;
+  g_autofree char *none = NULL;
+
+  g_test_summary ("A source's prologue is its blank lines, comments and directives (with their "
+                  "continuation lines) up to the first line of code");
+
+  prologue = hot_tcc_source_prologue ("/* SPDX */\n"
+                                      "// a comment\n"
+                                      "#include <gtk/gtk.h>\n"
+                                      "\n"
+                                      "  #define TWO_LINES(x) \\\n"
+                                      "    (x)\n"
+                                      "/* a comment\n"
+                                      "   over two lines */\n"
+                                      "static int x;\n"
+                                      "#define AFTER 1\n");
+  g_assert_cmpstr (prologue, ==,
+                   "/* SPDX */\n"
+                   "// a comment\n"
+                   "#include <gtk/gtk.h>\n"
+                   "\n"
+                   "  #define TWO_LINES(x) \\\n"
+                   "    (x)\n");
+
+  none = hot_tcc_source_prologue ("int x;\n#include <stdio.h>\n");
+  g_assert_cmpstr (none, ==, "");
+}
+
+static void
+test_repair (void)
+{
+  const char       text[] = "int x;\n"
+                            "#define __BASE_FILE__ \"prologue.c\"\n"
+                            "#define CONCAT(a, b) a <a6> b\n"
+                            "#define LOG(format, __VA_ARGS__) g_log (format, __VA_ARGS__)\n"
+                            "#define PLAIN 1\n"
+                            "last";
+  g_autofree char *repaired = hot_tcc_repair_definitions (text, strlen (text));
+  g_autofree char *empty = hot_tcc_repair_definitions ("", 0);
+
+  g_test_summary ("tcc's definitions are repaired: ## for <a6>, ... for variadic parameters, "
+                  "no __BASE_FILE__; every line, the last one too, ends with a newline");
+
+  g_assert_cmpstr (repaired, ==,
+                   "int x;\n"
+                   "#define CONCAT(a, b) a ## b\n"
+                   "#define LOG(format, ...) g_log (format, __VA_ARGS__)\n"
+                   "#define PLAIN 1\n"
+                   "last\n");
+  g_assert_cmpstr (empty, ==, "\n");
+}
+
+static void
+test_cancelled (void)
+{
+  g_autofree char *work_dir = g_dir_make_tmp ("hotnode-test-prelude-XXXXXX", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *prelude = NULL;
+  const char      *flags[] = { "true", NULL };
+
+  g_test_summary ("A cancelled making of a prelude completes with G_IO_ERROR_CANCELLED");
+
+  g_cancellable_cancel (cancellable);
+  hot_tcc_prelude_make_async (flags, "#include <stdio.h>\n", work_dir, "key", work_dir, cancellable,
+                              test_store_result, &result);
+  g_assert_false (hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (prelude);
+
+  test_remove_tree (work_dir);
+}
+
+static char *
+make_prelude (const char *work_dir,
+              const char *prologue,
+              GError    **error)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  const char      *flags[] = { tcc, NULL };
+  g_autofree char *key = hot_tcc_prelude_key (prologue, flags, "");
+  g_autoptr (GAsyncResult) result = NULL;
+  char *prelude = NULL;
+
+  hot_tcc_prelude_make_async (flags, prologue, work_dir, key, work_dir, NULL, test_store_result, &result);
+  if (!hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, error))
+    return NULL;
+
+  return prelude;
+}
+
+static void
+test_made (void)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *work_dir = NULL;
+  g_autofree char *prelude = NULL;
+  g_autofree char *none = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GDir) dir = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *name;
+
+  g_test_summary ("tcc preprocesses a prologue into a repaired prelude, and its output is removed; "
+                  "a prologue tcc cannot preprocess has no prelude");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  work_dir = g_dir_make_tmp ("hotnode-test-prelude-XXXXXX", NULL);
+  prelude = make_prelude (work_dir, "#include <stdio.h>\n", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (prelude, work_dir));
+  g_assert_true (g_str_has_suffix (prelude, ".h"));
+  g_file_get_contents (prelude, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (contents, "printf"));
+  g_assert_null (strstr (contents, "#define __BASE_FILE__ "));
+
+  none = make_prelude (work_dir, "#include <hotnode-no-such-header.h>\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (none, ==, "");
+
+  dir = g_dir_open (work_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_suffix (name, ".i"));
+
+  test_remove_tree (work_dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Hotnode/TccPrelude/prologue", test_prologue);
+  g_test_add_func ("/Hotnode/TccPrelude/repair", test_repair);
+  g_test_add_func ("/Hotnode/TccPrelude/cancelled", test_cancelled);
+  g_test_add_func ("/Hotnode/TccPrelude/made", test_made);
+
+  return g_test_run ();
+}
