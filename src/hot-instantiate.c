@@ -221,8 +221,9 @@ hot_instantiate_node (const char  *name,
       return placeholder_new (name);
     }
 
+  /* The child first: a deadline that stops a constructor leaves nothing
+   * of this call behind. */
   entry = lookup (name, &generation, &module);
-  proxy = hot_node_new_proxy (name, module ? hot_module_get_name (module) : NULL, args);
 
   if (entry != NULL && generation != NULL)
     child = instantiate_guarded (module, entry, args, &error);
@@ -253,6 +254,7 @@ hot_instantiate_node (const char  *name,
       generation = NULL;
     }
 
+  proxy = hot_node_new_proxy (name, module ? hot_module_get_name (module) : NULL, args);
   hot_node_set_child (proxy, child, generation ? generation->number : 0);
   resolver->proxy_made (proxy, resolver_data);
 

@@ -10,6 +10,7 @@
 #include "hot-reload.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
+#include "hot-timings-private.h"
 
 G_BEGIN_DECLS
 
@@ -68,7 +69,6 @@ HotInputs           *hot_module_get_inputs (HotModule *self);
 HotGeneration       *hot_module_get_live (HotModule *self);
 GPtrArray           *hot_module_get_generations (HotModule *self);
 gboolean             hot_module_is_busy (HotModule *self);
-GVariant            *hot_module_get_times (HotModule *self);
 
 void     hot_module_read_deps (HotModule *self);
 gboolean hot_module_files_changed (HotModule *self,

@@ -2,12 +2,10 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <utime.h>
 
 #include "hot-fast-builder-private.h"
-#include "hot-process-private.h"
+#include "hot-objects-private.h"
 #include "hot-module-private.h"
 #include "hot-rebuilder-private.h"
 
@@ -70,21 +68,6 @@ typedef enum
   STATE_LOADING,
 } State;
 
-/* When each stage of a reload ended (g_get_monotonic_time (); 0: did not
- * happen). See HotStatus:timings. */
-typedef struct
-{
-  gint64      changed;
-  gint64      debounced;
-  gint64      build_started;
-  gint64      build_finished;
-  gint64      copied;
-  gint64      opened;
-  gint64      patched;
-  gint64      rebuilt;
-  const char *builder;
-} Times;
-
 struct _HotModule
 {
   const HotModuleInfo  *info;
@@ -99,8 +82,7 @@ struct _HotModule
 
   GHashTable *live;
   GHashTable *attempted;
-  GHashTable *objects;
-  GHashTable *uncertain; /* set of sources */
+  HotObjects *objects;
 
   State         state;
   GCancellable *cancellable; /* of the running preparation or build */
@@ -110,7 +92,7 @@ struct _HotModule
   GPtrArray    *waiting;
   GPtrArray    *queued;
   GTask        *preparation;
-  Times         times;
+  HotTimings    times;
   gint64        changed_at; /* first event since the last build started */
 
   GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
@@ -147,8 +129,7 @@ hot_module_new (const HotModuleInfo  *info,
   self->inputs = hot_inputs_new (info, shared->digests);
   self->generations = g_ptr_array_new_with_free_func ((GDestroyNotify) hot_generation_free);
   self->live = hot_inputs_snapshot (self->inputs);
-  self->objects = hot_inputs_snapshot (self->inputs);
-  self->uncertain = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->objects = hot_objects_new (info, self->inputs, self->live);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->queued = g_ptr_array_new_with_free_func (g_object_unref);
   self->deps_cancellable = g_cancellable_new ();
@@ -168,8 +149,7 @@ hot_module_free (HotModule *self)
   g_clear_pointer (&self->generations, g_ptr_array_unref);
   g_clear_pointer (&self->live, g_hash_table_unref);
   g_clear_pointer (&self->attempted, g_hash_table_unref);
-  g_clear_pointer (&self->objects, g_hash_table_unref);
-  g_clear_pointer (&self->uncertain, g_hash_table_unref);
+  g_clear_pointer (&self->objects, hot_objects_free);
   g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_pointer (&self->queued, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, hot_inputs_free);
@@ -222,41 +202,6 @@ hot_module_is_busy (HotModule *self)
   return self->state != STATE_IDLE;
 }
 
-/**
- * hot_module_get_times:
- * @self: a module
- *
- * Returns: (transfer floating): the stages of the last reload, as
- *   HotStatus:timings has them
- */
-GVariant *
-hot_module_get_times (HotModule *self)
-{
-  const Times *times = &self->times;
-  const struct
-  {
-    const char *name;
-    gint64      value;
-  } stages[] = {
-    { "changed", times->changed },
-    { "debounced", times->debounced },
-    { "build-started", times->build_started },
-    { "build-finished", times->build_finished },
-    { "copied", times->copied },
-    { "opened", times->opened },
-    { "patched", times->patched },
-    { "rebuilt", times->rebuilt },
-  };
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-
-  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
-    if (stages[i].value != 0)
-      g_variant_builder_add (&builder, "{sv}", stages[i].name, g_variant_new_int64 (stages[i].value));
-  g_variant_builder_add (&builder, "{sv}", "builder", g_variant_new_string (times->builder ?: "none"));
-
-  return g_variant_builder_end (&builder);
-}
-
 /* Whether the inputs now owe a build. */
 static gboolean
 build_owed (HotModule  *self,
@@ -271,8 +216,7 @@ static void
 complete_snapshots (HotModule *self)
 {
   hot_inputs_complete (self->inputs, self->live);
-  if (self->objects != NULL)
-    hot_inputs_complete (self->inputs, self->objects);
+  hot_objects_complete (self->objects);
   if (self->attempted != NULL)
     hot_inputs_complete (self->inputs, self->attempted);
 }
@@ -307,28 +251,24 @@ reconsider (HotModule *self)
 }
 
 static void
-deps_read (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+deps_listed (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
   HotModule *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) output = NULL;
-  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
-  g_autofree char *text = NULL;
+  g_autofree char *deps = hot_rebuilder_list_deps_finish (result, &error);
 
-  if (subprocess == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the module is gone */
 
-  if (subprocess == NULL || !g_subprocess_get_successful (subprocess))
+  if (deps == NULL)
     {
-      g_debug ("Could not read the headers of module “%s” from ninja: %s", self->info->name,
-               error ? error->message : "ninja failed");
+      g_debug ("Could not learn the headers of module “%s”: %s", self->info->name, error->message);
       return;
     }
 
-  text = g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output));
-  hot_inputs_read_ninja_deps (self->inputs, text);
+  hot_inputs_read_ninja_deps (self->inputs, deps);
   complete_snapshots (self);
   self->hooks->inputs_changed (self, self->hooks_data);
 }
@@ -343,28 +283,7 @@ deps_read (GObject      *source,
 void
 hot_module_read_deps (HotModule *self)
 {
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-  g_autofree char *ninja = g_find_program_in_path ("ninja");
-  g_auto (GStrv) command = NULL;
-  GHashTableIter     iter;
-  HotCompileCommand *compile;
-
-  if (ninja == NULL || g_hash_table_size (self->info->commands) == 0)
-    return;
-
-  g_strv_builder_addv (argv, (const char *[]){ ninja, "-C", self->info->build_dir, "-t", "deps", NULL });
-  g_hash_table_iter_init (&iter, self->info->commands);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &compile))
-    {
-      const char *object = compile->object;
-
-      if (g_str_has_prefix (object, self->info->build_dir))
-        object += strlen (self->info->build_dir) + 1;
-      g_strv_builder_add (argv, object);
-    }
-  command = g_strv_builder_end (argv);
-  hot_process_run_async ((const char *const *) command, self->info->build_dir, self->deps_cancellable, deps_read,
-                         self);
+  hot_rebuilder_list_deps_async (self->info, self->deps_cancellable, deps_listed, self);
 }
 
 /**
@@ -473,80 +392,22 @@ ensure_fast_builder (HotModule *self)
   return self->fast_builder;
 }
 
-/* The sources whose object in the build folder was compiled from what the
- * running build builds. */
-static GHashTable *
-reusable_objects (HotModule *self)
-{
-  GHashTable    *reusable = g_hash_table_new (g_str_hash, g_str_equal);
-  GHashTableIter iter;
-  gpointer       source;
-
-  if (self->objects == NULL)
-    return reusable;
-
-  g_hash_table_iter_init (&iter, self->info->commands);
-  while (g_hash_table_iter_next (&iter, &source, NULL))
-    {
-      g_autofree char *built = hot_inputs_fingerprint (self->inputs, self->objects, source);
-      g_autofree char *wanted = hot_inputs_fingerprint (self->inputs, self->building, source);
-
-      if (!g_hash_table_contains (self->uncertain, source) && g_str_equal (built, wanted))
-        g_hash_table_add (reusable, source);
-    }
-
-  return reusable;
-}
-
-/* ninja decides by modification times, and a file saved while the compiler
- * ran can be older than the object built from its previous content: the
- * objects not compiled from what this build builds are dated back to 1970,
- * so that ninja rebuilds them whatever the times say. */
-static void
-date_back_stale_objects (HotModule *self)
-{
-  g_autoptr (GHashTable) reusable = reusable_objects (self);
-  struct utimbuf     epoch = { 0, 0 };
-  GHashTableIter     iter;
-  gpointer           source;
-  HotCompileCommand *command;
-
-  g_hash_table_iter_init (&iter, self->info->commands);
-  while (g_hash_table_iter_next (&iter, &source, (gpointer *) &command))
-    if (!g_hash_table_contains (reusable, source))
-      g_utime (command->object, &epoch);
-}
-
 /* After ninja: what its objects were compiled from. */
 static void
 ninja_ended (HotModule *self,
              gboolean   success)
 {
-  GHashTableIter iter;
-  gpointer       source;
-
-  if (success)
+  if (!success)
     {
-      g_clear_pointer (&self->objects, g_hash_table_unref);
-      self->objects = g_hash_table_ref (self->building);
-      g_hash_table_remove_all (self->uncertain);
-      /* The build system's objects are current: fast builds start over. */
-      if (self->fast_builder != NULL)
-        hot_fast_builder_forget (self->fast_builder);
-      hot_module_read_deps (self);
+      hot_objects_stopped (self->objects, self->building);
       return;
     }
 
-  /* Stopped or failed: any object it was to rebuild may be new. */
-  g_hash_table_iter_init (&iter, self->info->commands);
-  while (self->objects != NULL && g_hash_table_iter_next (&iter, &source, NULL))
-    {
-      g_autofree char *built = hot_inputs_fingerprint (self->inputs, self->objects, source);
-      g_autofree char *wanted = hot_inputs_fingerprint (self->inputs, self->building, source);
-
-      if (!g_str_equal (built, wanted))
-        g_hash_table_add (self->uncertain, g_strdup (source));
-    }
+  hot_objects_built (self->objects, self->building);
+  /* The build system's objects are current: fast builds start over. */
+  if (self->fast_builder != NULL)
+    hot_fast_builder_forget (self->fast_builder);
+  hot_module_read_deps (self);
 }
 
 static void load_output (HotModule  *self,
@@ -589,7 +450,7 @@ start_rebuilder (HotModule *self)
       output = g_strdup (self->info->output);
       self->by_ninja = TRUE;
       self->times.builder = "ninja";
-      date_back_stale_objects (self);
+      hot_objects_date_back_stale (self->objects, self->building);
     }
   else
     self->times.builder = "custom";
@@ -678,7 +539,7 @@ start_build (HotModule *self)
   fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);
   if (fast_builder != NULL)
     {
-      g_autoptr (GHashTable) reusable = reusable_objects (self);
+      g_autoptr (GHashTable) reusable = hot_objects_reusable (self->objects, self->building);
 
       self->times.builder = self->shared->fast_path == HOT_FAST_PATH_TCC ? "tcc" : "gcc-pch";
       hot_fast_builder_build_async (fast_builder, self->building, reusable, self->cancellable, fast_build_done,
@@ -847,7 +708,7 @@ build_ended (HotModule    *self,
           self->attempted = g_hash_table_ref (built);
         }
       if (error == NULL)
-        hot_status_set_timings (self->status, hot_module_get_times (self));
+        hot_status_set_timings (self->status, hot_timings_to_variant (&self->times));
       hot_status_finish_build (self->status, duration, error, diagnostics, live ? live->number : 0);
     }
   complete_snapshots (self);

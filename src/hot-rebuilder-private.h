@@ -22,4 +22,11 @@ char *hot_rebuilder_run_finish (GAsyncResult *result,
                                 GListModel  **diagnostics,
                                 GError      **error);
 
+void  hot_rebuilder_list_deps_async (const HotModuleInfo *info,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+char *hot_rebuilder_list_deps_finish (GAsyncResult *result,
+                                      GError      **error);
+
 G_END_DECLS

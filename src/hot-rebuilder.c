@@ -233,3 +233,82 @@ hot_rebuilder_run_finish (GAsyncResult *result,
 
   return output;
 }
+
+static void
+deps_listed (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
+
+  if (subprocess == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (!g_subprocess_get_successful (subprocess))
+    g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "%s",
+                             _ ("ninja could not list the headers of the module's objects"));
+  else
+    g_task_return_pointer (task, g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output)), g_free);
+}
+
+/**
+ * hot_rebuilder_list_deps_async:
+ * @info: the module
+ * @cancellable: (nullable): stops it
+ * @callback: called with what ninja printed
+ * @user_data: data for @callback
+ *
+ * Asks ninja's deps log which files the compiler read for each of the
+ * module's objects (`ninja -t deps`), for hot_inputs_read_ninja_deps().
+ */
+void
+hot_rebuilder_list_deps_async (const HotModuleInfo *info,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_autofree char *ninja = g_find_program_in_path ("ninja");
+  g_auto (GStrv) command = NULL;
+  GHashTableIter     iter;
+  HotCompileCommand *compile;
+
+  g_task_set_source_tag (task, hot_rebuilder_list_deps_async);
+  if (ninja == NULL || g_hash_table_size (info->commands) == 0)
+    {
+      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "%s",
+                               _ ("ninja is not installed, or the build has no compile commands"));
+      g_object_unref (task);
+      return;
+    }
+
+  g_strv_builder_addv (argv, (const char *[]){ ninja, "-C", info->build_dir, "-t", "deps", NULL });
+  g_hash_table_iter_init (&iter, info->commands);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &compile))
+    {
+      const char *object = compile->object;
+
+      if (g_str_has_prefix (object, info->build_dir) && object[strlen (info->build_dir)] == G_DIR_SEPARATOR)
+        object += strlen (info->build_dir) + 1;
+      g_strv_builder_add (argv, object);
+    }
+  command = g_strv_builder_end (argv);
+  hot_process_run_async ((const char *const *) command, info->build_dir, cancellable, deps_listed, task);
+}
+
+/**
+ * hot_rebuilder_list_deps_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): what ninja printed, or %NULL
+ */
+char *
+hot_rebuilder_list_deps_finish (GAsyncResult *result,
+                                GError      **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -16,7 +16,9 @@
 #include "hot-rebuilder-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
+#include "hot-settings-private.h"
 #include "hot-watcher-private.h"
+#include "hot-window-private.h"
 
 /**
  * HotReload:
@@ -51,18 +53,6 @@
 #define DEBOUNCE_MS 50
 #define SETTLE_MS 5
 #define PREPARE_DELAY_MS 1000
-#define DEFAULT_LOAD_TIMEOUT_MS 20000
-
-/* Waiting for the first frame after a reload of a module, for
- * HotStatus:timings. */
-typedef struct
-{
-  HotModule     *module;
-  GdkFrameClock *clock;
-  gulong         handler;
-  gint64         painted_at;
-  guint          idle_id;
-} PaintWait;
 
 struct _HotReload
 {
@@ -77,7 +67,6 @@ struct _HotReload
   GHashTable *modules;      /* name → HotModule */
   GListStore *status_model; /* HotStatus */
   GHashTable *node_modules; /* node name → HotModule */
-  GHashTable *paints;       /* HotModule → PaintWait */
   GHashTable *not_inputs;   /* paths said to be part of no module */
   GPtrArray  *proxies;      /* HotNode, weak */
 
@@ -112,103 +101,11 @@ enum
 
 static guint signals[N_SIGNALS];
 
-/* HOT_RELOAD=1 turns hot reload on; unset, empty or 0 leaves it off. */
-static gboolean
-hot_reload_env_enabled (void)
-{
-  static gsize enabled = 0;
-
-  if (g_once_init_enter (&enabled))
-    {
-      const char *value = g_getenv ("HOT_RELOAD");
-      gsize       result = 1;
-
-      if (value != NULL && g_str_equal (value, "1"))
-        result = 2;
-      else if (value != NULL && *value != '\0' && !g_str_equal (value, "0"))
-        g_warning ("HOT_RELOAD=%s is not understood: set HOT_RELOAD=1 to turn hot reload on, "
-                   "or 0 to leave it off. Hot reload stays off.",
-                   value);
-      g_once_init_leave (&enabled, result);
-    }
-
-  return enabled == 2;
-}
-
-static void
-paint_wait_stop (PaintWait *wait)
-{
-  if (wait->clock != NULL)
-    g_clear_signal_handler (&wait->handler, wait->clock);
-  g_clear_object (&wait->clock);
-  g_clear_handle_id (&wait->idle_id, g_source_remove);
-}
-
-static void
-paint_wait_free (gpointer data)
-{
-  paint_wait_stop (data);
-  g_free (data);
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
-}
-
-static int
-proxy_area (HotNode *proxy)
-{
-  return gtk_widget_get_width (GTK_WIDGET (proxy)) * gtk_widget_get_height (GTK_WIDGET (proxy));
-}
-
-/* Each window that holds proxies gets one overlay, on its largest proxy
- * (the first one mapped until sizes are known). */
-static void
-place_overlay (HotReload *self,
-               HotNode   *proxy)
-{
-  GtkRoot  *root = gtk_widget_get_root (GTK_WIDGET (proxy));
-  GWeakRef *slot;
-  g_autoptr (GtkWidget) overlay = NULL;
-  GtkWidget *holder;
-
-  if (root == NULL)
-    return;
-
-  slot = g_object_get_data (G_OBJECT (root), "hotnode-overlay");
-  if (slot == NULL)
-    {
-      slot = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (slot, NULL);
-      g_object_set_data_full (G_OBJECT (root), "hotnode-overlay", slot, weak_ref_free);
-    }
-
-  overlay = g_weak_ref_get (slot);
-  if (overlay == NULL)
-    {
-      overlay = g_object_ref_sink (hot_overlay_new (G_LIST_MODEL (self->status_model)));
-      g_weak_ref_set (slot, overlay);
-      hot_node_set_overlay (proxy, overlay);
-      return;
-    }
-
-  holder = gtk_widget_get_ancestor (overlay, HOT_TYPE_NODE);
-  if (holder == GTK_WIDGET (proxy) || (holder != NULL && proxy_area (proxy) <= proxy_area (HOT_NODE_PROXY (holder))))
-    return;
-
-  if (holder != NULL)
-    hot_node_set_overlay (HOT_NODE_PROXY (holder), NULL);
-  hot_node_set_overlay (proxy, overlay);
-}
-
 static void
 proxy_mapped (HotNode   *proxy,
               HotReload *self)
 {
-  place_overlay (self, proxy);
+  hot_window_place_overlay (proxy, G_LIST_MODEL (self->status_model));
 }
 
 static void
@@ -220,75 +117,15 @@ proxy_finalized (gpointer data,
   g_ptr_array_remove_fast (self->proxies, where_the_object_was);
 }
 
-/* Timings */
-
-static void
-publish_painted (gpointer user_data)
-{
-  PaintWait *wait = user_data;
-  HotStatus *status = hot_module_get_status (wait->module);
-  g_autoptr (GVariantDict) timings = g_variant_dict_new (hot_status_get_timings (status));
-
-  wait->idle_id = 0;
-  g_variant_dict_insert (timings, "painted", "x", wait->painted_at);
-  hot_status_set_timings (status, g_variant_dict_end (timings));
-}
-
-static void
-reload_painted (GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  PaintWait *wait = user_data;
-
-  /* Published from an idle: what listens to the status may change widgets,
-   * which is not for the middle of a frame. */
-  wait->painted_at = g_get_monotonic_time ();
-  g_clear_signal_handler (&wait->handler, clock);
-  g_clear_object (&wait->clock);
-  wait->idle_id = g_idle_add_once (publish_painted, wait);
-}
-
-/* Adds the moment the first frame after a reload of @module is painted to
- * its timings, when it comes. */
-static void
-wait_for_paint (HotReload *self,
-                HotModule *module)
-{
-  PaintWait *wait = g_hash_table_lookup (self->paints, module);
-
-  if (wait == NULL)
-    {
-      wait = g_new0 (PaintWait, 1);
-      wait->module = module;
-      g_hash_table_insert (self->paints, module, wait);
-    }
-  paint_wait_stop (wait);
-
-  for (guint i = 0; i < self->proxies->len; i++)
-    {
-      HotNode       *proxy = g_ptr_array_index (self->proxies, i);
-      GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (proxy));
-
-      if (clock == NULL || g_strcmp0 (hot_node_get_module (proxy), hot_module_get_name (module)) != 0)
-        continue;
-
-      wait->clock = g_object_ref (clock);
-      wait->handler = g_signal_connect (clock, "after-paint", G_CALLBACK (reload_painted), wait);
-      gtk_widget_queue_draw (GTK_WIDGET (proxy));
-      break;
-    }
-}
-
 /* What the modules ask of the service */
 
 static gboolean
 module_has_custom_rebuilder (HotModule *module,
                              gpointer   user_data)
 {
-  HotReload  *self = user_data;
-  const char *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
+  HotReload *self = user_data;
 
-  return self->rebuilder != NULL || (env_rebuilder != NULL && *env_rebuilder != '\0');
+  return self->rebuilder != NULL || hot_settings_get_rebuilder () != NULL;
 }
 
 static GStrv
@@ -299,7 +136,7 @@ module_custom_rebuilder (HotModule *module,
 {
   HotReload           *self = user_data;
   const HotModuleInfo *info = hot_module_get_info (module);
-  const char          *env_rebuilder = g_getenv ("HOT_RELOAD_REBUILDER");
+  const char          *env_rebuilder = hot_settings_get_rebuilder ();
   g_auto (GStrv) argv = NULL;
 
   *output = g_strdup (info->output);
@@ -310,7 +147,7 @@ module_custom_rebuilder (HotModule *module,
         return g_steal_pointer (&argv);
     }
 
-  if (env_rebuilder != NULL && *env_rebuilder != '\0')
+  if (env_rebuilder != NULL)
     return hot_rebuilder_argv_from_env (info, env_rebuilder, error);
 
   return NULL;
@@ -327,7 +164,7 @@ module_swap (HotModule     *module,
 
   /* Sizes are known by now: move each window's overlay where it shows best. */
   for (guint i = 0; i < self->proxies->len; i++)
-    place_overlay (self, g_ptr_array_index (self->proxies, i));
+    hot_window_place_overlay (g_ptr_array_index (self->proxies, i), G_LIST_MODEL (self->status_model));
 
   if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, error))
     return FALSE;
@@ -362,7 +199,7 @@ module_finished (HotModule    *module,
       if (timings != NULL)
         g_variant_lookup (timings, "builder", "&s", &builder);
       g_message ("Reloaded module “%s” in %.0f ms (%s)", name, duration / 1000.0, builder);
-      wait_for_paint (self, module);
+      hot_window_wait_for_paint (status, self->proxies);
       g_signal_emit (self, signals[SIGNAL_HOT_RELOAD], 0, name);
     }
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -464,7 +301,6 @@ hot_reload_dispose (GObject *object)
   g_clear_object (&self->watcher);
   g_clear_handle_id (&self->prepare_id, g_source_remove);
   g_clear_pointer (&self->to_prepare, g_ptr_array_unref);
-  g_clear_pointer (&self->paints, g_hash_table_unref);
 
   if (self->rebuilder_destroy != NULL)
     g_clear_pointer (&self->rebuilder_data, self->rebuilder_destroy);
@@ -569,7 +405,7 @@ hot_reload_class_init (HotReloadClass *klass)
    * 20 seconds, can be changed with `HOT_RELOAD_LOAD_TIMEOUT` (in seconds).
    */
   properties[PROP_LOAD_TIMEOUT] =
-      g_param_spec_uint ("load-timeout", NULL, NULL, 1, G_MAXUINT, DEFAULT_LOAD_TIMEOUT_MS,
+      g_param_spec_uint ("load-timeout", NULL, NULL, 1, G_MAXUINT, 20000,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
@@ -642,12 +478,12 @@ hot_reload_init (HotReload *self)
   self->modules = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) hot_module_free);
   self->status_model = g_list_store_new (HOT_TYPE_STATUS);
   self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
-  self->paints = g_hash_table_new_full (NULL, NULL, NULL, paint_wait_free);
   self->not_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->proxies = g_ptr_array_new ();
   self->shared.quarantine = g_ptr_array_new ();
-  self->shared.load_timeout_ms = DEFAULT_LOAD_TIMEOUT_MS;
-  self->shared.fast_path = HOT_FAST_PATH_TCC;
+  self->shared.load_timeout_ms = hot_settings_get ()->load_timeout_ms;
+  self->shared.fast_path = hot_settings_get ()->fast_path;
+  self->shared.unload_generations = hot_settings_get ()->unload;
 }
 
 static int
@@ -726,44 +562,13 @@ watcher_changed (HotWatcher *watcher,
 
 static gboolean prepare_fast_paths (gpointer user_data);
 
-static void
-read_settings (HotReload *self)
-{
-  const char *fast_path = g_getenv ("HOT_RELOAD_FAST_PATH");
-  const char *load_timeout = g_getenv ("HOT_RELOAD_LOAD_TIMEOUT");
-
-  self->shared.unload_generations = g_strcmp0 (g_getenv ("HOT_RELOAD_UNLOAD"), "1") == 0;
-
-  if (fast_path != NULL)
-    {
-      g_autoptr (GEnumClass) enum_class = g_type_class_ref (HOT_TYPE_FAST_PATH);
-      GEnumValue *value = g_enum_get_value_by_nick (enum_class, g_str_equal (fast_path, "pch") ? "gcc-pch" : fast_path);
-
-      if (value != NULL)
-        self->shared.fast_path = value->value;
-      else
-        g_warning ("HOT_RELOAD_FAST_PATH=%s is none of off, tcc and pch; using tcc", fast_path);
-    }
-
-  if (load_timeout != NULL)
-    {
-      double seconds = g_ascii_strtod (load_timeout, NULL);
-
-      if (seconds > 0)
-        self->shared.load_timeout_ms = (guint) MIN (seconds * 1000, G_MAXUINT);
-      else
-        g_warning ("HOT_RELOAD_LOAD_TIMEOUT=%s is not a number of seconds; loads may take %u ms", load_timeout,
-                   self->shared.load_timeout_ms);
-    }
-}
-
 /* Finds the build, the modules the host's entries come from, and starts
  * watching what they are built from. */
 static gboolean
 hot_reload_setup (HotReload *self,
                   GError   **error)
 {
-  g_autofree char *build_dir = g_strdup (g_getenv ("HOT_RELOAD_BUILD_DIR"));
+  g_autofree char *build_dir = g_strdup (hot_settings_get ()->build_dir);
   HotTable        *host = hot_table_get_host ();
   GPtrArray       *nodes = hot_table_get_nodes (host);
   GPtrArray       *host_statics = hot_table_get_statics (host);
@@ -783,14 +588,13 @@ hot_reload_setup (HotReload *self,
   if (self->project == NULL)
     return FALSE;
 
-  self->shared.loader = hot_loader_new (g_getenv ("HOT_RELOAD_PRIVATE_DIR"), error);
+  self->shared.loader = hot_loader_new (hot_settings_get ()->private_dir, error);
   if (self->shared.loader == NULL)
     return FALSE;
 
   self->shared.statics = hot_static_registry_new ();
   hot_static_registry_capture (self->shared.statics, host);
   self->shared.digests = hot_digest_cache_new ();
-  read_settings (self);
 
   for (guint i = 0; i < nodes->len; i++)
     {
@@ -848,7 +652,7 @@ hot_reload_get_default (void)
     {
       HotReload *self = g_object_new (HOT_TYPE_RELOAD, NULL);
 
-      self->enabled = hot_reload_env_enabled ();
+      self->enabled = hot_settings_get ()->enabled;
       if (self->enabled && !hot_reload_setup (self, &self->setup_error))
         g_warning ("Hot reload is on but cannot work: %s", self->setup_error->message);
 
@@ -856,34 +660,6 @@ hot_reload_get_default (void)
     }
 
   return default_service;
-}
-
-/**
- * hot_node_new:
- * @name: the name given to HOT_NODE()
- * @args: (nullable): arguments for the constructor
- *
- * Builds the widget of the hot node @name. With hot reload off this calls
- * the constructor linked into the app and returns its widget. With hot
- * reload on it returns a #HotNode proxy holding the widget built by the
- * newest generation that has the node; the proxy rebuilds its child each
- * time the node's module is reloaded, with the same @args.
- *
- * An unknown @name gives a placeholder widget that names it, and a warning.
- *
- * Returns: (transfer floating): the widget
- */
-GtkWidget *
-hot_node_new (const char  *name,
-              HotNodeArgs *args)
-{
-  g_return_val_if_fail (name != NULL, NULL);
-
-  /* Sets the resolver up when hot reload is on. */
-  if (hot_reload_env_enabled ())
-    hot_reload_get_default ();
-
-  return hot_instantiate_node (name, args);
 }
 
 /**
