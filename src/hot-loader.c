@@ -435,7 +435,8 @@ load_library (const LoadJob *job,
   if (image == NULL)
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("%s is not a hot module: build it with dependency('hotnode-module-1')"),
+                   _ ("%s has no hot node table: none of its sources includes <hotnode.h> (an empty file in the middle "
+                      "of a save?), or it is not built with dependency('hotnode-module-1')"),
                    job->built_path);
       return NULL;
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "hot-fast-builder-private.h"
@@ -96,6 +97,8 @@ struct _HotModule
   gint64        changed_at; /* first event since the last build started */
 
   GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
+  guint         empty_wait_id;    /* a source is empty: a save is half done */
+  guint         empty_waits;
 };
 
 static void start_build (HotModule *self);
@@ -142,6 +145,7 @@ hot_module_free (HotModule *self)
 {
   g_cancellable_cancel (self->deps_cancellable);
   g_clear_object (&self->deps_cancellable);
+  g_clear_handle_id (&self->empty_wait_id, g_source_remove);
   g_assert (self->cancellable == NULL);
   g_clear_object (&self->fast_builder);
   g_free (self->fast_path_declined);
@@ -221,6 +225,49 @@ complete_snapshots (HotModule *self)
     hot_inputs_complete (self->inputs, self->attempted);
 }
 
+#define EMPTY_WAIT_MS 100
+#define EMPTY_WAITS_MAX 10
+
+static void reconsider (HotModule *self);
+
+static gboolean
+empty_wait_over (gpointer user_data)
+{
+  HotModule *self = user_data;
+
+  self->empty_wait_id = 0;
+  reconsider (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* An empty source is a save half done (truncated, then written): building
+ * it would report a failure that the rest of the save undoes. It is given
+ * up to a second. */
+static gboolean
+wait_for_empty_source (HotModule *self)
+{
+  gboolean empty = FALSE;
+
+  for (guint i = 0; self->info->sources[i] && !empty; i++)
+    {
+      GStatBuf st;
+
+      empty = g_stat (self->info->sources[i], &st) == 0 && st.st_size == 0;
+    }
+
+  if (!empty || self->empty_waits >= EMPTY_WAITS_MAX)
+    {
+      self->empty_waits = 0;
+      return FALSE;
+    }
+
+  self->empty_waits++;
+  if (self->empty_wait_id == 0)
+    self->empty_wait_id = g_timeout_add (EMPTY_WAIT_MS, empty_wait_over, self);
+  return TRUE;
+}
+
 /* Reconsiders the module after a change or at the end of something. */
 static void
 reconsider (HotModule *self)
@@ -230,7 +277,7 @@ reconsider (HotModule *self)
   switch (self->state)
     {
     case STATE_IDLE:
-      if (build_owed (self, now))
+      if (build_owed (self, now) && !wait_for_empty_source (self))
         start_build (self);
       break;
     case STATE_PREPARING:
