@@ -8,4 +8,4 @@
  *
  * Returns: the #GQuark of %HOT_RELOAD_ERROR
  */
-G_DEFINE_QUARK (hot-reload-error-quark, hot_reload_error)
+G_DEFINE_QUARK (hot - reload - error - quark, hot_reload_error)

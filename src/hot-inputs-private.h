@@ -22,21 +22,21 @@ const char     *hot_digest_cache_get (HotDigestCache *self,
  * generates are left out: they change only with the system or the build. */
 typedef struct _HotInputs HotInputs;
 
-HotInputs  *hot_inputs_new (const HotModuleInfo *info,
-                            HotDigestCache      *cache);
-void        hot_inputs_free (HotInputs *self);
-void        hot_inputs_add_deps (HotInputs         *self,
-                                 const char        *source,
-                                 const char *const *deps);
-guint       hot_inputs_read_ninja_deps (HotInputs  *self,
-                                        const char *ninja_output);
-gboolean    hot_inputs_read_depfile (HotInputs  *self,
-                                     const char *source,
-                                     const char *depfile,
-                                     const char *directory);
-gboolean    hot_inputs_contains (HotInputs  *self,
-                                 const char *path);
-GPtrArray  *hot_inputs_list_files (HotInputs *self);
+HotInputs *hot_inputs_new (const HotModuleInfo *info,
+                           HotDigestCache      *cache);
+void       hot_inputs_free (HotInputs *self);
+void       hot_inputs_add_deps (HotInputs         *self,
+                                const char        *source,
+                                const char *const *deps);
+guint      hot_inputs_read_ninja_deps (HotInputs  *self,
+                                       const char *ninja_output);
+gboolean   hot_inputs_read_depfile (HotInputs  *self,
+                                    const char *source,
+                                    const char *depfile,
+                                    const char *directory);
+gboolean   hot_inputs_contains (HotInputs  *self,
+                                const char *path);
+GPtrArray *hot_inputs_list_files (HotInputs *self);
 
 /* A snapshot: path → digest of every input at one moment (what a build
  * started from, what the live generation was built from). */

@@ -481,8 +481,8 @@ fingerprint (HotInputs  *self,
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
   g_autofree gpointer *headers = NULL;
-  GHashTable *set = g_hash_table_lookup (self->deps, source);
-  guint       n_headers;
+  GHashTable          *set = g_hash_table_lookup (self->deps, source);
+  guint                n_headers;
 
   g_return_val_if_fail (set != NULL, NULL);
 

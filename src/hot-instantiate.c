@@ -123,8 +123,8 @@ instantiate_guarded (HotModule          *module,
   HotCrash         crash = { 0 };
   g_autofree char *signal_name = NULL;
   g_autoptr (GError) guard_error = NULL;
-  guint            depth;
-  gboolean         returned;
+  guint    depth;
+  gboolean returned;
 
   if (constructing == NULL)
     constructing = g_ptr_array_new ();
@@ -263,7 +263,7 @@ hot_instantiate_node (const char  *name,
 
 /* Whether @proxy lies inside another proxy of @proxies. */
 static gboolean
-inside_another (HotNode   *proxy,
+inside_another (HotNode    *proxy,
                 GHashTable *set)
 {
   for (GtkWidget *up = gtk_widget_get_parent (GTK_WIDGET (proxy)); up != NULL; up = gtk_widget_get_parent (up))

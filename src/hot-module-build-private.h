@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "hot-fast-builder-private.h"
+#include "hot-module-private.h"
+#include "hot-objects-private.h"
+
+G_BEGIN_DECLS
+
+/* A module's state, shared by hot-module.c (what is owed, the states and
+ * their transitions, the calls) and hot-module-build.c (running a build,
+ * loading its library, making it live). See the top of hot-module.c. */
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_PREPARING,
+  STATE_BUILDING,
+  STATE_LOADING,
+} State;
+
+struct _HotModule
+{
+  const HotModuleInfo  *info;
+  HotModuleShared      *shared;
+  const HotModuleHooks *hooks;
+  gpointer              hooks_data;
+  HotStatus            *status;
+  HotInputs            *inputs;
+  HotFastBuilder       *fast_builder;
+  char                 *fast_path_declined; /* why, as last logged */
+  GPtrArray            *generations;        /* HotGeneration, newest last */
+
+  GHashTable *live;
+  GHashTable *attempted;
+  HotObjects *objects;
+
+  State         state;
+  GCancellable *cancellable; /* of the running preparation or build */
+  GHashTable   *building;
+  gboolean      by_ninja;         /* the running build runs ninja */
+  gboolean      cancel_requested; /* by hot_module_cancel () */
+  GPtrArray    *waiting;
+  GPtrArray    *queued;
+  GTask        *preparation;
+  HotTimings    times;
+  gint64        changed_at; /* first event since the last build started */
+
+  GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
+  guint         empty_wait_id;    /* a source is empty: a save is half done */
+  guint         empty_waits;
+};
+
+void            hot_module_start_build (HotModule *self);
+void            hot_module_build_ended (HotModule    *self,
+                                        const GError *error,
+                                        GListModel   *diagnostics);
+HotFastBuilder *hot_module_ensure_fast_builder (HotModule *self);
+
+G_END_DECLS

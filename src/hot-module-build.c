@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "hot-module-build-private.h"
+#include "hot-rebuilder-private.h"
+
+/*
+ * The BUILDING and LOADING states of a module (the table is at the top of
+ * hot-module.c): choosing the builder (the fast path, or the app's
+ * rebuilder, or ninja), what the build system's objects hold afterwards,
+ * loading the library the build wrote, patching its statics and having the
+ * service swap its widgets in. Every way out ends in
+ * hot_module_build_ended ().
+ */
+
+/* Fast path and rebuilder */
+
+HotFastBuilder *
+hot_module_ensure_fast_builder (HotModule *self)
+{
+  if (self->shared->fast_path == HOT_FAST_PATH_OFF)
+    return NULL;
+
+  if (self->fast_builder == NULL || hot_fast_builder_get_mode (self->fast_builder) != self->shared->fast_path)
+    {
+      g_clear_object (&self->fast_builder);
+      self->fast_builder = hot_fast_builder_new (self->info, self->shared->fast_path, self->inputs);
+    }
+
+  return self->fast_builder;
+}
+
+/* After ninja: what its objects were compiled from. */
+static void
+ninja_ended (HotModule *self,
+             gboolean   success)
+{
+  if (!success)
+    {
+      hot_objects_stopped (self->objects, self->building);
+      return;
+    }
+
+  hot_objects_built (self->objects, self->building);
+  /* The build system's objects are current: fast builds start over. */
+  if (self->fast_builder != NULL)
+    hot_fast_builder_forget (self->fast_builder);
+  hot_module_read_deps (self);
+}
+
+static void load_output (HotModule  *self,
+                         const char *output);
+
+static void
+rebuilder_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
+  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &error);
+
+  if (self->by_ninja)
+    ninja_ended (self, output != NULL);
+
+  if (output != NULL)
+    load_output (self, output);
+  else
+    hot_module_build_ended (self, error, diagnostics);
+}
+
+/* Runs the app's rebuilder or HOT_RELOAD_REBUILDER (as the hooks say), or
+ * ninja. */
+static void
+start_rebuilder (HotModule *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  if (self->hooks->has_custom_rebuilder (self, self->hooks_data))
+    argv = self->hooks->custom_rebuilder (self, &output, &error, self->hooks_data);
+  if (argv == NULL && error == NULL)
+    {
+      argv = hot_rebuilder_ninja_argv (self->info, &error);
+      g_free (output);
+      output = g_strdup (self->info->output);
+      self->by_ninja = TRUE;
+      self->times.builder = "ninja";
+      hot_objects_date_back_stale (self->objects, self->building);
+    }
+  else
+    self->times.builder = "custom";
+
+  if (argv == NULL)
+    {
+      hot_module_build_ended (self, error, NULL);
+      return;
+    }
+
+  g_debug ("Rebuilding module “%s”: %s", self->info->name, argv[0]);
+  hot_rebuilder_run_async (self->info, (const char *const *) argv, output, self->cancellable, rebuilder_done, self);
+}
+
+static void
+fast_build_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = hot_fast_builder_build_finish (HOT_FAST_BUILDER (source), result, &error);
+
+  if (output != NULL)
+    {
+      load_output (self, output);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      hot_module_build_ended (self, error, NULL);
+      return;
+    }
+
+  g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja", self->info->name,
+             error->message);
+  start_rebuilder (self);
+}
+
+/* The fast builder when it can build the module, or NULL; logs why not
+ * once per reason in a row ("tcc is not installed" at every save says
+ * nothing new). */
+static HotFastBuilder *
+choose_fast_builder (HotModule *self)
+{
+  g_autoptr (GError) reason = NULL;
+  HotFastBuilder *fast_builder = hot_module_ensure_fast_builder (self);
+
+  if (fast_builder == NULL)
+    return NULL;
+
+  if (!hot_fast_builder_can_build (fast_builder, &reason))
+    {
+      if (g_strcmp0 (self->fast_path_declined, reason->message) != 0)
+        g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja", self->info->name,
+                   reason->message);
+      g_free (self->fast_path_declined);
+      self->fast_path_declined = g_strdup (reason->message);
+      return NULL;
+    }
+
+  g_clear_pointer (&self->fast_path_declined, g_free);
+  return fast_builder;
+}
+
+void
+hot_module_start_build (HotModule *self)
+{
+  HotFastBuilder *fast_builder;
+
+  g_assert (self->state == STATE_IDLE);
+
+  self->state = STATE_BUILDING;
+  self->building = hot_inputs_snapshot (self->inputs);
+  self->cancellable = g_cancellable_new ();
+  self->by_ninja = FALSE;
+  memset (&self->times, 0, sizeof self->times);
+  self->times.changed = self->changed_at;
+  self->times.debounced = self->changed_at ? g_get_monotonic_time () : 0;
+  self->times.build_started = g_get_monotonic_time ();
+  self->changed_at = 0;
+  hot_status_set_building (self->status, TRUE);
+
+  /* A rebuilder of the app's is theirs to make fast. */
+  fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);
+  if (fast_builder != NULL)
+    {
+      g_autoptr (GHashTable) reusable = hot_objects_reusable (self->objects, self->building);
+
+      self->times.builder = self->shared->fast_path == HOT_FAST_PATH_TCC ? "tcc" : "gcc-pch";
+      hot_fast_builder_build_async (fast_builder, self->building, reusable, self->cancellable, fast_build_done,
+                                    self);
+      return;
+    }
+
+  start_rebuilder (self);
+}
+
+/* Loading and swapping */
+
+static void
+unload_idle (HotGeneration *generation,
+             gpointer       user_data)
+{
+  hot_module_check_unload (user_data);
+}
+
+/**
+ * hot_module_check_unload:
+ * @self: a module
+ *
+ * Closes the superseded generations that nothing uses, when unloading is
+ * on (HotReload:unload-generations).
+ */
+void
+hot_module_check_unload (HotModule *self)
+{
+  if (!self->shared->unload_generations)
+    return;
+
+  for (guint i = self->generations->len; i > 1; i--)
+    {
+      HotGeneration *generation = g_ptr_array_index (self->generations, i - 2);
+
+      if (hot_generation_unload (generation))
+        {
+          g_debug ("Unloaded generation %u of module “%s”: nothing of it is in use", generation->number,
+                   self->info->name);
+          g_ptr_array_remove_index (self->generations, i - 2);
+        }
+    }
+}
+
+/* Patches the statics of a loaded library and has the service swap its
+ * widgets in. A library refused before any of its code ran is closed; one
+ * whose code failed goes to the quarantine. */
+static gboolean
+make_live (HotModule  *self,
+           HotLibrary *library,
+           GError    **error)
+{
+  HotGeneration *generation;
+
+  self->times.copied = library->copied_at;
+  self->times.opened = library->opened_at;
+
+  generation = hot_generation_new (library, error);
+  if (generation == NULL)
+    return FALSE;
+
+  if (!hot_static_registry_patch (self->shared->statics, generation->table, error))
+    {
+      hot_generation_unload (generation);
+      hot_generation_free (generation);
+      return FALSE;
+    }
+  self->times.patched = g_get_monotonic_time ();
+
+  if (!self->hooks->swap (self, generation, error, self->hooks_data))
+    {
+      g_ptr_array_add (self->shared->quarantine, generation);
+      return FALSE;
+    }
+  self->times.rebuilt = g_get_monotonic_time ();
+
+  generation->snapshot = g_hash_table_ref (self->building);
+  generation->idle_func = unload_idle;
+  generation->idle_data = self;
+  g_ptr_array_add (self->generations, generation);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  self->live = g_hash_table_ref (self->building);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  hot_module_check_unload (self);
+
+  return TRUE;
+}
+
+static void
+library_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
+
+  if (library != NULL)
+    make_live (self, library, &error);
+  hot_module_build_ended (self, error, NULL);
+}
+
+/* The build wrote @output: load it in a worker thread. A load cannot be
+ * stopped: changes wait for it. */
+static void
+load_output (HotModule  *self,
+             const char *output)
+{
+  self->times.build_finished = g_get_monotonic_time ();
+  self->state = STATE_LOADING;
+  hot_loader_load_async (self->shared->loader, self->info->name, output, self->shared->load_timeout_ms,
+                         library_loaded, self);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "hot-module-private.h"
+#include "hot-project-private.h"
+#include "hot-reload.h"
+#include "hot-watcher-private.h"
+
+G_BEGIN_DECLS
+
+/* The service's state, shared by hot-reload.c (the public object) and
+ * hot-reload-setup.c (how its parts are wired). */
+struct _HotReload
+{
+  GObject parent_instance;
+
+  gboolean        enabled;
+  GError         *setup_error;
+  HotModuleShared shared;
+
+  HotProject *project;
+  HotWatcher *watcher;
+  GHashTable *modules;      /* name → HotModule */
+  GListStore *status_model; /* HotStatus */
+  GHashTable *node_modules; /* node name → HotModule */
+  GHashTable *not_inputs;   /* paths said to be part of no module */
+  GPtrArray  *proxies;      /* HotNode, weak */
+
+  HotRebuilderFunc rebuilder;
+  gpointer         rebuilder_data;
+  GDestroyNotify   rebuilder_destroy;
+
+  guint      prepare_id; /* the timeout that starts preparing the fast paths */
+  GPtrArray *to_prepare; /* HotModule, one after the other */
+};
+
+gboolean hot_reload_setup (HotReload *self,
+                           GError   **error);
+void     hot_reload_forget_proxies (HotReload *self);
+void     hot_reload_emit_reloaded (HotReload  *self,
+                                   const char *module);
+void     hot_reload_emit_failed (HotReload    *self,
+                                 const char   *module,
+                                 const GError *error);
+
+G_END_DECLS

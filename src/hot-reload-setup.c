@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "hot-instantiate-private.h"
+#include "hot-rebuilder-private.h"
+#include "hot-reload-private.h"
+#include "hot-settings-private.h"
+#include "hot-window-private.h"
+
+/*
+ * How the service's parts are wired: the build found and read, a HotModule
+ * for each shared module that hot nodes come from, the watcher on every
+ * file those modules are built from, the modules' hooks (rebuild commands,
+ * swapping widgets, reports), and how hot_node_new () finds the newest
+ * code. The public object is in hot-reload.c.
+ */
+
+#define DEBOUNCE_MS 50
+#define SETTLE_MS 5
+#define PREPARE_DELAY_MS 1000
+
+static gboolean prepare_fast_paths (gpointer user_data);
+
+static void
+proxy_mapped (HotNode   *proxy,
+              HotReload *self)
+{
+  hot_window_place_overlay (proxy, G_LIST_MODEL (self->status_model));
+}
+
+static void
+proxy_finalized (gpointer data,
+                 GObject *where_the_object_was)
+{
+  HotReload *self = data;
+
+  g_ptr_array_remove_fast (self->proxies, where_the_object_was);
+}
+
+/* What the modules ask of the service */
+
+static gboolean
+module_has_custom_rebuilder (HotModule *module,
+                             gpointer   user_data)
+{
+  HotReload *self = user_data;
+
+  return self->rebuilder != NULL || hot_settings_get_rebuilder () != NULL;
+}
+
+static GStrv
+module_custom_rebuilder (HotModule *module,
+                         char     **output,
+                         GError   **error,
+                         gpointer   user_data)
+{
+  HotReload           *self = user_data;
+  const HotModuleInfo *info = hot_module_get_info (module);
+  const char          *env_rebuilder = hot_settings_get_rebuilder ();
+  g_auto (GStrv) argv = NULL;
+
+  *output = g_strdup (info->output);
+  if (self->rebuilder != NULL)
+    {
+      argv = self->rebuilder (self, info->name, output, self->rebuilder_data);
+      if (argv != NULL)
+        return g_steal_pointer (&argv);
+    }
+
+  if (env_rebuilder != NULL)
+    return hot_rebuilder_argv_from_env (info, env_rebuilder, error);
+
+  return NULL;
+}
+
+static gboolean
+module_swap (HotModule     *module,
+             HotGeneration *generation,
+             GError       **error,
+             gpointer       user_data)
+{
+  HotReload *self = user_data;
+  GPtrArray *nodes;
+
+  /* Sizes are known by now: move each window's overlay where it shows best. */
+  for (guint i = 0; i < self->proxies->len; i++)
+    hot_window_place_overlay (g_ptr_array_index (self->proxies, i), G_LIST_MODEL (self->status_model));
+
+  if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, error))
+    return FALSE;
+
+  nodes = hot_table_get_nodes (generation->table);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const HotNodeEntry *entry = g_ptr_array_index (nodes, i);
+
+      /* Interned: the generation's own strings may be unloaded. */
+      g_hash_table_insert (self->node_modules, (gpointer) g_intern_string (entry->name), module);
+    }
+
+  return TRUE;
+}
+
+static void
+module_finished (HotModule    *module,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  HotReload  *self = user_data;
+  const char *name = hot_module_get_name (module);
+  HotStatus  *status = hot_module_get_status (module);
+
+  if (error == NULL)
+    {
+      GTimeSpan   duration = hot_status_get_last_duration (status);
+      GVariant   *timings = hot_status_get_timings (status);
+      const char *builder = "none";
+
+      if (timings != NULL)
+        g_variant_lookup (timings, "builder", "&s", &builder);
+      g_message ("Reloaded module “%s” in %.0f ms (%s)", name, duration / 1000.0, builder);
+      hot_window_wait_for_paint (status, self->proxies);
+      hot_reload_emit_reloaded (self, name);
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      const char *backtrace = hot_status_get_crash_backtrace (status);
+
+      g_warning ("Reloading module “%s” failed; the previous code stays live.\n%s%s%s", name, error->message,
+                 backtrace ? "\n" : "", backtrace ? backtrace : "");
+      hot_reload_emit_failed (self, name, error);
+    }
+}
+
+static void
+watch_inputs (HotReload *self,
+              HotModule *module)
+{
+  g_autoptr (GPtrArray) files = hot_inputs_list_files (hot_module_get_inputs (module));
+
+  for (guint i = 0; i < files->len; i++)
+    hot_watcher_add_file (self->watcher, g_ptr_array_index (files, i));
+}
+
+static void
+module_inputs_changed (HotModule *module,
+                       gpointer   user_data)
+{
+  watch_inputs (user_data, module);
+}
+
+static const HotModuleHooks module_hooks = {
+  module_has_custom_rebuilder,
+  module_custom_rebuilder,
+  module_swap,
+  module_finished,
+  module_inputs_changed,
+};
+
+/* How hot_node_new () finds code */
+
+static const HotNodeEntry *
+resolve_node (const char     *name,
+              HotGeneration **generation,
+              HotModule     **module,
+              gpointer        user_data)
+{
+  HotReload *self = user_data;
+  HotModule *owner = g_hash_table_lookup (self->node_modules, name);
+
+  *module = owner;
+  *generation = NULL;
+  for (guint i = owner ? hot_module_get_generations (owner)->len : 0; i > 0; i--)
+    {
+      HotGeneration      *candidate = g_ptr_array_index (hot_module_get_generations (owner), i - 1);
+      const HotNodeEntry *entry = hot_table_lookup_node (candidate->table, name);
+
+      if (entry != NULL)
+        {
+          *generation = candidate;
+          return entry;
+        }
+    }
+
+  return hot_table_lookup_node (hot_table_get_host (), name);
+}
+
+static void
+proxy_made (HotNode *proxy,
+            gpointer user_data)
+{
+  HotReload *self = user_data;
+
+  g_ptr_array_add (self->proxies, proxy);
+  g_object_weak_ref (G_OBJECT (proxy), proxy_finalized, self);
+  g_signal_connect (proxy, "map", G_CALLBACK (proxy_mapped), self);
+}
+
+static guint
+instantiation_timeout (gpointer user_data)
+{
+  HotReload *self = user_data;
+
+  return self->shared.load_timeout_ms;
+}
+
+static const HotResolver resolver = {
+  resolve_node,
+  proxy_made,
+  instantiation_timeout,
+};
+
+static int
+compare_status (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  return g_strcmp0 (hot_status_get_module ((HotStatus *) a), hot_status_get_module ((HotStatus *) b));
+}
+
+static HotModule *
+ensure_module (HotReload           *self,
+               const HotModuleInfo *info)
+{
+  HotModule *module = g_hash_table_lookup (self->modules, info->name);
+
+  if (module != NULL && hot_module_get_info (module) == info)
+    return module;
+
+  if (module != NULL)
+    {
+      /* The second one's nodes stay the app's code; nothing is mixed up. */
+      g_warning ("Two hot modules are named “%s” (%s and %s); only the first reloads. "
+                 "Give one of them another name.",
+                 info->name, hot_module_get_info (module)->output, info->output);
+      return NULL;
+    }
+
+  module = hot_module_new (info, &self->shared, &module_hooks, self);
+  g_hash_table_insert (self->modules, info->name, module);
+  g_list_store_insert_sorted (self->status_model, hot_module_get_status (module), compare_status, NULL);
+
+  return module;
+}
+
+static void
+watcher_changed (HotWatcher *watcher,
+                 GStrv       paths,
+                 gint64      first_event,
+                 gpointer    user_data)
+{
+  HotReload *self = user_data;
+  g_autoptr (GPtrArray) saved = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) claimed = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  HotModule     *module;
+
+  for (guint i = 0; paths[i]; i++)
+    g_ptr_array_add (saved, g_strdup (paths[i]));
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    {
+      HotInputs *inputs = hot_module_get_inputs (module);
+
+      for (guint i = 0; i < saved->len; i++)
+        if (hot_inputs_contains (inputs, g_ptr_array_index (saved, i)))
+          g_hash_table_add (claimed, g_ptr_array_index (saved, i));
+      hot_module_files_changed (module, saved, first_event);
+    }
+
+  /* A file saved beside the inputs that no module is built from: said
+   * once. (Editors' temporary files are gone by now.) */
+  for (guint i = 0; i < saved->len; i++)
+    {
+      const char *path = g_ptr_array_index (saved, i);
+
+      if (!g_hash_table_contains (claimed, path) && !g_hash_table_contains (self->not_inputs, path) &&
+          g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_message ("Not reloaded: %s is not part of any hot module", path);
+          g_hash_table_add (self->not_inputs, g_strdup (path));
+        }
+    }
+}
+
+/* Finds the build, the modules the host's entries come from, and starts
+ * watching what they are built from. */
+gboolean
+hot_reload_setup (HotReload *self,
+                  GError   **error)
+{
+  g_autofree char *build_dir = g_strdup (hot_settings_get ()->build_dir);
+  HotTable        *host = hot_table_get_host ();
+  GPtrArray       *nodes = hot_table_get_nodes (host);
+  GPtrArray       *host_statics = hot_table_get_statics (host);
+  GHashTableIter   iter;
+  HotModule       *module;
+
+  if (build_dir == NULL)
+    {
+      g_autofree char *exe_dir = hot_loader_get_executable_dir ();
+
+      build_dir = hot_project_find_build_dir (exe_dir ? exe_dir : ".", error);
+      if (build_dir == NULL)
+        return FALSE;
+    }
+
+  self->project = hot_project_load (build_dir, error);
+  if (self->project == NULL)
+    return FALSE;
+
+  self->shared.loader = hot_loader_new (hot_settings_get ()->private_dir, error);
+  if (self->shared.loader == NULL)
+    return FALSE;
+
+  self->shared.statics = hot_static_registry_new ();
+  hot_static_registry_capture (self->shared.statics, host);
+  self->shared.digests = hot_digest_cache_new ();
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const HotNodeEntry  *entry = g_ptr_array_index (nodes, i);
+      const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
+
+      if (info != NULL && (module = ensure_module (self, info)) != NULL)
+        g_hash_table_insert (self->node_modules, (gpointer) entry->name, module);
+    }
+  for (guint i = 0; i < host_statics->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (host_statics, i);
+      const HotModuleInfo  *info = hot_project_lookup_source (self->project, entry->file);
+
+      if (info != NULL)
+        ensure_module (self, info);
+    }
+
+  self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
+  g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    {
+      watch_inputs (self, module);
+      hot_module_read_deps (module);
+    }
+
+  hot_instantiate_set_resolver (&resolver, self);
+
+  /* A second after start: the app has drawn its window, and nobody saves a
+   * file sooner. */
+  self->prepare_id = g_timeout_add_full (G_PRIORITY_LOW, PREPARE_DELAY_MS, prepare_fast_paths, self, NULL);
+
+  g_debug ("Hot reload is on: build %s, %u hot modules", hot_project_get_build_dir (self->project),
+           g_hash_table_size (self->modules));
+
+  return TRUE;
+}
+
+static void prepare_next_fast_path (HotReload *self);
+
+static void
+fast_path_prepared (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  prepare_next_fast_path (user_data);
+}
+
+/* One module at a time: preparing is a few compiler runs a module, and the
+ * app has just started. A module that is building prepares as it builds. */
+static void
+prepare_next_fast_path (HotReload *self)
+{
+  if (self->to_prepare != NULL && self->to_prepare->len > 0)
+    hot_module_prepare_async (g_ptr_array_steal_index (self->to_prepare, 0), fast_path_prepared, self);
+}
+
+/* Before the first save, does what a fast build does once (finding tools,
+ * tcc preludes, the precompiled header), so that the first save is as fast
+ * as the next ones. */
+static gboolean
+prepare_fast_paths (gpointer user_data)
+{
+  HotReload     *self = user_data;
+  GHashTableIter iter;
+  HotModule     *module;
+
+  self->prepare_id = 0;
+  self->to_prepare = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    g_ptr_array_add (self->to_prepare, module);
+  prepare_next_fast_path (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Before the service goes: the proxies are no longer its. */
+void
+hot_reload_forget_proxies (HotReload *self)
+{
+  for (guint i = 0; self->proxies && i < self->proxies->len; i++)
+    g_object_weak_unref (g_ptr_array_index (self->proxies, i), proxy_finalized, self);
+  g_clear_pointer (&self->proxies, g_ptr_array_unref);
+}
