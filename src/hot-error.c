@@ -8,4 +8,6 @@
  *
  * Returns: the #GQuark of %HOT_RELOAD_ERROR
  */
-G_DEFINE_QUARK (hot - reload - error - quark, hot_reload_error)
+/* clang-format off */
+G_DEFINE_QUARK (hot-reload-error-quark, hot_reload_error)
+/* clang-format on */
