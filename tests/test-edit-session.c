@@ -1026,6 +1026,8 @@ main (int   argc,
       seed = seed_arg + strlen ("--seed=");
       g_ptr_array_add (args, seed_arg);
     }
+  /* Each builder's session runs even when another one failed. */
+  g_ptr_array_add (args, (char *) "--keep-going");
   g_ptr_array_add (args, NULL);
   test_argv = (char **) args->pdata;
   test_argc = args->len - 1;
