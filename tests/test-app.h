@@ -213,3 +213,103 @@ test_app_expect_line (TestApp    *app,
       g_free (line);
     }
 }
+
+/* Copies the folder @from into @to, recursively (new files, new times). */
+static inline void
+test_copy_tree (const char *from,
+                const char *to)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (from, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *source = g_build_filename (from, name, NULL);
+      g_autofree char *destination = g_build_filename (to, name, NULL);
+
+      if (g_file_test (source, G_FILE_TEST_IS_DIR))
+        test_copy_tree (source, destination);
+      else
+        test_copy_file (source, destination);
+    }
+}
+
+/* Copies the meson project in @folder (a complete one, with its own
+ * project ()) into a new temporary folder named after @tmp_template; it
+ * finds hotnode through pkg-config. */
+static inline void
+test_project_init_from_folder (TestProject *project,
+                               const char  *tmp_template,
+                               const char  *folder)
+{
+  g_autoptr (GError) error = NULL;
+
+  project->tmp_dir = g_dir_make_tmp (tmp_template, &error);
+  g_assert_no_error (error);
+  project->project_dir = g_build_filename (project->tmp_dir, "app", NULL);
+  project->build_dir = g_build_filename (project->project_dir, "build", NULL);
+  test_copy_tree (folder, project->project_dir);
+}
+
+typedef struct
+{
+  char    *line;
+  GError  *error;
+  gboolean done;
+} TestLineRead;
+
+static inline void
+test_line_read (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  TestLineRead *read = user_data;
+
+  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &read->error);
+  read->done = TRUE;
+}
+
+static inline void
+test_cancel_read (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+/* Reads the app's next line, giving up at @deadline (monotonic time):
+ * NULL with @error set when the app ended (G_IO_ERROR_CLOSED) or said
+ * nothing in time (G_IO_ERROR_TIMED_OUT). */
+static inline char *
+test_app_read_line_before (TestApp *app,
+                           gint64   deadline,
+                           GError **error)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  TestLineRead read = { 0 };
+  gint64       left_ms = MAX (deadline - g_get_monotonic_time (), 0) / 1000;
+  guint        timeout = g_timeout_add_once ((guint) MIN (left_ms, G_MAXUINT), test_cancel_read, cancellable);
+
+  g_data_input_stream_read_line_async (app->from_app, G_PRIORITY_DEFAULT, cancellable, test_line_read, &read);
+  while (!read.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (timeout);
+
+  if (read.error != NULL && g_error_matches (read.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_error (&read.error);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "The app said nothing before the deadline");
+      return NULL;
+    }
+  if (read.error != NULL)
+    {
+      g_propagate_error (error, read.error);
+      return NULL;
+    }
+  if (read.line == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "The app ended");
+
+  return read.line;
+}
