@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "hot-compile-command-private.h"
 #include "hot-inputs-private.h"
 #include "hot-project-private.h"
 #include "hot-reload.h"
@@ -36,8 +37,6 @@ gboolean        hot_fast_builder_prepare_finish (HotFastBuilder *self,
                                                  GAsyncResult   *result,
                                                  GError        **error);
 void            hot_fast_builder_forget (HotFastBuilder *self);
-GStrv           hot_compile_command_argv (const HotCompileCommand *command,
-                                          const char              *object);
 GStrv           hot_fast_builder_compile_argv (HotFastBuilder *self,
                                                const char     *source,
                                                const char     *object);

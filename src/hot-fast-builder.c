@@ -2,16 +2,16 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
 #include <errno.h>
-#include <string.h>
 
-#include "hot-diagnostic-private.h"
 #include "hot-fast-builder-private.h"
+
+#include "hot-build-step-private.h"
+#include "hot-compile-command-private.h"
 #include "hot-elf-private.h"
+#include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
-#include "hot-process-private.h"
-#include "hot-tcc-prelude-private.h"
+#include "hot-pch-private.h"
 
 /*
  * HotFastBuilder: rebuilds one hot module without the build system, which
@@ -45,23 +45,16 @@
  * falls back to the build system, so the user gets the same result either
  * way, only later. Links use gold when it is installed and the build chose
  * no linker.
+ *
+ * Beside this file: the compile and link commands (hot-compile-command.c),
+ * the header every compile includes first (hot-pch.c), the tcc path's
+ * runtime and preludes (hot-fast-tcc.c), and the running of each step
+ * (hot-build-step.c).
  */
 
 #define WORK_DIR_NAME "hotnode-fast"
 
 static const char *const table_sections[] = { "hot_nodes", "hot_statics", NULL };
-
-static const char tcc_compat[] =
-    "/* Written by hotnode for its tcc fast path; see hot-fast-builder.c. */\n"
-    "#include <sys/cdefs.h>\n"
-    "#undef __attribute__\n"
-    "#define __has_attribute(x) _hot_tcc_has_##x\n"
-    "#define _hot_tcc_has_cleanup 1\n"
-    "#define _hot_tcc_has___cleanup__ 1\n";
-
-static const char pch_header[] =
-    "/* Written by hotnode for its precompiled-header fast path. */\n"
-    "#include <gtk/gtk.h>\n";
 
 struct _HotFastBuilder
 {
@@ -80,7 +73,7 @@ struct _HotFastBuilder
   GHashTable          *object_sources; /* the build's object → source */
   GHashTable          *objects;        /* source → object compiled here */
   GHashTable          *object_inputs;  /* source → fingerprint it was compiled from */
-  GHashTable          *preludes;       /* tcc: prologue key → its prelude, "" if none */
+  HotFastTcc          *fast_tcc;       /* tcc's preludes, in tcc mode */
 };
 
 G_DEFINE_FINAL_TYPE (HotFastBuilder, hot_fast_builder, G_TYPE_OBJECT)
@@ -98,7 +91,7 @@ hot_fast_builder_finalize (GObject *object)
   g_clear_pointer (&self->object_sources, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_hash_table_unref);
   g_clear_pointer (&self->object_inputs, g_hash_table_unref);
-  g_clear_pointer (&self->preludes, g_hash_table_unref);
+  g_clear_pointer (&self->fast_tcc, hot_fast_tcc_free);
 
   G_OBJECT_CLASS (hot_fast_builder_parent_class)->finalize (object);
 }
@@ -115,7 +108,6 @@ hot_fast_builder_init (HotFastBuilder *self)
   self->object_sources = g_hash_table_new (g_str_hash, g_str_equal);
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->object_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->preludes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -150,6 +142,7 @@ hot_fast_builder_new (const HotModuleInfo *info,
     {
       self->tcc = g_find_program_in_path ("tcc");
       self->header = g_build_filename (self->work_dir, "hot-tcc-compat.h", NULL);
+      self->fast_tcc = hot_fast_tcc_new (self->tcc, self->header, self->work_dir, info->build_dir, inputs);
     }
   else
     self->header = g_build_filename (self->work_dir, "hot-pch.h", NULL);
@@ -161,6 +154,12 @@ hot_fast_builder_new (const HotModuleInfo *info,
   return self;
 }
 
+/**
+ * hot_fast_builder_get_mode:
+ * @self: a fast builder
+ *
+ * Returns: the compiler the fast builder uses
+ */
 HotFastPath
 hot_fast_builder_get_mode (HotFastBuilder *self)
 {
@@ -193,111 +192,6 @@ hot_fast_builder_can_build (HotFastBuilder *self,
   return TRUE;
 }
 
-/* Where the compiler of @argv is: after a wrapper such as ccache. */
-static guint
-compiler_position (char **argv)
-{
-  g_autofree char *first = g_path_get_basename (argv[0]);
-
-  if (argv[1] != NULL && (g_str_equal (first, "ccache") || g_str_equal (first, "sccache")))
-    return 1;
-  return 0;
-}
-
-/* The build's command for @command, writing @object instead, without
- * dependency files; with the precompiled header first when @with_pch. When
- * @pch_output is set, the command precompiles the header instead. */
-static GStrv
-gcc_argv (const HotCompileCommand *command,
-          const char              *include,
-          const char              *object,
-          const char              *pch_output)
-{
-  const char *const dependency_options[] = { "-MF", "-MQ", "-MT", "-o", NULL };
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-  guint compiler = compiler_position (command->argv);
-
-  for (guint i = 0; command->argv[i]; i++)
-    {
-      const char *arg = command->argv[i];
-
-      if (g_strv_contains (dependency_options, arg))
-        {
-          if (command->argv[i + 1] != NULL)
-            i++;
-          continue;
-        }
-      if (g_str_equal (arg, "-MD") || g_str_equal (arg, "-MMD"))
-        continue;
-      if (pch_output != NULL && (g_str_equal (arg, "-c") || g_str_equal (arg, command->file)))
-        continue;
-
-      g_strv_builder_add (argv, arg);
-      if (i == compiler && include != NULL)
-        g_strv_builder_addv (argv, (const char *[]){ "-include", include, "-Winvalid-pch", NULL });
-    }
-
-  if (pch_output != NULL)
-    {
-      g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
-
-      g_strv_builder_addv (argv, (const char *[]){ "-MD", "-MF", depfile, "-x", "c-header", include, "-o",
-                                                   pch_output, NULL });
-    }
-  else
-    g_strv_builder_addv (argv, (const char *[]){ "-o", object, NULL });
-
-  return g_strv_builder_end (argv);
-}
-
-/* tcc takes the build's include paths (made absolute: a compile may run
- * in another folder) and macros, and nothing of its warning, optimisation
- * or code generation options. */
-static GStrv
-tcc_argv (HotFastBuilder          *self,
-          const HotCompileCommand *command,
-          const char              *include,
-          const char              *source_dir,
-          const char *const       *tail)
-{
-  const char *const path_options[] = { "-I", "-D", "-U", "-include", "-isystem", "-iquote", "-idirafter", NULL };
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-
-  g_strv_builder_addv (argv, (const char *[]){ self->tcc, "-include", include, NULL });
-  if (source_dir != NULL)
-    g_strv_builder_addv (argv, (const char *[]){ "-I", source_dir, NULL });
-
-  for (guint i = compiler_position (command->argv) + 1; command->argv[i]; i++)
-    {
-      const char *arg = command->argv[i];
-
-      if (g_strv_contains (path_options, arg) && command->argv[i + 1] != NULL)
-        {
-          g_autofree char *value = g_str_equal (arg, "-D") || g_str_equal (arg, "-U")
-                                       ? g_strdup (command->argv[i + 1])
-                                       : g_canonicalize_filename (command->argv[i + 1], command->directory);
-
-          g_strv_builder_addv (argv, (const char *[]){ arg, value, NULL });
-          i++;
-          continue;
-        }
-      if (g_str_has_prefix (arg, "-I") && arg[2] != '\0')
-        {
-          g_autofree char *dir = g_canonicalize_filename (arg + 2, command->directory);
-
-          g_strv_builder_add_many (argv, "-I", dir, NULL);
-        }
-      else if (g_str_has_prefix (arg, "-D") || g_str_has_prefix (arg, "-U"))
-        g_strv_builder_add (argv, arg);
-      if (g_str_equal (arg, "-pthread"))
-        g_strv_builder_add (argv, arg);
-    }
-
-  g_strv_builder_addv (argv, (const char **) tail);
-
-  return g_strv_builder_end (argv);
-}
-
 /* Where the object of @source compiled here goes. */
 static char *
 object_path (HotFastBuilder          *self,
@@ -306,21 +200,6 @@ object_path (HotFastBuilder          *self,
   g_autofree char *basename = g_path_get_basename (command->object);
 
   return g_build_filename (self->work_dir, basename, NULL);
-}
-
-/**
- * hot_compile_command_argv:
- * @command: how the build compiles a source
- * @object: the object to write
- *
- * Returns: (transfer full): the build's own command for the source, writing
- *   @object instead of the build's object, without dependency files
- */
-GStrv
-hot_compile_command_argv (const HotCompileCommand *command,
-                          const char              *object)
-{
-  return gcc_argv (command, NULL, object, NULL);
 }
 
 /**
@@ -348,63 +227,21 @@ hot_fast_builder_compile_argv (HotFastBuilder *self,
     return NULL;
 
   if (self->mode == HOT_FAST_PATH_TCC)
-    return tcc_argv (self, command, self->header, NULL,
-                     (const char *[]){ "-fPIC", "-c", command->file, "-o", object, NULL });
-  return gcc_argv (command, self->header, object, NULL);
-}
-
-static gboolean
-uses_chosen_linker (char **argv)
-{
-  for (guint i = 0; argv[i]; i++)
-    if (g_str_has_prefix (argv[i], "-fuse-ld="))
-      return TRUE;
-
-  return FALSE;
-}
-
-/* The build's link command, writing @output, with the objects compiled
- * here in place of the build's. */
-static GStrv
-link_argv (HotFastBuilder *self,
-           const char     *output)
-{
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-
-  for (guint i = 0; self->link_argv[i]; i++)
-    {
-      g_autofree char *path = g_canonicalize_filename (self->link_argv[i], self->info->build_dir);
-      const char      *source = g_hash_table_lookup (self->object_sources, path);
-      const char      *object = source ? g_hash_table_lookup (self->objects, source) : NULL;
-
-      if (i > 0 && g_str_equal (self->link_argv[i - 1], "-o"))
-        g_strv_builder_add (argv, output);
-      else
-        g_strv_builder_add (argv, object ? object : self->link_argv[i]);
-    }
-
-  if (self->mode == HOT_FAST_PATH_TCC)
-    g_strv_builder_addv (argv, (const char *[]){ self->tcc_runtime, "-Wl,-z,noexecstack", NULL });
-
-  /* gold reads the libraries' symbol tables in about two thirds of the
-   * time of the default linker; a linker the build chose stays. */
-  if (self->gold && !uses_chosen_linker (self->link_argv))
-    g_strv_builder_add (argv, "-fuse-ld=gold");
-
-  return g_strv_builder_end (argv);
+    return hot_fast_tcc_compile_argv (self->fast_tcc, command, source, NULL, NULL, object, NULL, NULL);
+  return hot_compile_command_gcc_argv (command, self->header, object, NULL);
 }
 
 typedef struct
 {
-  GPtrArray *sources;     /* still to compile */
-  char      *object;      /* of the running compile */
-  char      *prelude_key; /* tcc: of the source to compile, once known */
-  char      *prologue;
-  char      *copy_dir; /* where the compile runs, if not the build folder */
-  char      *output;
-  gboolean   prepare_only; /* hot_fast_builder_prepare_async () */
-  GHashTable *snapshot;    /* what the build builds: the inputs' digests */
-  GHashTable *wanted;      /* source → fingerprint, from @snapshot */
+  GPtrArray  *sources;     /* still to compile */
+  char       *object;      /* of the running compile */
+  char       *prelude_key; /* tcc: of the source to compile, once known */
+  char       *prologue;
+  char       *copy_dir; /* where the compile runs, if not the build folder */
+  char       *output;
+  gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
+  GHashTable *snapshot;     /* what the build builds: the inputs' digests */
+  GHashTable *wanted;       /* source → fingerprint, from @snapshot */
 } BuildJob;
 
 static void
@@ -423,168 +260,62 @@ build_job_free (gpointer data)
   g_free (job);
 }
 
-typedef gboolean (*StepDone) (HotFastBuilder *self,
-                              BuildJob       *job,
-                              const char     *output,
-                              GError        **error);
-
-typedef struct
-{
-  GTask   *task;
-  StepDone done;
-  StepDone failed; /* NULL: a failure fails the build */
-  char    *what;   /* for messages: "tcc", "ninja", … */
-} Step;
-
-static void
-step_free (Step *step)
-{
-  g_object_unref (step->task);
-  g_free (step->what);
-  g_free (step);
-}
-
 static void build_next (GTask *task);
 
-static void
-step_finished (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Step *step = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) output = NULL;
-  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
-  g_autofree char *text = NULL;
-
-  if (subprocess == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_prefix_error (&error, _ ("could not run %s: "), step->what);
-      g_task_return_error (step->task, g_steal_pointer (&error));
-      step_free (step);
-      return;
-    }
-
-  /* Valid UTF-8, without colours. */
-  text = hot_diagnostic_clean_output (g_bytes_get_size (output) > 0 ? g_bytes_get_data (output, NULL) : "",
-                                      g_bytes_get_size (output));
-  if (!g_subprocess_get_successful (subprocess) && step->failed != NULL)
-    {
-      step->failed (g_task_get_source_object (step->task), g_task_get_task_data (step->task), text, NULL);
-      build_next (g_object_ref (step->task));
-    }
-  else if (!g_subprocess_get_successful (subprocess))
-    {
-      g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", 4);
-
-      g_task_return_new_error (step->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                               _ ("%s failed: %s"), step->what,
-                               lines[0] && *lines[0] ? lines[0] : _ ("no output"));
-    }
-  else if (!step->done (g_task_get_source_object (step->task), g_task_get_task_data (step->task), text, &error))
-    g_task_return_error (step->task, g_steal_pointer (&error));
-  else
-    build_next (g_object_ref (step->task));
-
-  step_free (step);
-}
-
-/* Runs @argv in @cwd (NULL: the build folder) in a process group of its
- * own; @done reads its output when it succeeds; when it fails, @failed does
- * and the build goes on, or the build fails if @failed is NULL. Takes
- * @task. */
+/* Runs @argv in @cwd (NULL: the build folder); @done reads its output
+ * and the build goes on, or fails (see hot-build-step.c). Takes @task. */
 static void
 run_step (GTask             *task,
           const char *const *argv,
           const char        *cwd,
           const char        *what,
-          StepDone           done,
-          StepDone           failed)
+          HotBuildStepDone   done)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
-  Step           *step = g_new0 (Step, 1);
 
-  step->task = task;
-  step->done = done;
-  step->failed = failed;
-  step->what = g_strdup (what);
-  hot_process_run_async (argv, cwd ? cwd : self->info->build_dir, g_task_get_cancellable (task), step_finished,
-                         step);
+  hot_build_step_run (task, argv, cwd ? cwd : self->info->build_dir, what, done, build_next);
 }
 
 static gboolean
-runtime_found (HotFastBuilder *self,
-               BuildJob       *job,
-               const char     *output,
-               GError        **error)
+runtime_found (GTask      *task,
+               const char *output,
+               GError    **error)
 {
-  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
+  HotFastBuilder *self = g_task_get_source_object (task);
 
-  /* "libtcc1:\n  <path>", or only "install: <dir>" in older versions. */
-  for (guint i = 0; lines[i] && self->tcc_runtime == NULL; i++)
-    {
-      if (g_str_equal (g_strstrip (lines[i]), "libtcc1:") && lines[i + 1] != NULL)
-        self->tcc_runtime = g_strdup (g_strstrip (lines[i + 1]));
-      else if (g_str_has_prefix (lines[i], "install:"))
-        self->tcc_runtime = g_build_filename (g_strstrip (lines[i] + strlen ("install:")), "libtcc1.a", NULL);
-    }
-
-  if (self->tcc_runtime == NULL || !g_file_test (self->tcc_runtime, G_FILE_TEST_IS_REGULAR))
-    {
-      g_clear_pointer (&self->tcc_runtime, g_free);
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("tcc's runtime library libtcc1.a was not found"));
-      return FALSE;
-    }
-
-  return TRUE;
+  self->tcc_runtime = hot_fast_tcc_find_runtime (output, error);
+  return self->tcc_runtime != NULL;
 }
 
 static gboolean
-link_command_found (HotFastBuilder *self,
-                    BuildJob       *job,
-                    const char     *output,
-                    GError        **error)
+link_command_found (GTask      *task,
+                    const char *output,
+                    GError    **error)
 {
-  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
-  g_auto (GStrv) argv = NULL;
-  guint       n_lines = g_strv_length (lines);
-  const char *line = NULL;
+  HotFastBuilder *self = g_task_get_source_object (task);
 
-  /* The last command is the link; meson writes it without a shell. */
-  for (guint i = n_lines; i > 0 && line == NULL; i--)
-    if (*g_strstrip (lines[i - 1]) != '\0')
-      line = lines[i - 1];
-
-  if (line == NULL || strstr (line, "&&") != NULL || !g_shell_parse_argv (line, NULL, &argv, NULL) ||
-      !g_strv_contains ((const char *const *) argv, "-o"))
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                   _ ("ninja gives no link command for %s"), self->info->target);
-      return FALSE;
-    }
-
-  self->link_argv = g_steal_pointer (&argv);
-  return TRUE;
+  self->link_argv = hot_link_command_parse (output, self->info->target, error);
+  return self->link_argv != NULL;
 }
 
 static gboolean
-header_ready (HotFastBuilder *self,
-              BuildJob       *job,
-              const char     *output,
-              GError        **error)
+header_ready (GTask      *task,
+              const char *output,
+              GError    **error)
 {
+  HotFastBuilder *self = g_task_get_source_object (task);
+
   self->header_ready = TRUE;
   return TRUE;
 }
 
 static gboolean
-source_compiled (HotFastBuilder *self,
-                 BuildJob       *job,
-                 const char     *output,
-                 GError        **error)
+source_compiled (GTask      *task,
+                 const char *output,
+                 GError    **error)
 {
+  HotFastBuilder  *self = g_task_get_source_object (task);
+  BuildJob        *job = g_task_get_task_data (task);
   const char      *source = g_ptr_array_index (job->sources, 0);
   g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
 
@@ -606,82 +337,11 @@ source_compiled (HotFastBuilder *self,
 }
 
 static gboolean
-linked (HotFastBuilder *self,
-        BuildJob       *job,
-        const char     *output,
-        GError        **error)
+linked (GTask      *task,
+        const char *output,
+        GError    **error)
 {
   return TRUE;
-}
-
-/* Whether the precompiled header of an earlier run can be used: the same
- * header, and nothing it includes changed since (its dependency file). */
-static gboolean
-pch_is_current (HotFastBuilder *self,
-                const char     *pch_output)
-{
-  g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
-  g_autofree char *header = NULL;
-  g_autofree char *deps = NULL;
-  g_autoptr (GString) dep = g_string_new (NULL);
-  const char *p;
-  GStatBuf    pch_stat;
-
-  if (!g_file_get_contents (self->header, &header, NULL, NULL) || !g_str_equal (header, pch_header) ||
-      !g_file_get_contents (depfile, &deps, NULL, NULL) || g_stat (pch_output, &pch_stat) != 0 ||
-      (p = strstr (deps, ": ")) == NULL)
-    return FALSE;
-
-  /* "target: dep dep\<newline> dep", a space in a path escaped as "\ ". */
-  for (p += 2;; p++)
-    {
-      if (p[0] == '\\' && (p[1] == ' ' || p[1] == '\n'))
-        {
-          if (p[1] == ' ')
-            g_string_append_c (dep, ' ');
-          p++;
-        }
-      else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\0')
-        {
-          GStatBuf dep_stat;
-
-          if (dep->len > 0 && (g_stat (dep->str, &dep_stat) != 0 || dep_stat.st_mtime > pch_stat.st_mtime))
-            return FALSE;
-          g_string_truncate (dep, 0);
-          if (*p == '\0')
-            return TRUE;
-        }
-      else
-        g_string_append_c (dep, *p);
-    }
-}
-
-/* Writes tcc's compatibility header or the header to precompile; in PCH
- * mode, returns the command that precompiles it with the flags of
- * @command (NULL when an earlier run's is still good). */
-static GStrv
-prepare_header (HotFastBuilder          *self,
-                const HotCompileCommand *command,
-                GError                 **error)
-{
-  g_autofree char *pch_output = g_strconcat (self->header, ".gch", NULL);
-  const char      *contents = self->mode == HOT_FAST_PATH_TCC ? tcc_compat : pch_header;
-
-  if (self->mode == HOT_FAST_PATH_GCC_PCH && pch_is_current (self, pch_output))
-    {
-      self->header_ready = TRUE;
-      return NULL;
-    }
-
-  if (!g_file_set_contents (self->header, contents, -1, error))
-    return NULL;
-  if (self->mode == HOT_FAST_PATH_TCC)
-    {
-      self->header_ready = TRUE;
-      return NULL;
-    }
-
-  return gcc_argv (command, self->header, NULL, pch_output);
 }
 
 /* The end of a prelude's making: remembered, and the build goes on. */
@@ -694,99 +354,99 @@ prelude_done (GObject      *source,
   HotFastBuilder *self = g_task_get_source_object (task);
   BuildJob       *job = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autofree char *prelude = NULL;
 
-  if (!hot_tcc_prelude_make_finish (result, &prelude, &error))
+  if (!hot_fast_tcc_prelude_finish (self->fast_tcc, job->prelude_key, result, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
     }
 
-  if (prelude != NULL)
-    g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_steal_pointer (&prelude));
   build_next (task);
 }
 
-/* The first time a prologue is seen with given flags, its prelude is made
- * (see hot-tcc-prelude.c). Returns whether that was started. */
-static gboolean
-start_prelude (GTask                   *task,
-               const HotCompileCommand *command,
-               const char              *source)
+/* The next step for the first source still to compile: the header all
+ * compiles include, its tcc prelude, or its compile. Takes @task. */
+static void
+compile_next (GTask *task)
 {
-  HotFastBuilder  *self = g_task_get_source_object (task);
-  BuildJob        *job = g_task_get_task_data (task);
-  g_autofree char *headers = NULL;
-  g_autofree char *contents = NULL;
-  g_autofree char *source_dir = g_path_get_dirname (source);
-  g_auto (GStrv) flags = tcc_argv (self, command, self->header, source_dir, (const char *[]){ NULL });
+  HotFastBuilder          *self = g_task_get_source_object (task);
+  BuildJob                *job = g_task_get_task_data (task);
+  const char              *source = g_ptr_array_index (job->sources, 0);
+  const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
 
-  g_clear_pointer (&job->prologue, g_free);
-  if (!g_file_get_contents (source, &contents, NULL, NULL))
-    return FALSE;
-  job->prologue = hot_tcc_source_prologue (contents);
-  /* The headers' content too: a prelude holds what they said. */
-  headers = hot_inputs_headers_fingerprint (self->inputs, job->snapshot, source);
-  job->prelude_key = hot_tcc_prelude_key (job->prologue, (const char *const *) flags, headers);
-
-  if (g_hash_table_contains (self->preludes, job->prelude_key))
-    return FALSE;
-  if (*job->prologue == '\0')
+  if (!self->header_ready)
     {
-      g_hash_table_insert (self->preludes, g_strdup (job->prelude_key), g_strdup (""));
-      return FALSE;
+      argv = hot_pch_prepare (self->header, self->mode == HOT_FAST_PATH_TCC, command, &self->header_ready, &error);
+      if (argv != NULL)
+        run_step (task, (const char *const *) argv, NULL, _ ("precompiling <gtk/gtk.h>"), header_ready);
+      else if (error != NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+        }
+      else
+        build_next (task);
+      return;
     }
 
-  hot_tcc_prelude_make_async ((const char *const *) flags, job->prologue, self->work_dir, job->prelude_key,
-                              self->info->build_dir, g_task_get_cancellable (task), prelude_done, task);
-  return TRUE;
+  if (self->mode == HOT_FAST_PATH_TCC && job->prelude_key == NULL &&
+      hot_fast_tcc_start_prelude (self->fast_tcc, command, source, job->snapshot, &job->prologue,
+                                  &job->prelude_key, g_task_get_cancellable (task), prelude_done, task))
+    return;
+
+  if (job->prepare_only)
+    {
+      g_ptr_array_remove_index (job->sources, 0);
+      g_clear_pointer (&job->prelude_key, g_free);
+      build_next (task);
+      return;
+    }
+
+  g_free (job->object);
+  job->object = object_path (self, command);
+  if (self->mode == HOT_FAST_PATH_TCC)
+    argv = hot_fast_tcc_compile_argv (self->fast_tcc, command, source, job->prologue, job->prelude_key,
+                                      job->object, &job->copy_dir, &error);
+  else
+    argv = hot_fast_builder_compile_argv (self, source, job->object);
+  if (argv == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  {
+    g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
+    g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
+
+    g_strv_builder_addv (with_depfile, (const char **) argv);
+    g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
+    g_strfreev (argv);
+    argv = g_strv_builder_end (with_depfile);
+  }
+  /* The object is rewritten: until it is done, it is no one's. */
+  g_hash_table_remove (self->objects, source);
+  g_hash_table_remove (self->object_inputs, source);
+  /* A copy for the prelude is compiled in its folder (see hot_fast_tcc_compile_argv ()). */
+  run_step (task, (const char *const *) argv, job->copy_dir,
+            self->mode == HOT_FAST_PATH_TCC ? "tcc" : hot_compile_command_compiler (command),
+            source_compiled);
 }
 
-/* The command compiling @source with tcc: with its prelude if it has one. */
-static GStrv
-tcc_compile_argv (HotFastBuilder          *self,
-                  BuildJob                *job,
-                  const HotCompileCommand *command,
-                  const char              *source,
-                  GError                 **error)
-{
-  const char      *prelude = job->prelude_key ? g_hash_table_lookup (self->preludes, job->prelude_key) : NULL;
-  g_autofree char *source_dir = g_path_get_dirname (source);
-  g_autofree char *object_name = NULL;
-  g_autofree char *copy_name = NULL;
-  g_autofree char *copy_path = NULL;
-  gboolean         written = FALSE;
-
-  if (prelude == NULL || *prelude == '\0')
-    return hot_fast_builder_compile_argv (self, source, job->object);
-
-  object_name = g_path_get_basename (job->object);
-  copy_name = g_strconcat (object_name, ".c", NULL);
-  copy_path = g_build_filename (self->work_dir, copy_name, NULL);
-  if (!hot_tcc_prelude_write_copy (source, job->prologue, command->file, copy_path, &written, error))
-    return NULL;
-  if (!written)
-    return hot_fast_builder_compile_argv (self, source, job->object);
-
-  /* tcc prefixes a #line file name with the folder of the file it reads:
-   * the copy is given without one, from its own folder. Its "includes" are
-   * found through the source's folder, given first. */
-  job->copy_dir = g_strdup (self->work_dir);
-  return tcc_argv (self, command, prelude, source_dir,
-                   (const char *[]){ "-fPIC", "-c", copy_name, "-o", job->object, NULL });
-}
-
+/* The next step of the build: what is found once (tcc's runtime, the link
+ * command), the compiles, the link. Takes @task. */
 static void
 build_next (GTask *task)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
   BuildJob       *job = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
 
   if (self->mode == HOT_FAST_PATH_TCC && self->tcc_runtime == NULL)
     {
-      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found, NULL);
+      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found);
     }
   else if (self->link_argv == NULL)
     {
@@ -800,68 +460,11 @@ build_next (GTask *task)
           return;
         }
       run_step (task, (const char *[]){ ninja, "-t", "commands", "-s", self->info->target, NULL },
-                NULL, "ninja", link_command_found, NULL);
+                NULL, "ninja", link_command_found);
     }
   else if (job->sources->len > 0)
     {
-      const char              *source = g_ptr_array_index (job->sources, 0);
-      const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
-      g_auto (GStrv) argv = NULL;
-
-      if (!self->header_ready)
-        {
-          argv = prepare_header (self, command, &error);
-          if (argv != NULL)
-            run_step (task, (const char *const *) argv, NULL, _ ("precompiling <gtk/gtk.h>"), header_ready, NULL);
-          else if (error != NULL)
-            {
-              g_task_return_error (task, g_steal_pointer (&error));
-              g_object_unref (task);
-            }
-          else
-            build_next (task);
-          return;
-        }
-
-      if (self->mode == HOT_FAST_PATH_TCC && job->prelude_key == NULL && start_prelude (task, command, source))
-        return;
-
-      if (job->prepare_only)
-        {
-          g_ptr_array_remove_index (job->sources, 0);
-          g_clear_pointer (&job->prelude_key, g_free);
-          build_next (task);
-          return;
-        }
-
-      g_free (job->object);
-      job->object = object_path (self, command);
-      if (self->mode == HOT_FAST_PATH_TCC)
-        argv = tcc_compile_argv (self, job, command, source, &error);
-      else
-        argv = hot_fast_builder_compile_argv (self, source, job->object);
-      if (argv == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-          return;
-        }
-      {
-        g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
-        g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
-
-        g_strv_builder_addv (with_depfile, (const char **) argv);
-        g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
-        g_strfreev (argv);
-        argv = g_strv_builder_end (with_depfile);
-      }
-      /* The object is rewritten: until it is done, it is no one's. */
-      g_hash_table_remove (self->objects, source);
-      g_hash_table_remove (self->object_inputs, source);
-      /* A copy for the prelude is compiled in its folder (see tcc_compile_argv ()). */
-      run_step (task, (const char *const *) argv, job->copy_dir,
-                self->mode == HOT_FAST_PATH_TCC ? "tcc" : command->argv[compiler_position (command->argv)],
-                source_compiled, NULL);
+      compile_next (task);
     }
   else if (job->prepare_only)
     {
@@ -874,8 +477,10 @@ build_next (GTask *task)
       g_auto (GStrv) argv = NULL;
 
       job->output = g_build_filename (self->work_dir, basename, NULL);
-      argv = link_argv (self, job->output);
-      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
+      argv = hot_link_command_argv ((const char *const *) self->link_argv, self->info->build_dir,
+                                    self->object_sources, self->objects, job->output,
+                                    self->mode == HOT_FAST_PATH_TCC ? self->tcc_runtime : NULL, self->gold);
+      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked);
     }
   else
     {

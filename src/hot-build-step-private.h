@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Reads the output of a step that succeeded; FALSE with @error fails the
+ * build. */
+typedef gboolean (*HotBuildStepDone) (GTask      *task,
+                                      const char *output,
+                                      GError    **error);
+
+/* Goes on with the build; takes @task. */
+typedef void (*HotBuildStepNext) (GTask *task);
+
+void hot_build_step_run (GTask             *task,
+                         const char *const *argv,
+                         const char        *cwd,
+                         const char        *what,
+                         HotBuildStepDone   done,
+                         HotBuildStepNext   next);
+
+G_END_DECLS

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "hot-build-step-private.h"
+
+#include "hot-diagnostic-private.h"
+#include "hot-process-private.h"
+#include "hot-reload.h"
+
+/*
+ * One step of a fast build (hot-fast-builder.c): a command run as a
+ * process group of its own, whose output, cleaned, is read when it
+ * succeeds; when it fails, its first line of output is the build's error.
+ * The build is a GTask that goes from step to step: each step holds it
+ * while its process runs.
+ */
+
+typedef struct
+{
+  GTask           *task;
+  HotBuildStepDone done;
+  HotBuildStepNext next;
+  char            *what; /* for messages: "tcc", "ninja", … */
+} Step;
+
+static void
+step_free (Step *step)
+{
+  g_object_unref (step->task);
+  g_free (step->what);
+  g_free (step);
+}
+
+static void
+step_finished (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Step *step = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
+  g_autofree char *text = NULL;
+
+  if (subprocess == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (&error, _ ("could not run %s: "), step->what);
+      g_task_return_error (step->task, g_steal_pointer (&error));
+      step_free (step);
+      return;
+    }
+
+  /* Valid UTF-8, without colours. */
+  text = hot_diagnostic_clean_output (g_bytes_get_size (output) > 0 ? g_bytes_get_data (output, NULL) : "",
+                                      g_bytes_get_size (output));
+  if (!g_subprocess_get_successful (subprocess))
+    {
+      g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", 4);
+
+      g_task_return_new_error (step->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                               _ ("%s failed: %s"), step->what,
+                               lines[0] && *lines[0] ? lines[0] : _ ("no output"));
+    }
+  else if (!step->done (step->task, text, &error))
+    g_task_return_error (step->task, g_steal_pointer (&error));
+  else
+    step->next (g_object_ref (step->task));
+
+  step_free (step);
+}
+
+/**
+ * hot_build_step_run:
+ * @task: the build; taken
+ * @argv: (array zero-terminated=1): the command
+ * @cwd: where it runs
+ * @what: what runs, for messages: "tcc", "ninja", "linking"…
+ * @done: reads its output when it succeeds
+ * @next: goes on with the build after @done
+ *
+ * Runs @argv in @cwd in a process group of its own; @done reads its output
+ * when it succeeds and the build goes on with @next; the build fails when
+ * the command or @done does.
+ */
+void
+hot_build_step_run (GTask             *task,
+                    const char *const *argv,
+                    const char        *cwd,
+                    const char        *what,
+                    HotBuildStepDone   done,
+                    HotBuildStepNext   next)
+{
+  Step *step = g_new0 (Step, 1);
+
+  step->task = task;
+  step->done = done;
+  step->next = next;
+  step->what = g_strdup (what);
+  hot_process_run_async (argv, cwd, g_task_get_cancellable (task), step_finished, step);
+}
