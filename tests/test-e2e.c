@@ -232,6 +232,47 @@ assert_builder (Fixture    *fixture,
   g_assert_true (g_str_has_suffix (line, builder));
 }
 
+/* Files saved beside the module's sources that it is not built from (notes,
+ * a style sheet, a build folder inside the tree) start no build; the next
+ * save of a source makes exactly one. */
+static void
+saved_beside_the_module (Fixture    *fixture,
+                         const char *counter_path,
+                         const char *source)
+{
+  g_autofree char *dir = g_path_get_dirname (counter_path);
+  g_autofree char *notes = g_build_filename (dir, "NOTES.txt", NULL);
+  g_autofree char *style = g_build_filename (dir, "style.css", NULL);
+  g_autofree char *inner_build = g_build_filename (dir, "build-release", NULL);
+  g_autofree char *built = g_build_filename (inner_build, "counter.c.o", NULL);
+  g_autoptr (GError) error = NULL;
+  guint before = rebuild_count (fixture);
+
+  g_assert_cmpint (g_mkdir_with_parents (inner_build, 0755), ==, 0);
+  for (int i = 0; i < 3; i++)
+    {
+      g_file_set_contents (notes, "remember to water the plants\n", -1, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (style, "label { color: red; }\n", -1, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (built, "not an object\n", -1, &error);
+      g_assert_no_error (error);
+      g_usleep (100 * 1000);
+    }
+
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"After notes\"");
+  wait_for_text (fixture, "counter-title", "After notes");
+  g_assert_cmpuint (rebuild_count (fixture), ==, before + 1);
+
+  g_unlink (notes);
+  g_unlink (style);
+  g_unlink (built);
+  g_rmdir (inner_build);
+
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"");
+  wait_for_text (fixture, "counter-title", TITLE_AFTER);
+}
+
 static void
 test_edit_reload (Fixture      *fixture,
                   gconstpointer data)
@@ -282,6 +323,7 @@ test_edit_reload (Fixture      *fixture,
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "form-name", "Grace");
   assert_builder (fixture, variant->builder);
+  saved_beside_the_module (fixture, counter_path, source);
   screenshot (fixture, "after.png");
 
   /* The new code runs the old state on: one more click counts from 3. */
