@@ -23,8 +23,9 @@ struct _HotGeneration
   guint       number;
   guint       live_objects;
 
-  HotGenerationIdleFunc idle_func; /* called when live_objects drops to 0 */
+  HotGenerationIdleFunc idle_func; /* called, from an idle, when live_objects drops to 0 */
   gpointer              idle_data;
+  guint                 idle_id;
 };
 
 HotGeneration *hot_generation_new (HotLibrary *library,

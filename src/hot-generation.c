@@ -49,19 +49,34 @@ hot_generation_new (HotLibrary *library,
 void
 hot_generation_free (HotGeneration *self)
 {
+  g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_pointer (&self->table, hot_table_free);
   g_clear_pointer (&self->snapshot, g_hash_table_unref);
   g_free (self);
 }
 
+static gboolean
+nothing_alive (gpointer data)
+{
+  HotGeneration *self = data;
+
+  self->idle_id = 0;
+  if (self->live_objects == 0 && self->idle_func != NULL)
+    self->idle_func (self, self->idle_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Told from an idle: the finalizer that dropped the last object may be
+ * running the generation's own code. */
 static void
 tracked_object_finalized (gpointer data,
                           GObject *where_the_object_was)
 {
   HotGeneration *self = data;
 
-  if (--self->live_objects == 0 && self->idle_func != NULL)
-    self->idle_func (self, self->idle_data);
+  if (--self->live_objects == 0 && self->idle_func != NULL && self->idle_id == 0)
+    self->idle_id = g_idle_add (nothing_alive, self);
 }
 
 /**

@@ -376,6 +376,23 @@ task_cancelled (GCancellable *cancellable,
   g_idle_add_full (G_PRIORITY_DEFAULT, return_cancelled_task, g_object_ref (task), g_object_unref);
 }
 
+/* After a build or a preparation: the calls made meanwhile (@calls, taken)
+ * wait for the next build, which starts now if the module is idle and a
+ * call or the inputs ask for one. */
+static void
+go_on (HotModule *self,
+       GPtrArray *calls)
+{
+  g_ptr_array_extend_and_steal (self->waiting, calls);
+  if (self->state != STATE_IDLE)
+    return;
+
+  if (self->waiting->len > 0)
+    hot_module_start_build (self);
+  else
+    reconsider (self);
+}
+
 /* Ends the running build, well (@error NULL) or not. */
 void
 hot_module_build_ended (HotModule    *self,
@@ -401,11 +418,7 @@ hot_module_build_ended (HotModule    *self,
   if (cancelled && !by_request)
     {
       g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&done));
-      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
-      if (self->waiting->len > 0)
-        hot_module_start_build (self);
-      else
-        reconsider (self);
+      go_on (self, g_steal_pointer (&next));
       if (self->state == STATE_IDLE)
         hot_status_set_building (self->status, FALSE);
       return;
@@ -438,15 +451,7 @@ hot_module_build_ended (HotModule    *self,
   self->hooks->finished (self, error, self->hooks_data);
   complete_tasks (done, error);
 
-  if (self->state != STATE_IDLE)
-    g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
-  else if (next->len > 0)
-    {
-      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
-      hot_module_start_build (self);
-    }
-  else
-    reconsider (self);
+  go_on (self, g_steal_pointer (&next));
 }
 
 /**
@@ -548,13 +553,8 @@ fast_path_prepared (GObject      *source,
 
       complete_tasks (next, cancelled);
     }
-  else if (next->len > 0)
-    {
-      g_ptr_array_extend_and_steal (self->waiting, g_steal_pointer (&next));
-      hot_module_start_build (self);
-    }
   else
-    reconsider (self);
+    go_on (self, g_steal_pointer (&next));
 }
 
 /**
