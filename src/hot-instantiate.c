@@ -183,6 +183,23 @@ lookup (const char     *name,
   return resolver->lookup (name, generation, module, resolver_data);
 }
 
+/* Whether @module is being reloaded by a running pass with another
+ * generation than @generation. */
+static gboolean
+reloading (HotModule     *module,
+           HotGeneration *generation)
+{
+  for (guint i = 0; module != NULL && passes != NULL && i < passes->len; i++)
+    {
+      Pass *pass = g_ptr_array_index (passes, i);
+
+      if (pass->module == module && pass->generation != generation)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /**
  * hot_instantiate_node:
  * @name: a node's name
@@ -224,12 +241,20 @@ hot_instantiate_node (const char  *name,
   /* The child first: a deadline that stops a constructor leaves nothing
    * of this call behind. */
   entry = lookup (name, &generation, &module);
+  if (entry != NULL && reloading (module, generation))
+    {
+      /* The new code asks for a node its generation no longer has: the
+       * older code of it would not be what is on disk. */
+      g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_NODE,
+                   _ ("Hot node “%s” is no longer in module “%s”"), name, hot_module_get_name (module));
+      entry = NULL;
+    }
 
   if (entry != NULL && generation != NULL)
     child = instantiate_guarded (module, entry, args, &error);
   else if (entry != NULL)
     child = checked_widget (entry, entry->func (args), &error);
-  else
+  else if (error == NULL)
     g_set_error (&error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_NODE,
                  _ ("No hot node is named “%s”"), name);
 

@@ -763,6 +763,23 @@ test_nested (void)
 }
 
 static void
+test_nested_vanished (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *outer = new_proxy ("alpha_outer", NULL);
+  GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (outer));
+
+  g_test_summary ("New code that asks for a node its module no longer has is not built from an "
+                  "older generation: the reload fails and says which node");
+
+  error = reload_expecting_failure ("libalpha-vanish.so", HOT_RELOAD_ERROR_UNKNOWN_NODE);
+  g_assert_nonnull (strstr (error->message, "alpha_label"));
+  g_assert_true (hot_node_get_child (HOT_NODE_PROXY (outer)) == child);
+
+  g_assert_finalize_object (outer);
+}
+
+static void
 test_logged (void)
 {
   if (g_test_subprocess ())
@@ -1014,6 +1031,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/vanished", test_vanished);
   g_test_add_func ("/Hotnode/Reload/unknown", test_unknown);
   g_test_add_func ("/Hotnode/Reload/nested", test_nested);
+  g_test_add_func ("/Hotnode/Reload/nested-vanished", test_nested_vanished);
   g_test_add_func ("/Hotnode/Reload/logged", test_logged);
 
   status = g_test_run ();
