@@ -298,6 +298,105 @@ inside_another (HotNode    *proxy,
   return FALSE;
 }
 
+/* The proxies a reload of @module rebuilds, held: those of its nodes, and
+ * those waiting for a node @generation has, less those inside another of
+ * them (their outer node builds them again). */
+static GPtrArray *
+find_targets (HotModule     *module,
+              HotGeneration *generation,
+              GPtrArray     *proxies)
+{
+  GPtrArray  *targets = g_ptr_array_new_with_free_func (g_object_unref);
+  const char *module_name = hot_module_get_name (module);
+  g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode    *proxy = g_ptr_array_index (proxies, i);
+      const char *proxy_module = hot_node_get_module (proxy);
+
+      if (g_strcmp0 (proxy_module, module_name) == 0 ||
+          (proxy_module == NULL && hot_table_lookup_node (generation->table, hot_node_get_node_name (proxy))))
+        g_hash_table_add (set, proxy);
+    }
+
+  /* Constructors may make or drop proxies: the targets are held. */
+  for (guint i = 0; i < proxies->len; i++)
+    {
+      HotNode *proxy = g_ptr_array_index (proxies, i);
+
+      if (g_hash_table_contains (set, proxy) && !inside_another (proxy, set))
+        g_ptr_array_add (targets, g_object_ref (proxy));
+    }
+
+  return targets;
+}
+
+/* Builds a child for each target from the pass's generation (NULL for a
+ * node it no longer has, named in @vanished). On a failure, returns FALSE
+ * with what was built so far in @children. */
+static gboolean
+build_children (Pass         *pass,
+                GPtrArray    *targets,
+                GPtrArray    *children,
+                GStrvBuilder *vanished,
+                GError      **error)
+{
+  const char *module_name = hot_module_get_name (pass->module);
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      HotNode            *proxy = g_ptr_array_index (targets, i);
+      const char         *name = hot_node_get_node_name (proxy);
+      const HotNodeEntry *entry = hot_table_lookup_node (pass->generation->table, name);
+      GtkWidget          *child = NULL;
+
+      if (entry == NULL)
+        {
+          g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget", name,
+                     module_name);
+          g_strv_builder_add (vanished, name);
+        }
+      else if ((child = instantiate_guarded (pass->module, entry, hot_node_get_args (proxy), error)) == NULL)
+        return FALSE;
+      else
+        g_ptr_array_add (children, g_object_ref_sink (child));
+
+      /* A node it built failed: so does this one. */
+      if (pass->error != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&pass->error), _ ("Building hot node “%s”: "), name);
+          return FALSE;
+        }
+      if (child == NULL)
+        g_ptr_array_add (children, NULL);
+    }
+
+  return TRUE;
+}
+
+/* The messages GTK or GLib logged while a reload built its widgets, as the
+ * reload's error. */
+static void
+set_logged_error (GError    **error,
+                  const char *module_name,
+                  GPtrArray  *logged)
+{
+  g_autoptr (GString) messages = g_string_new (NULL);
+
+  for (guint i = 0; i < MIN (logged->len, 10); i++)
+    g_string_append_printf (messages, "\n%s", (const char *) g_ptr_array_index (logged, i));
+  if (logged->len > 10)
+    g_string_append (messages, "\n…");
+
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOGGED,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "The new code of module “%s” logged %u warning or critical while its widgets were built:%s",
+                            "The new code of module “%s” logged %u warnings or criticals while its widgets were built:%s",
+                            logged->len),
+               module_name, logged->len, messages->str);
+}
+
 /**
  * hot_instantiate_generation:
  * @module: the module reloaded
@@ -308,7 +407,7 @@ inside_another (HotNode    *proxy,
  *
  * Rebuilds every proxy of @module's nodes from @generation: builds all new
  * children first, then swaps them in. A proxy whose node the generation no
- * longer has keeps its child and says so in @generation's module status.
+ * longer has keeps its child, and the module's status says so.
  *
  * Returns: whether every child was built (otherwise nothing changed)
  */
@@ -319,95 +418,38 @@ hot_instantiate_generation (HotModule     *module,
                             GPtrArray     *quarantine,
                             GError       **error)
 {
-  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) targets = find_targets (module, generation, proxies);
   g_autoptr (GPtrArray) children = g_ptr_array_new ();
-  g_autoptr (GHashTable) set = g_hash_table_new (NULL, NULL);
   g_autoptr (GPtrArray) logged = NULL;
   g_autoptr (GStrvBuilder) vanished = g_strv_builder_new ();
   g_auto (GStrv) vanished_nodes = NULL;
-  const char    *module_name = hot_module_get_name (module);
   Pass           pass = { module, generation, NULL };
-  gboolean       ok = TRUE;
   HotLogCapture *capture;
-
-  for (guint i = 0; i < proxies->len; i++)
-    {
-      HotNode *proxy = g_ptr_array_index (proxies, i);
-
-      if (g_strcmp0 (hot_node_get_module (proxy), module_name) == 0 ||
-          (hot_node_get_module (proxy) == NULL &&
-           hot_table_lookup_node (generation->table, hot_node_get_node_name (proxy)) != NULL))
-        g_hash_table_add (set, proxy);
-    }
-  /* Constructors may make or drop proxies: work on held references. */
-  for (guint i = 0; i < proxies->len; i++)
-    {
-      HotNode *proxy = g_ptr_array_index (proxies, i);
-
-      if (g_hash_table_contains (set, proxy) && !inside_another (proxy, set))
-        g_ptr_array_add (targets, g_object_ref (proxy));
-    }
+  gboolean       built;
 
   if (passes == NULL)
     passes = g_ptr_array_new ();
   g_ptr_array_add (passes, &pass);
   capture = hot_log_capture_begin ();
-
-  for (guint i = 0; i < targets->len && ok; i++)
-    {
-      HotNode            *proxy = g_ptr_array_index (targets, i);
-      const char         *name = hot_node_get_node_name (proxy);
-      const HotNodeEntry *entry = hot_table_lookup_node (generation->table, name);
-      GtkWidget          *child = NULL;
-
-      if (entry == NULL)
-        {
-          g_message ("Hot node “%s” is no longer in module “%s”; its proxy keeps its previous widget", name,
-                     module_name);
-          g_strv_builder_add (vanished, name);
-        }
-      else if ((child = instantiate_guarded (module, entry, hot_node_get_args (proxy), error)) == NULL)
-        ok = FALSE;
-      else
-        g_object_ref_sink (child);
-
-      if (ok && pass.error != NULL)
-        {
-          g_propagate_prefixed_error (error, g_steal_pointer (&pass.error), _ ("Building hot node “%s”: "), name);
-          g_clear_object (&child);
-          ok = FALSE;
-        }
-      if (ok)
-        g_ptr_array_add (children, child);
-    }
-
+  built = build_children (&pass, targets, children, vanished, error);
   logged = hot_log_capture_end (capture);
   g_ptr_array_remove_index (passes, passes->len - 1);
   g_clear_error (&pass.error);
 
-  if (ok && logged != NULL && logged->len > 0)
-    {
-      g_autoptr (GString) messages = g_string_new (NULL);
-
-      for (guint i = 0; i < MIN (logged->len, 10); i++)
-        g_string_append_printf (messages, "\n%s", (const char *) g_ptr_array_index (logged, i));
-      if (logged->len > 10)
-        g_string_append_printf (messages, "\n…");
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOGGED,
-                   g_dngettext (GETTEXT_PACKAGE, "The new code of module “%s” logged %u warning or critical while its widgets were built:%s",
-                                "The new code of module “%s” logged %u warnings or criticals while its widgets were built:%s",
-                                logged->len),
-                   module_name, logged->len, messages->str);
-      ok = FALSE;
-      for (guint i = 0; i < children->len; i++)
-        g_clear_object ((GtkWidget **) &children->pdata[i]);
-    }
-
-  if (!ok)
+  if (!built)
     {
       /* What the failed code built stays alive, unused: destroying it
        * would run that code again. */
       g_ptr_array_extend_and_steal (quarantine, g_steal_pointer (&children));
+      return FALSE;
+    }
+
+  if (logged != NULL && logged->len > 0)
+    {
+      /* Its code ran to the end: what it built may go. */
+      set_logged_error (error, hot_module_get_name (module), logged);
+      for (guint i = 0; i < children->len; i++)
+        g_clear_object ((GtkWidget **) &children->pdata[i]);
       return FALSE;
     }
 
@@ -421,7 +463,7 @@ hot_instantiate_generation (HotModule     *module,
 
       if (child == NULL)
         continue;
-      hot_node_set_module (proxy, module_name);
+      hot_node_set_module (proxy, hot_module_get_name (module));
       hot_generation_track (generation, G_OBJECT (child));
       hot_node_set_child (proxy, child, generation->number);
       g_object_unref (child);
