@@ -71,6 +71,9 @@ GPtrArray           *hot_module_get_generations (HotModule *self);
 gboolean             hot_module_is_busy (HotModule *self);
 
 void     hot_module_read_deps (HotModule *self);
+void     hot_module_add_headers (HotModule         *self,
+                                 const char        *source,
+                                 const char *const *headers);
 gboolean hot_module_files_changed (HotModule *self,
                                    GPtrArray *paths,
                                    gint64     first_event);

@@ -288,6 +288,25 @@ hot_module_read_deps (HotModule *self)
 }
 
 /**
+ * hot_module_add_headers:
+ * @self: a module
+ * @source: one of its sources
+ * @headers: files it includes
+ *
+ * Adds to what @source is built from, as the build's dependency
+ * information would; the headers count with what they hold now.
+ */
+void
+hot_module_add_headers (HotModule         *self,
+                        const char        *source,
+                        const char *const *headers)
+{
+  hot_inputs_add_deps (self->inputs, source, headers);
+  complete_snapshots (self);
+  self->hooks->inputs_changed (self, self->hooks_data);
+}
+
+/**
  * hot_module_files_changed:
  * @self: a module
  * @paths: (element-type utf8): files saved, absolute and canonical
