@@ -23,14 +23,21 @@
 
 #define MISSING "missing"
 
+/* File times are coarse (a kernel tick, a few ms): a file rewritten with
+ * the same size within the tick it was read in keeps its stat identity. An
+ * entry read that soon after the file's last change is "racy" (as git
+ * calls it) and is read again at every look until it is older. */
+#define RACY_NS (G_GINT64_CONSTANT (100) * 1000000)
+
 typedef struct
 {
-  dev_t  device;
-  ino_t  inode;
-  off_t  size;
-  gint64 modified; /* ns */
-  gint64 changed;  /* ns */
-  char  *digest;
+  dev_t    device;
+  ino_t    inode;
+  off_t    size;
+  gint64   modified; /* ns */
+  gint64   changed;  /* ns */
+  gboolean racy;
+  char    *digest;
 } DigestEntry;
 
 struct _HotDigestCache
@@ -53,6 +60,31 @@ digest_entry_free (gpointer data)
 
   g_free (entry->digest);
   g_free (entry);
+}
+
+static gint64
+nanoseconds (const struct timespec *time)
+{
+  return time->tv_sec * G_GINT64_CONSTANT (1000000000) + time->tv_nsec;
+}
+
+static void
+set_identity (DigestEntry       *entry,
+              const struct stat *st)
+{
+  entry->device = st->st_dev;
+  entry->inode = st->st_ino;
+  entry->size = st->st_size;
+  entry->modified = nanoseconds (&st->st_mtim);
+  entry->changed = nanoseconds (&st->st_ctim);
+}
+
+static gboolean
+same_identity (const DigestEntry *entry,
+               const struct stat *st)
+{
+  return entry->device == st->st_dev && entry->inode == st->st_ino && entry->size == st->st_size &&
+         entry->modified == nanoseconds (&st->st_mtim) && entry->changed == nanoseconds (&st->st_ctim);
 }
 
 HotDigestCache *
@@ -86,7 +118,7 @@ hot_digest_cache_get (HotDigestCache *self,
 {
   g_autofree char *contents = NULL;
   DigestEntry     *entry;
-  struct stat      st;
+  struct stat      st, after;
   gsize            length;
 
   if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
@@ -96,9 +128,7 @@ hot_digest_cache_get (HotDigestCache *self,
     }
 
   entry = g_hash_table_lookup (self->entries, path);
-  if (entry != NULL && entry->device == st.st_dev && entry->inode == st.st_ino && entry->size == st.st_size &&
-      entry->modified == st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec &&
-      entry->changed == st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_ctim.tv_nsec)
+  if (entry != NULL && !entry->racy && same_identity (entry, &st))
     return entry->digest;
 
   if (!g_file_get_contents (path, &contents, &length, NULL))
@@ -108,15 +138,13 @@ hot_digest_cache_get (HotDigestCache *self,
     }
 
   entry = g_new0 (DigestEntry, 1);
-  entry->device = st.st_dev;
-  entry->inode = st.st_ino;
-  entry->size = st.st_size;
-  entry->modified = st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
-  entry->changed = st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_ctim.tv_nsec;
+  set_identity (entry, &st);
   entry->digest = g_compute_checksum_for_data (G_CHECKSUM_SHA1, (const guchar *) contents, length);
-  /* Read between two writes of one save: a later event reads it again. */
-  if ((off_t) length != st.st_size)
-    entry->size = -1;
+  /* Changed while it was read (a save half done), or so recently that a
+   * rewrite would not show in its times: read again next time. */
+  if ((off_t) length != st.st_size || stat (path, &after) != 0 || !same_identity (entry, &after) ||
+      g_get_real_time () * 1000 - MAX (entry->modified, entry->changed) < RACY_NS)
+    entry->racy = TRUE;
   g_hash_table_replace (self->entries, g_strdup (path), entry);
 
   return entry->digest;

@@ -290,6 +290,22 @@ static void
 load_output (HotModule  *self,
              const char *output)
 {
+  g_autoptr (GHashTable) now = hot_inputs_snapshot (self->inputs);
+
+  /* An input changed during the build and its event has not come yet
+   * (GLib's inotify source can hold one ~100 ms): what the compiler read is
+   * not known, so this library is not what the build is labelled with.
+   * Build again instead, silently, as the event would have made it. */
+  if (!hot_inputs_same (self->inputs, self->building, now))
+    {
+      g_autoptr (GError) changed = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                        "inputs changed during the build");
+
+      g_debug ("Inputs of module “%s” changed during its build: building again", self->info->name);
+      hot_module_build_ended (self, changed, NULL);
+      return;
+    }
+
   self->times.build_finished = g_get_monotonic_time ();
   self->state = STATE_LOADING;
   hot_loader_load_async (self->shared->loader, self->info->name, output, self->shared->load_timeout_ms,

@@ -326,6 +326,28 @@ test_rebuild_from_hook (Fixture      *fixture,
   g_assert_cmpuint (fixture->swaps, ==, 2);
 }
 
+static void
+test_changed_unseen (Fixture      *fixture,
+                     gconstpointer data)
+{
+  g_autofree char *script = NULL;
+
+  g_test_summary ("A source that changes during a build, before its event comes, is built again before "
+                  "anything is loaded: the live code is labelled with what it was built from");
+
+  /* The "build" itself rewrites the source: no event will say so. */
+  script = g_strdup_printf ("printf 'int panel = 7;\\n' > '%s'", fixture->source);
+  fixture->script = script;
+  write_file (fixture->source, "int panel = 6;\n");
+  saved (fixture, fixture->source);
+  wait_for_builds (fixture, 1);
+
+  g_assert_no_error (fixture->last_error);
+  g_assert_cmpuint (fixture->swaps, ==, 1);
+  saved (fixture, fixture->source);
+  g_assert_false (hot_module_is_busy (fixture->module));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -343,6 +365,7 @@ main (int   argc,
   ADD ("/Hotnode/Module/failure-not-retried", test_failure_not_retried);
   ADD ("/Hotnode/Module/cancel", test_cancel);
   ADD ("/Hotnode/Module/rebuild-from-hook", test_rebuild_from_hook);
+  ADD ("/Hotnode/Module/changed-unseen", test_changed_unseen);
 
 #undef ADD
 
