@@ -24,9 +24,9 @@
  *   attempted  what the last failed build was made from, until a build
  *              succeeds: the same content is not built again by itself
  *   building   what the running build started from
- *   objects    what the build system's objects were compiled from, with
- *              `uncertain` the sources whose object a stopped build may
- *              have rewritten since
+ *   objects    what the build system's objects were compiled from
+ *              (hot-objects.c), less the sources whose object a stopped
+ *              build may have rewritten since
  *
  * A build is owed when the inputs now differ from `live` and from
  * `attempted`. Which files were saved, in which order and how, does not
@@ -46,11 +46,15 @@
  *   LOADING    | copy and dlopen (thread)| noted: after the load | queued                  | nothing: a load
  *              |                         |   owed? → BUILDING    |                         |   cannot stop
  *
+ * BUILDING → LOADING only when the inputs at the end of the build are what
+ * it started from (an event may come late): otherwise it is built again.
  * LOADING ends in the main loop: statics patched, HotModuleHooks.swap,
- * and the generation is live; or the library is refused. Every build ends
- * in build_ended (), which goes to IDLE, then reports, then completes the
- * calls that waited for it, and last starts the next build if one is owed
- * or was asked for, unless a handler started one already.
+ * and the generation is live; or the library is refused. In IDLE, a
+ * source that is empty (a save half done) holds the build for up to a
+ * second. Every build ends in hot_module_build_ended (), which goes to
+ * IDLE, then reports, then completes the calls that waited for it, and
+ * last starts the next build if one is owed or was asked for, unless a
+ * handler started one already (go_on ()).
  *
  * ## Ownership
  *
