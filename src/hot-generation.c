@@ -50,6 +50,7 @@ void
 hot_generation_free (HotGeneration *self)
 {
   g_clear_handle_id (&self->idle_id, g_source_remove);
+  g_clear_pointer (&self->library, hot_library_leave_loaded);
   g_clear_pointer (&self->table, hot_table_free);
   g_clear_pointer (&self->snapshot, g_hash_table_unref);
   g_free (self);

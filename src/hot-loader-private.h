@@ -20,6 +20,7 @@ typedef struct
 } HotLibrary;
 
 void hot_library_free (HotLibrary *library);
+void hot_library_leave_loaded (HotLibrary *library);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotLibrary, hot_library_free)
 
 #define HOT_TYPE_LOADER (hot_loader_get_type ())

@@ -701,6 +701,22 @@ hot_loader_load_finish (HotLoader    *self,
 }
 
 /**
+ * hot_library_leave_loaded:
+ * @library: a library
+ *
+ * Frees what describes @library and leaves its code loaded: widgets,
+ * closures and types of its code may be alive anywhere in the app. Its
+ * copy goes with the private folder at exit.
+ */
+void
+hot_library_leave_loaded (HotLibrary *library)
+{
+  g_free (library->module);
+  g_free (library->path);
+  g_free (library);
+}
+
+/**
  * hot_library_free:
  * @library: a library
  *

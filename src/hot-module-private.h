@@ -51,7 +51,7 @@ typedef struct
   HotLoader         *loader;
   HotStaticRegistry *statics;
   HotDigestCache    *digests;
-  GPtrArray         *quarantine; /* HotGeneration whose code failed */
+  GPtrArray         *quarantine; /* what failed code is or built (generations, widgets): never freed */
   HotFastPath        fast_path;
   guint              load_timeout_ms;
   gboolean           unload_generations;
