@@ -8,6 +8,7 @@
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
 #include "hot-reload.h"
+#include "hot-resources-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
 #include "hot-timings-private.h"
@@ -52,6 +53,7 @@ typedef struct
   HotStaticRegistry *statics;
   HotDigestCache    *digests;
   GPtrArray         *quarantine; /* HotGeneration whose code failed */
+  HotResources      *resources;  /* the app's GResource bundles, or NULL */
   HotFastPath        fast_path;
   guint              load_timeout_ms;
   gboolean           unload_generations;

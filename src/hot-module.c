@@ -28,6 +28,11 @@
  *              `uncertain` the sources whose object a stopped build may
  *              have rewritten since
  *
+ * Inputs are compiled (sources, headers) or read at run time (`.ui` files
+ * of the app's GResources): when only the latter differ from `live`, the
+ * "build" compiles the resources and loads the live library again, with no
+ * C compiler (BUILDING then LOADING, as any build).
+ *
  * A build is owed when the inputs now differ from `live` and from
  * `attempted`. Which files were saved, in which order and how, does not
  * matter: a cancelled, failed or superseded build cannot leave an edit out,
