@@ -76,6 +76,8 @@ void     hot_module_read_deps (HotModule *self);
 void     hot_module_add_headers (HotModule         *self,
                                  const char        *source,
                                  const char *const *headers);
+void     hot_module_add_resources (HotModule         *self,
+                                   const char *const *files);
 gboolean hot_module_files_changed (HotModule *self,
                                    GPtrArray *paths,
                                    gint64     first_event);

@@ -312,6 +312,22 @@ hot_module_add_headers (HotModule         *self,
 }
 
 /**
+ * hot_module_add_resources:
+ * @self: a module
+ * @files: files its code reads at run time (templates in a GResource)
+ *
+ * Adds inputs that need no compiler; they count with what they hold now.
+ */
+void
+hot_module_add_resources (HotModule         *self,
+                          const char *const *files)
+{
+  hot_inputs_add_resources (self->inputs, files);
+  complete_snapshots (self);
+  self->hooks->inputs_changed (self, self->hooks_data);
+}
+
+/**
  * hot_module_files_changed:
  * @self: a module
  * @paths: (element-type utf8): files saved, absolute and canonical

@@ -291,12 +291,12 @@ add_resource_inputs (HotReload *self)
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
         if (module_mentions (module, resource_path))
           {
-            hot_inputs_add_resources (hot_module_get_inputs (module), one);
+            hot_module_add_resources (module, one);
             claimed = TRUE;
           }
       g_hash_table_iter_init (&iter, self->modules);
       while (!claimed && g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
-        hot_inputs_add_resources (hot_module_get_inputs (module), one);
+        hot_module_add_resources (module, one);
     }
 }
 
@@ -392,10 +392,9 @@ hot_reload_setup (HotReload *self,
         ensure_module (self, info);
     }
 
-  add_resource_inputs (self);
-
   self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
   g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
+  add_resource_inputs (self);
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
     {
