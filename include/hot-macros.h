@@ -113,6 +113,25 @@ const char *hot_module_type_name (const HotImage *image,
                                   const char     *name);
 
 /**
+ * hot_module_template_rewrite:
+ * @image: the tables of the calling hot module
+ * @xml: a GtkBuilder template
+ *
+ * Renames the types @image registered in the `class` and `parent`
+ * attributes of the template's `<template>` and `<object>` elements to the
+ * names this generation registered them under (hot_module_type_name()).
+ * Called by the template wrappers `<hotnode.h>` puts into hot modules; not
+ * for direct use.
+ *
+ * Returns: (transfer full): the rewritten template
+ *
+ * Since: 0.1
+ */
+HOTNODE_AVAILABLE_IN_ALL
+GBytes *hot_module_template_rewrite (const HotImage *image,
+                                     GBytes         *xml);
+
+/**
  * hot_image_register:
  * @image: the tables of the calling image
  *
@@ -204,7 +223,7 @@ __attribute__ ((weak, visibility ("default"))) const HotImage hot_module_image =
  * functions: G_DEFINE_TYPE, G_DEFINE_INTERFACE, G_DEFINE_ENUM_TYPE,
  * G_DEFINE_BOXED_TYPE and friends in a module reach these wrappers, which
  * register the type under the generation's own name. */
-#include <glib-object.h>
+#include <gio/gio.h>
 
 /* clang-format off */
 #define _HOT_WRAPPER __attribute__ ((weak, visibility ("hidden")))
@@ -257,6 +276,38 @@ _HOT_WRAPPER GType
 __wrap_g_pointer_type_register_static (const gchar *name)
 {
   return __real_g_pointer_type_register_static (hot_module_type_name (&hot_module_image, name));
+}
+
+/* Composite templates name their type (`<template class="Foo">`): a
+ * generation's template must name the generation's type (`Foo__hot2`). */
+struct _GtkWidgetClass;
+void __real_gtk_widget_class_set_template (struct _GtkWidgetClass *, GBytes *);
+void __wrap_gtk_widget_class_set_template (struct _GtkWidgetClass *, GBytes *);
+_HOT_WRAPPER void
+__wrap_gtk_widget_class_set_template (struct _GtkWidgetClass *widget_class, GBytes *template_bytes)
+{
+  GBytes *renamed = hot_module_template_rewrite (&hot_module_image, template_bytes);
+
+  __real_gtk_widget_class_set_template (widget_class, renamed);
+  g_bytes_unref (renamed);
+}
+
+void __wrap_gtk_widget_class_set_template_from_resource (struct _GtkWidgetClass *, const char *);
+_HOT_WRAPPER void
+__wrap_gtk_widget_class_set_template_from_resource (struct _GtkWidgetClass *widget_class, const char *resource_name)
+{
+  GError *error = NULL;
+  GBytes *bytes = g_resources_lookup_data (resource_name, G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
+
+  if (bytes == NULL)
+    {
+      g_critical ("Unable to load resource for composite template for type '%s': %s",
+                  G_OBJECT_CLASS_NAME (widget_class), error->message);
+      g_error_free (error);
+      return;
+    }
+  __wrap_gtk_widget_class_set_template (widget_class, bytes);
+  g_bytes_unref (bytes);
 }
 /* clang-format on */
 #else

@@ -34,6 +34,11 @@ gboolean   hot_inputs_read_depfile (HotInputs  *self,
                                     const char *source,
                                     const char *depfile,
                                     const char *directory);
+void       hot_inputs_add_resources (HotInputs         *self,
+                                     const char *const *files);
+gboolean   hot_inputs_only_resources_differ (HotInputs  *self,
+                                             GHashTable *a,
+                                             GHashTable *b);
 gboolean   hot_inputs_contains (HotInputs  *self,
                                 const char *path);
 GPtrArray *hot_inputs_list_files (HotInputs *self);

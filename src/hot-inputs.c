@@ -49,8 +49,9 @@ struct _HotInputs
 {
   const HotModuleInfo *info;
   HotDigestCache      *cache;
-  GHashTable          *deps;    /* source → GHashTable set of header paths */
-  GHashTable          *objects; /* object relative to the build folder → source */
+  GHashTable          *deps;      /* source → GHashTable set of header paths */
+  GHashTable          *objects;   /* object relative to the build folder → source */
+  GHashTable          *resources; /* set of files read at run time (.ui), not compiled */
 };
 
 static void
@@ -171,6 +172,7 @@ hot_inputs_new (const HotModuleInfo *info,
   self->cache = cache;
   self->deps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->resources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint i = 0; info->sources[i]; i++)
     g_hash_table_insert (self->deps, g_strdup (info->sources[i]),
@@ -194,6 +196,7 @@ hot_inputs_free (HotInputs *self)
 {
   g_hash_table_unref (self->deps);
   g_hash_table_unref (self->objects);
+  g_hash_table_unref (self->resources);
   g_free (self);
 }
 
@@ -242,6 +245,59 @@ hot_inputs_add_deps (HotInputs         *self,
       else
         free (path);
     }
+}
+
+/**
+ * hot_inputs_add_resources:
+ * @self: inputs
+ * @files: files the module's code reads at run time (templates in a
+ *   GResource), absolute and canonical
+ *
+ * Adds inputs that are not compiled: a change of one owes a reload, which
+ * needs no compiler (hot_inputs_only_resources_differ ()).
+ */
+void
+hot_inputs_add_resources (HotInputs         *self,
+                          const char *const *files)
+{
+  for (guint i = 0; files[i]; i++)
+    g_hash_table_add (self->resources, g_strdup (files[i]));
+}
+
+/**
+ * hot_inputs_only_resources_differ:
+ * @self: inputs
+ * @a: a snapshot
+ * @b: a snapshot
+ *
+ * Returns: whether @a and @b differ, and only in inputs added with
+ *   hot_inputs_add_resources ()
+ */
+gboolean
+hot_inputs_only_resources_differ (HotInputs  *self,
+                                  GHashTable *a,
+                                  GHashTable *b)
+{
+  g_autoptr (GPtrArray) files = NULL;
+  gboolean differ = FALSE;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  files = hot_inputs_list_files (self);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *path = g_ptr_array_index (files, i);
+      const char *digest = g_hash_table_lookup (a, path);
+
+      if (digest != NULL && g_strcmp0 (digest, g_hash_table_lookup (b, path)) == 0)
+        continue;
+      if (!g_hash_table_contains (self->resources, path))
+        return FALSE;
+      differ = TRUE;
+    }
+
+  return differ;
 }
 
 /**
@@ -379,7 +435,7 @@ hot_inputs_contains (HotInputs  *self,
   GHashTableIter iter;
   gpointer       set;
 
-  if (g_hash_table_contains (self->deps, path))
+  if (g_hash_table_contains (self->deps, path) || g_hash_table_contains (self->resources, path))
     return TRUE;
 
   g_hash_table_iter_init (&iter, self->deps);
@@ -418,6 +474,10 @@ hot_inputs_list_files (HotInputs *self)
         if (g_hash_table_add (seen, header))
           g_ptr_array_add (files, header);
     }
+  g_hash_table_iter_init (&iter, self->resources);
+  while (g_hash_table_iter_next (&iter, &source, NULL))
+    if (g_hash_table_add (seen, source))
+      g_ptr_array_add (files, source);
 
   return files;
 }

@@ -395,6 +395,33 @@ copy_to_private_dir (const LoadJob *job,
   return g_steal_pointer (&copy_path);
 }
 
+/* dlopen ()'s error as one a person can act on: a symbol nobody defines is
+ * most often a function of the app that the app does not export. */
+static void
+set_dlopen_error (const LoadJob *job,
+                  const char    *copy_path,
+                  const char    *message,
+                  GError       **error)
+{
+  const char      *undefined = message ? strstr (message, "undefined symbol: ") : NULL;
+  g_autofree char *symbol = NULL;
+
+  if (undefined == NULL)
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD, _ ("Could not load %s (built as %s): %s"),
+                   copy_path, job->built_path, message);
+      return;
+    }
+
+  undefined += strlen ("undefined symbol: ");
+  symbol = g_strndup (undefined, strcspn (undefined, " \t\n("));
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
+               _ ("Could not load %s: it uses “%s”, which neither the app nor a library exports (%s). "
+                  "If “%s” is a function of the app, add “export_dynamic: true” to the app’s executable () "
+                  "in meson.build (dependency ('hotnode-1') adds -Wl,--export-dynamic)."),
+               job->built_path, symbol, message, symbol);
+}
+
 /* Copies, opens and checks a library; safe in any thread. */
 static HotLibrary *
 load_library (const LoadJob *job,
@@ -414,9 +441,7 @@ load_library (const LoadJob *job,
   handle = dlopen (copy_path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL)
     {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-                   _ ("Could not load %s (built as %s): %s"),
-                   copy_path, job->built_path, dlerror ());
+      set_dlopen_error (job, copy_path, dlerror (), error);
       g_unlink (copy_path);
       return NULL;
     }

@@ -158,6 +158,41 @@ choose_fast_builder (HotModule *self)
   return fast_builder;
 }
 
+static void
+resources_updated (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  HotModule *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
+  HotGeneration *live = hot_module_get_live (self);
+
+  if (!hot_resources_update_finish (self->shared->resources, result, &diagnostics, &error))
+    {
+      hot_module_build_ended (self, error, diagnostics);
+      return;
+    }
+
+  /* A new copy of the same code: new type names, so class_init runs
+   * again and reads the templates as they are now. */
+  load_output (self, live != NULL && live->library != NULL ? live->library->path : self->info->output);
+}
+
+/* Only files read at run time changed (templates in a GResource): no
+ * compiler, the resources are compiled and the same code loaded again. */
+static gboolean
+start_resources_reload (HotModule *self)
+{
+  if (self->shared->resources == NULL ||
+      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building))
+    return FALSE;
+
+  self->times.builder = "resources";
+  hot_resources_update_async (self->shared->resources, self->cancellable, resources_updated, self);
+  return TRUE;
+}
+
 void
 hot_module_start_build (HotModule *self)
 {
@@ -175,6 +210,9 @@ hot_module_start_build (HotModule *self)
   self->times.build_started = g_get_monotonic_time ();
   self->changed_at = 0;
   hot_status_set_building (self->status, TRUE);
+
+  if (start_resources_reload (self))
+    return;
 
   /* A rebuilder of the app's is theirs to make fast. */
   fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);

@@ -8,6 +8,7 @@
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
 #include "hot-reload.h"
+#include "hot-resources-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"
 #include "hot-timings-private.h"
@@ -52,6 +53,7 @@ typedef struct
   HotStaticRegistry *statics;
   HotDigestCache    *digests;
   GPtrArray         *quarantine; /* what failed code is or built (generations, widgets): never freed */
+  HotResources      *resources;  /* the app's GResource bundles, or NULL */
   HotFastPath        fast_path;
   guint              load_timeout_ms;
   gboolean           unload_generations;
@@ -74,6 +76,8 @@ void     hot_module_read_deps (HotModule *self);
 void     hot_module_add_headers (HotModule         *self,
                                  const char        *source,
                                  const char *const *headers);
+void     hot_module_add_resources (HotModule         *self,
+                                   const char *const *files);
 gboolean hot_module_files_changed (HotModule *self,
                                    GPtrArray *paths,
                                    gint64     first_event);

@@ -28,6 +28,11 @@
  *              (hot-objects.c), less the sources whose object a stopped
  *              build may have rewritten since
  *
+ * Inputs are compiled (sources, headers) or read at run time (`.ui` files
+ * of the app's GResources): when only the latter differ from `live`, the
+ * "build" compiles the resources and loads the live library again, with no
+ * C compiler (BUILDING then LOADING, as any build).
+ *
  * A build is owed when the inputs now differ from `live` and from
  * `attempted`. Which files were saved, in which order and how, does not
  * matter: a cancelled, failed or superseded build cannot leave an edit out,
@@ -306,6 +311,22 @@ hot_module_add_headers (HotModule         *self,
                         const char *const *headers)
 {
   hot_inputs_add_deps (self->inputs, source, headers);
+  complete_snapshots (self);
+  self->hooks->inputs_changed (self, self->hooks_data);
+}
+
+/**
+ * hot_module_add_resources:
+ * @self: a module
+ * @files: files its code reads at run time (templates in a GResource)
+ *
+ * Adds inputs that need no compiler; they count with what they hold now.
+ */
+void
+hot_module_add_resources (HotModule         *self,
+                          const char *const *files)
+{
+  hot_inputs_add_resources (self->inputs, files);
   complete_snapshots (self);
   self->hooks->inputs_changed (self, self->hooks_data);
 }

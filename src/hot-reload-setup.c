@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "hot-instantiate-private.h"
 #include "hot-rebuilder-private.h"
 #include "hot-reload-private.h"
@@ -81,6 +83,11 @@ module_swap (HotModule     *module,
 {
   HotReload *self = user_data;
   GPtrArray *nodes;
+
+  /* The new library may have registered resources of its own: the ones
+   * compiled from the files as they are now stay in front. */
+  if (self->shared.resources != NULL)
+    hot_resources_raise (self->shared.resources);
 
   /* Sizes are known by now: move each window's overlay where it shows best. */
   for (guint i = 0; i < self->proxies->len; i++)
@@ -243,6 +250,56 @@ ensure_module (HotReload           *self,
   return module;
 }
 
+/* Whether a source of @module names @resource_path. */
+static gboolean
+module_mentions (HotModule  *module,
+                 const char *resource_path)
+{
+  const HotModuleInfo *info = hot_module_get_info (module);
+
+  for (guint i = 0; info->sources[i]; i++)
+    {
+      g_autofree char *contents = NULL;
+
+      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) && strstr (contents, resource_path))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The .ui files of the app's GResources are inputs of the modules whose
+ * sources name their resource path, or of every module when none does: a
+ * save reloads those modules with no compiler (see hot-module.c). */
+static void
+add_resource_inputs (HotReload *self)
+{
+  g_autoptr (GPtrArray) files = NULL;
+
+  self->shared.resources = hot_resources_new (hot_project_get_build_dir (self->project));
+  files = hot_resources_list_files (self->shared.resources, ".ui");
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char    *file = g_ptr_array_index (files, i);
+      const char    *resource_path = hot_resources_get_resource_path (self->shared.resources, file);
+      const char    *one[] = { file, NULL };
+      GHashTableIter iter;
+      HotModule     *module;
+      gboolean       claimed = FALSE;
+
+      g_hash_table_iter_init (&iter, self->modules);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+        if (module_mentions (module, resource_path))
+          {
+            hot_module_add_resources (module, one);
+            claimed = TRUE;
+          }
+      g_hash_table_iter_init (&iter, self->modules);
+      while (!claimed && g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+        hot_module_add_resources (module, one);
+    }
+}
+
 static void
 watcher_changed (HotWatcher *watcher,
                  GStrv       paths,
@@ -337,6 +394,7 @@ hot_reload_setup (HotReload *self,
 
   self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
   g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
+  add_resource_inputs (self);
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
     {

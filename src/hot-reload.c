@@ -107,6 +107,7 @@ hot_reload_finalize (GObject *object)
   g_clear_object (&self->status_model);
   g_clear_pointer (&self->shared.statics, hot_static_registry_free);
   g_clear_pointer (&self->shared.digests, hot_digest_cache_free);
+  g_clear_pointer (&self->shared.resources, hot_resources_free);
   g_clear_object (&self->shared.loader);
   g_clear_pointer (&self->project, hot_project_free);
   g_clear_error (&self->setup_error);

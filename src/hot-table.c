@@ -40,6 +40,7 @@ static GPtrArray *registered_images;
 G_LOCK_DEFINE_STATIC (generations);
 static GHashTable *generations; /* HotImage of a loaded module → its number */
 static GHashTable *type_counts; /* HotImage → how many types it registered */
+static GHashTable *type_names;  /* HotImage → (name in the source → interned registered name) */
 
 void
 hot_image_register (const HotImage *image)
@@ -74,6 +75,7 @@ hot_module_type_name (const HotImage *image,
   static guint     unknown_images;
   guint            generation;
   g_autofree char *unique = NULL;
+  GHashTable      *names;
 
   g_return_val_if_fail (name != NULL, NULL);
 
@@ -83,7 +85,6 @@ hot_module_type_name (const HotImage *image,
     type_counts = g_hash_table_new (NULL, NULL);
   g_hash_table_insert (type_counts, (gpointer) image,
                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (type_counts, image)) + 1));
-  G_UNLOCK (generations);
 
   /* A module opened by something else than the loader still gets a name of
    * its own. */
@@ -92,7 +93,128 @@ hot_module_type_name (const HotImage *image,
   else
     unique = g_strdup_printf ("%s__hot%u", name, generation);
 
+  if (type_names == NULL)
+    type_names = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  names = g_hash_table_lookup (type_names, image);
+  if (names == NULL)
+    {
+      names = g_hash_table_new (g_str_hash, g_str_equal);
+      g_hash_table_insert (type_names, (gpointer) image, names);
+    }
+  g_hash_table_insert (names, (gpointer) g_intern_string (name), (gpointer) g_intern_string (unique));
+  G_UNLOCK (generations);
+
   return g_intern_string (unique);
+}
+
+/* The name @image registered a type under for @name, or NULL. Called with
+ * the lock held. */
+static const char *
+registered_type_name (const HotImage *image,
+                      const char     *name,
+                      gsize           length)
+{
+  g_autofree char *key = g_strndup (name, length);
+  GHashTable      *names = type_names ? g_hash_table_lookup (type_names, image) : NULL;
+
+  return names ? g_hash_table_lookup (names, key) : NULL;
+}
+
+/* Appends the attributes of one start tag (@tag to @end, without the
+ * brackets), with the values of `class` and `parent` renamed. */
+static void
+rewrite_tag (const HotImage *image,
+             GString        *out,
+             const char     *tag,
+             const char     *end)
+{
+  const char *p = tag;
+
+  while (p < end)
+    {
+      const char *equals = memchr (p, '=', end - p);
+      const char *name, *value, *close;
+      const char *renamed;
+      char        quote;
+
+      if (equals == NULL || equals + 1 >= end)
+        break;
+      value = equals + 1;
+      while (value < end && g_ascii_isspace (*value))
+        value++;
+      quote = value < end ? *value : 0;
+      close = (quote == '"' || quote == '\'') ? memchr (value + 1, quote, end - value - 1) : NULL;
+      if (close == NULL)
+        break;
+
+      name = equals;
+      while (name > p && g_ascii_isspace (name[-1]))
+        name--;
+      while (name > p && (g_ascii_isalnum (name[-1]) || name[-1] == '-' || name[-1] == '_'))
+        name--;
+      renamed = NULL;
+      if ((equals - name >= 5 && strncmp (name, "class", 5) == 0 && !g_ascii_isalnum (name[5])) ||
+          (equals - name >= 6 && strncmp (name, "parent", 6) == 0 && !g_ascii_isalnum (name[6])))
+        renamed = registered_type_name (image, value + 1, close - value - 1);
+
+      g_string_append_len (out, p, value + 1 - p);
+      g_string_append_len (out, renamed ? renamed : value + 1, renamed ? (gssize) strlen (renamed) : close - value - 1);
+      p = close;
+    }
+  g_string_append_len (out, p, end - p);
+}
+
+/**
+ * hot_module_template_rewrite:
+ * @image: the tables of the calling hot module
+ * @xml: a GtkBuilder template or builder file
+ *
+ * Renames, in the `class` and `parent` attributes of `<template>` and
+ * `<object>` elements, the types that @image registered to the names it
+ * registered them under (hot_module_type_name()), so that a template of
+ * a generation describes that generation's types. Everything else is kept
+ * byte for byte (line numbers of errors stay right). Called by the wrappers
+ * `<hotnode.h>` puts into hot modules; not for direct use.
+ *
+ * Returns: (transfer full): the rewritten XML
+ */
+GBytes *
+hot_module_template_rewrite (const HotImage *image,
+                             GBytes         *xml)
+{
+  gsize       size;
+  const char *data = g_bytes_get_data (xml, &size);
+  const char *end = data + size;
+  const char *p = data;
+  GString    *out = g_string_sized_new (size + 64);
+
+  G_LOCK (generations);
+  while (p < end)
+    {
+      const char *open = memchr (p, '<', end - p);
+      const char *name, *close;
+      gsize       name_length;
+
+      if (open == NULL)
+        break;
+      name = open + 1;
+      name_length = 0;
+      while (name + name_length < end && (g_ascii_isalnum (name[name_length]) || name[name_length] == '_'))
+        name_length++;
+      close = memchr (open, '>', end - open);
+      g_string_append_len (out, p, name + name_length - p);
+      p = name + name_length;
+      if (close != NULL && ((name_length == 8 && strncmp (name, "template", 8) == 0) ||
+                            (name_length == 6 && strncmp (name, "object", 6) == 0)))
+        {
+          rewrite_tag (image, out, p, close);
+          p = close;
+        }
+    }
+  G_UNLOCK (generations);
+  g_string_append_len (out, p, end - p);
+
+  return g_string_free_to_bytes (out);
 }
 
 /* How many GTypes a loaded module registered: such a module can never be
@@ -118,6 +240,8 @@ hot_image_forget (const HotImage *image)
     g_hash_table_remove (generations, image);
   if (type_counts != NULL)
     g_hash_table_remove (type_counts, image);
+  if (type_names != NULL)
+    g_hash_table_remove (type_names, image);
   G_UNLOCK (generations);
 }
 

@@ -117,10 +117,13 @@ test_unresolved_symbol (Fixture      *fixture,
   g_autofree char *contents = NULL;
   gsize            length;
 
-  g_test_summary ("A library needing a symbol nobody defines is refused, naming the symbol");
+  g_test_summary ("A library needing a symbol nobody defines is refused, naming the symbol and how "
+                  "to export the app's functions");
 
   g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
   assert_refused (fixture, contents, length, "alpha_nowhere_to_be_found");
+  /* And the line that fixes it when the app has the function. */
+  assert_refused (fixture, contents, length, "export_dynamic: true");
 }
 
 static void

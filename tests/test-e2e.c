@@ -273,6 +273,40 @@ saved_beside_the_module (Fixture    *fixture,
   wait_for_text (fixture, "counter-title", TITLE_AFTER);
 }
 
+/* The counter's templated badge: a .ui save reloads it with no compiler,
+ * the count kept; malformed XML is reported at its line, the old badge
+ * kept; putting the file back reloads again. */
+static void
+template_edits (Fixture *fixture)
+{
+  g_autofree char *ui_path = g_build_filename (fixture->project.project_dir, "demo", "counter", "counter-badge.ui", NULL);
+  g_autofree char *ui = NULL;
+  g_autofree char *overlay = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 saved_at;
+
+  g_file_get_contents (ui_path, &ui, NULL, &error);
+  g_assert_no_error (error);
+  assert_text (fixture, "counter-badge", "Made from a template");
+
+  saved_at = g_get_monotonic_time ();
+  write_counter_source (ui_path, ui, "Made from a template", "Edited by the end-to-end test");
+  wait_for_text (fixture, "counter-badge", "Edited by the end-to-end test");
+  g_test_message ("Template save to shown: %.0f ms", (g_get_monotonic_time () - saved_at) / 1000.0);
+  assert_builder (fixture, "resources");
+  assert_text (fixture, "counter-value", "5");
+
+  write_counter_source (ui_path, ui, "</interface>", "</interfac>");
+  g_free (test_app_expect_line (&fixture->app, "failed counter"));
+  overlay = overlay_text (fixture);
+  g_test_message ("Overlay after a malformed template: %s", overlay);
+  g_assert_nonnull (strstr (overlay, "counter-badge.ui:"));
+  assert_text (fixture, "counter-badge", "Edited by the end-to-end test");
+
+  write_counter_source (ui_path, ui, "Made from a template", "Made from a template");
+  wait_for_text (fixture, "counter-badge", "Made from a template");
+}
+
 static void
 test_edit_reload (Fixture      *fixture,
                   gconstpointer data)
@@ -350,6 +384,8 @@ test_edit_reload (Fixture      *fixture,
   g_clear_pointer (&overlay, g_free);
   overlay = overlay_text (fixture);
   g_assert_null (strstr (overlay, "failed"));
+
+  template_edits (fixture);
 
   /* GNU C that tcc does not take: the fast path hands the build to ninja,
    * and the result is the same. */

@@ -104,6 +104,75 @@ test_types_per_generation (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The template's title label, found by the name GtkBuilder gave it. */
+static GtkLabel *
+card_title (GtkWidget *card)
+{
+  GtkWidget *title = gtk_widget_get_first_child (card);
+
+  g_assert_true (GTK_IS_LABEL (title));
+  return GTK_LABEL (title);
+}
+
+/* Checks a card whose type name starts with @type_prefix: its template
+ * built its children, and its button calls the callback of the generation
+ * that writes @clicked (a prefix of it). */
+static void
+check_card (GtkWidget  *card,
+            const char *type_prefix,
+            const char *clicked)
+{
+  GtkWidget *button;
+
+  g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (card), type_prefix));
+  g_assert_true (GTK_IS_BOX (card));
+  g_assert_cmpstr (gtk_label_get_label (card_title (card)), ==, "Card");
+  button = gtk_widget_get_next_sibling (GTK_WIDGET (card_title (card)));
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (card_title (card)), clicked));
+}
+
+static void
+test_templates (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *card = hot_node_new ("gamma_card_node", NULL);
+  GtkWidget *tag = hot_node_new ("gamma_tag_node", NULL);
+  GtkWidget *child;
+
+  g_test_summary ("Widget types of a hot module with composite templates (from a resource and from "
+                  "bytes, children and callbacks bound by name, a child of the module's own type) "
+                  "reload: each generation's template names its own types");
+
+  gtk_box_append (GTK_BOX (box), card);
+  gtk_box_append (GTK_BOX (box), tag);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* The app's code, or a generation an earlier test loaded. */
+  check_card (hot_node_get_child (HOT_NODE_PROXY (card)), "GammaCard", "clicked-gen");
+
+  for (guint generation = 1; generation <= 2; generation++)
+    {
+      g_autofree char *variant = g_strdup_printf ("libgamma-gen%u.so", generation);
+      g_autofree char *clicked = g_strdup_printf ("clicked-gen%u", generation);
+
+      /* A reload that logs a critical (an empty template) fails. */
+      reload_gamma (variant);
+      check_card (hot_node_get_child (HOT_NODE_PROXY (card)), "GammaCard__hot", clicked);
+      child = hot_node_get_child (HOT_NODE_PROXY (tag));
+      g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (child), "GammaTag__hot"));
+      g_assert_nonnull (gtk_widget_get_first_child (child));
+      g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (gtk_widget_get_first_child (child)), "GammaBadge__hot"));
+      g_assert_cmpstr (g_strrstr (G_OBJECT_TYPE_NAME (child), "__hot"), ==,
+                       g_strrstr (G_OBJECT_TYPE_NAME (gtk_widget_get_first_child (child)), "__hot"));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -116,6 +185,7 @@ main (int   argc,
   hot_reload_set_rebuilder (hot_reload_get_default (), test_prebuilt_rebuilder, &next_variant, NULL);
 
   g_test_add_func ("/Hotnode/GType/per-generation", test_types_per_generation);
+  g_test_add_func ("/Hotnode/GType/templates", test_templates);
 
   status = g_test_run ();
   test_remove_tree (private_dir);

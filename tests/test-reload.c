@@ -144,6 +144,32 @@ test_proxy (void)
   g_assert_finalize_object (proxy);
 }
 
+/* Called by the alpha-calls-app generation: a function only the app has. */
+char *alpha_app_describe (int generation);
+
+char *
+alpha_app_describe (int generation)
+{
+  return g_strdup_printf ("the app describes generation %d", generation);
+}
+
+static void
+test_module_calls_app (void)
+{
+  g_autoptr (GError) error = NULL;
+  GtkWidget *alpha;
+
+  g_test_summary ("A module may call a function of the app: dependency ('hotnode-1') exports the "
+                  "app's functions");
+
+  alpha = new_proxy ("alpha_label", NULL);
+  g_assert_true (reload_to ("libalpha-calls-app.so", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (child_text (alpha), ==, "the app describes generation 16");
+
+  g_assert_finalize_object (alpha);
+}
+
 static void
 test_reinstantiate (void)
 {
@@ -1003,6 +1029,7 @@ main (int   argc,
   /* In order: each builds on the generations the ones before loaded. */
   g_test_add_func ("/Hotnode/Reload/proxy", test_proxy);
   g_test_add_func ("/Hotnode/Reload/reinstantiate", test_reinstantiate);
+  g_test_add_func ("/Hotnode/Reload/module-calls-app", test_module_calls_app);
   g_test_add_func ("/Hotnode/Reload/static-survives", test_static_survives);
   g_test_add_func ("/Hotnode/Reload/static-adopted", test_static_adopted);
   g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);

@@ -4,6 +4,8 @@
  * count, a HOT_STATIC, is what it was. */
 #include <hotnode.h>
 
+#include "counter-badge.h"
+
 HOT_STATIC (int, clicks, 0);
 
 static void
@@ -64,6 +66,7 @@ HOT_NODE (counter_panel)
   gtk_box_append (GTK_BOX (box), title);
   gtk_box_append (GTK_BOX (box), value);
   gtk_box_append (GTK_BOX (box), buttons);
+  gtk_box_append (GTK_BOX (box), counter_badge_new ());
   gtk_box_append (GTK_BOX (box), hint);
   gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
 
