@@ -149,6 +149,9 @@ test_app_start (TestApp             *app,
   g_autoptr (GError) error = NULL;
 
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* The tests run with fatal warnings; the app logs each failed build as a
+   * warning, by design, and must live on. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
   app->process = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
   g_assert_no_error (error);
   app->to_app = g_object_ref (g_subprocess_get_stdin_pipe (app->process));
