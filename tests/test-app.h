@@ -160,7 +160,11 @@ test_project_init (TestProject  *project,
     }
   else if (source == HOTNODE_INSTALLED)
     {
-      project->prefix = g_build_filename (project->tmp_dir, "prefix", NULL);
+      /* Outside the project's folder, whose name has a non-ASCII letter:
+       * meson 1.0 fails to decode what pkg-config prints for such a
+       * prefix (UnicodeDecodeError), whatever hotnode does. */
+      project->prefix = g_dir_make_tmp ("hotnode-e2e-prefix-XXXXXX", &error);
+      g_assert_no_error (error);
       g_free (project->pkg_config_path);
       project->pkg_config_path = g_build_filename (project->prefix, "lib", "pkgconfig", NULL);
       project->ld_library_path = g_build_filename (project->prefix, "lib", NULL);
@@ -207,6 +211,8 @@ test_project_clear (TestProject *project)
 {
   if (project->tmp_dir != NULL)
     test_remove_tree (project->tmp_dir);
+  if (project->prefix != NULL)
+    test_remove_tree (project->prefix);
   g_clear_pointer (&project->tmp_dir, g_free);
   g_clear_pointer (&project->project_dir, g_free);
   g_clear_pointer (&project->build_dir, g_free);
@@ -328,10 +334,12 @@ test_project_init_from_folder (TestProject *project,
 {
   g_autoptr (GError) error = NULL;
 
+  project->source = HOTNODE_FROM_PKG_CONFIG;
   project->tmp_dir = g_dir_make_tmp (tmp_template, &error);
   g_assert_no_error (error);
   project->project_dir = g_build_filename (project->tmp_dir, "app", NULL);
   project->build_dir = g_build_filename (project->project_dir, "build", NULL);
+  project->pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
   test_copy_tree (folder, project->project_dir);
 }
 
