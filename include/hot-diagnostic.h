@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * @HOT_DIAGNOSTIC_NOTE: a note that explains the diagnostic before it
  *
  * How serious a compiler diagnostic is.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

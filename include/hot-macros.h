@@ -16,23 +16,27 @@ G_BEGIN_DECLS
  *
  * The version of the layout of the tables below. An image whose tables carry
  * another version is refused by the loader before any of its code runs.
+ *
+ * Since: 0.1
  */
 #define HOT_ABI_VERSION 1
 
 typedef struct _HotNodeArgs HotNodeArgs;
 
 /**
- * HotNodeFunc:
- * @args: (nullable): the arguments given to hot_node_new()
+ * HotNodeFunc: (skip)
+ * @args: (nullable): the arguments given to [ctor@Hot.Node.new]
  *
  * A widget constructor, as defined by HOT_NODE().
  *
- * Returns: (transfer floating): the new widget
+ * Returns: the new widget (floating)
+ *
+ * Since: 0.1
  */
 typedef struct _GtkWidget *(*HotNodeFunc) (HotNodeArgs *args);
 
 /**
- * HotNodeEntry:
+ * HotNodeEntry: (skip)
  * @abi: %HOT_ABI_VERSION of the code that made the entry
  * @line: the line of the definition
  * @name: the node name, as given to HOT_NODE()
@@ -41,6 +45,8 @@ typedef struct _GtkWidget *(*HotNodeFunc) (HotNodeArgs *args);
  *
  * One entry of the `hot_nodes` linker section. Written by HOT_NODE(); never
  * made by hand.
+ *
+ * Since: 0.1
  */
 typedef struct _HotNodeEntry
 {
@@ -52,7 +58,7 @@ typedef struct _HotNodeEntry
 } HotNodeEntry;
 
 /**
- * HotStaticEntry:
+ * HotStaticEntry: (skip)
  * @abi: %HOT_ABI_VERSION of the code that made the entry
  * @size: `sizeof` the value
  * @name: the static's name
@@ -62,6 +68,8 @@ typedef struct _HotNodeEntry
  *
  * One entry of the `hot_statics` linker section. Written by HOT_STATIC();
  * never made by hand.
+ *
+ * Since: 0.1
  */
 typedef struct _HotStaticEntry
 {
@@ -74,7 +82,7 @@ typedef struct _HotStaticEntry
 } HotStaticEntry;
 
 /**
- * HotImage:
+ * HotImage: (skip)
  * @abi: %HOT_ABI_VERSION
  * @size: `sizeof (HotImage)`
  * @nodes_start: first node entry of the image, or %NULL
@@ -84,6 +92,8 @@ typedef struct _HotStaticEntry
  *
  * The tables of one image: the executable, a shared library, or one loaded
  * generation of a hot module. Each image sees only its own entries.
+ *
+ * Since: 0.1
  */
 typedef struct _HotImage
 {
@@ -96,7 +106,7 @@ typedef struct _HotImage
 } HotImage;
 
 /**
- * hot_module_type_name:
+ * hot_module_type_name: (skip)
  * @image: the tables of the calling hot module
  * @name: the name a type is registered under in the source
  *
@@ -107,13 +117,15 @@ typedef struct _HotImage
  * modules; not for direct use.
  *
  * Returns: (transfer none): an interned type name
+ *
+ * Since: 0.1
  */
 HOTNODE_AVAILABLE_IN_ALL
 const char *hot_module_type_name (const HotImage *image,
                                   const char     *name);
 
 /**
- * hot_module_template_rewrite:
+ * hot_module_template_rewrite: (skip)
  * @image: the tables of the calling hot module
  * @xml: a GtkBuilder template
  *
@@ -132,11 +144,13 @@ GBytes *hot_module_template_rewrite (const HotImage *image,
                                      GBytes         *xml);
 
 /**
- * hot_image_register:
+ * hot_image_register: (skip)
  * @image: the tables of the calling image
  *
  * Tells hotnode about the tables of an image linked into the process. Called
  * from a constructor that `<hotnode.h>` emits; not for direct use.
+ *
+ * Since: 0.1
  */
 HOTNODE_AVAILABLE_IN_ALL
 void hot_image_register (const HotImage *image);
@@ -146,12 +160,12 @@ void hot_image_register (const HotImage *image);
   __attribute__ ((used, section (section_name), aligned (8)))
 
 /**
- * HOT_NODE:
+ * HOT_NODE: (skip)
  * @node_name: the name of the constructor, a C identifier
  *
  * Defines a widget constructor `GtkWidget *node_name (HotNodeArgs *args)`
- * that hot_node_new() can find by name and that hot reload rebuilds when its
- * module changes. The function body follows the macro:
+ * that [ctor@Hot.Node.new] can find by name and that hot reload rebuilds when
+ * its module changes. The function body follows the macro:
  *
  * |[<!-- language="C" -->
  * HOT_NODE (counter_panel)
@@ -164,6 +178,8 @@ void hot_image_register (const HotImage *image);
  * When the code is in a static library, link it with `link_whole` (or
  * `--whole-archive`): the linker drops unreferenced archive members, and
  * their entries with them.
+ *
+ * Since: 0.1
  */
 #define HOT_NODE(node_name) \
   struct _GtkWidget *node_name (HotNodeArgs *args); \
@@ -172,7 +188,7 @@ void hot_image_register (const HotImage *image);
   struct _GtkWidget *node_name (HotNodeArgs *args)
 
 /**
- * HOT_STATIC:
+ * HOT_STATIC: (skip)
  * @type: the type of the value
  * @name: the name of the static, a C identifier unique in its file
  * @...: the initial value (braces allowed)
@@ -183,6 +199,8 @@ void hot_image_register (const HotImage *image);
  * with HOT_STATIC_REF(). The key is the file and the name; changing the type's
  * size under the same key makes the reload fail with
  * %HOT_RELOAD_ERROR_STATIC_SIZE.
+ *
+ * Since: 0.1
  */
 #define HOT_STATIC(type, name, ...) \
   static type _hot_static_storage_##name = __VA_ARGS__; \
@@ -192,10 +210,12 @@ void hot_image_register (const HotImage *image);
         (void **) &_hot_static_ref_##name, &_hot_static_storage_##name }
 
 /**
- * HOT_STATIC_REF:
+ * HOT_STATIC_REF: (skip)
  * @name: a static defined with HOT_STATIC()
  *
  * The static's value, as an lvalue: `HOT_STATIC_REF (clicks) += 1` works.
+ *
+ * Since: 0.1
  */
 #define HOT_STATIC_REF(name) (*_hot_static_ref_##name)
 /* clang-format on */

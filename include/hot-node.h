@@ -30,9 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotNode, g_object_unref)
 
 /**
  * HOT_NODE_PROXY:
- * @ptr: a #HotNode
+ * @ptr: a [class@Hot.Node]
  *
- * Casts @ptr to #HotNode, checking its type.
+ * Casts @ptr to [class@Hot.Node], checking its type.
+ *
+ * Since: 0.1
  */
 #define HOT_NODE_PROXY(ptr) (G_TYPE_CHECK_INSTANCE_CAST ((ptr), HOT_TYPE_NODE, HotNode))
 
@@ -40,7 +42,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotNode, g_object_unref)
  * HOT_IS_NODE:
  * @ptr: an instance
  *
- * Whether @ptr is a #HotNode proxy.
+ * Whether @ptr is a [class@Hot.Node] proxy.
+ *
+ * Since: 0.1
  */
 #define HOT_IS_NODE(ptr) (G_TYPE_CHECK_INSTANCE_TYPE ((ptr), HOT_TYPE_NODE))
 

@@ -16,7 +16,9 @@ G_BEGIN_DECLS
  * HOT_RELOAD_ERROR:
  *
  * Error domain of hot reload: builds, loads and static patching. Errors in
- * this domain are from the #HotReloadError enumeration.
+ * this domain are from the [error@Hot.ReloadError] enumeration.
+ *
+ * Since: 0.1
  */
 #define HOT_RELOAD_ERROR (hot_reload_error_quark ())
 
@@ -36,13 +38,15 @@ G_BEGIN_DECLS
  * @HOT_RELOAD_ERROR_PRIVATE_DIR: the private folder for loaded copies is
  *   unusable
  * @HOT_RELOAD_ERROR_CRASHED: a constructor of the new code crashed or never
- *   returned; the reload was rolled back (details on #HotStatus)
+ *   returned; the reload was rolled back (details on [class@Hot.Status])
  * @HOT_RELOAD_ERROR_UNKNOWN_NODE: a constructor asked for a hot node that no
  *   code defines
  * @HOT_RELOAD_ERROR_LOGGED: the new code logged warnings or criticals while
  *   its widgets were built; the reload was rolled back
  *
  * Error codes of %HOT_RELOAD_ERROR.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -74,8 +78,10 @@ GQuark hot_reload_error_quark (void);
  *   compiler and a precompiled `<gtk/gtk.h>`, and link them the same way
  *
  * How a module is rebuilt when only its C sources changed; see
- * #HotReload:fast-path. Anything a fast path cannot do goes to the build
- * system, with the reason in the log.
+ * [property@Hot.Reload:fast-path]. Anything a fast path cannot do goes to the
+ * build system, with the reason in the log.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -95,13 +101,15 @@ G_DECLARE_FINAL_TYPE (HotReload, hot_reload, HOT, RELOAD, GObject)
  * @module: the module to rebuild
  * @output_path: (inout): on entry, the library the default build writes; set
  *   it to the file your command writes, if that is another one
- * @user_data: the data given to hot_reload_set_rebuilder()
+ * @user_data: the data given to [method@Hot.Reload.set_rebuilder]
  *
  * Chooses how a module is rebuilt. The command runs without a shell, in the
  * build folder, with the app's environment.
  *
  * Returns: (transfer full) (nullable): the command line to run, or %NULL to
  *   use `HOT_RELOAD_REBUILDER` or the default build
+ *
+ * Since: 0.1
  */
 typedef char **(*HotRebuilderFunc) (HotReload  *self,
                                     const char *module,

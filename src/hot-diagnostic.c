@@ -13,6 +13,8 @@
  * points (file, line, column), how serious it is, what it says, the source
  * line it points at, and the chain of includes that led there. gcc's and
  * clang's formats are understood, coloured or not.
+ *
+ * Since: 0.1
  */
 
 struct _HotDiagnostic
@@ -62,7 +64,11 @@ hot_diagnostic_init (HotDiagnostic *self)
  * hot_diagnostic_get_file:
  * @self: a diagnostic
  *
+ * Gets the file, as the compiler named it.
+ *
  * Returns: the file, as the compiler named it
+ *
+ * Since: 0.1
  */
 const char *
 hot_diagnostic_get_file (HotDiagnostic *self)
@@ -76,7 +82,11 @@ hot_diagnostic_get_file (HotDiagnostic *self)
  * hot_diagnostic_get_path:
  * @self: a diagnostic
  *
+ * Gets the file as an absolute path.
+ *
  * Returns: the file as an absolute path
+ *
+ * Since: 0.1
  */
 const char *
 hot_diagnostic_get_path (HotDiagnostic *self)
@@ -90,7 +100,11 @@ hot_diagnostic_get_path (HotDiagnostic *self)
  * hot_diagnostic_get_line:
  * @self: a diagnostic
  *
+ * Gets the line, from 1.
+ *
  * Returns: the line, from 1
+ *
+ * Since: 0.1
  */
 guint
 hot_diagnostic_get_line (HotDiagnostic *self)
@@ -104,7 +118,11 @@ hot_diagnostic_get_line (HotDiagnostic *self)
  * hot_diagnostic_get_column:
  * @self: a diagnostic
  *
+ * Gets the column, from 1; 0 when the compiler gave none.
+ *
  * Returns: the column, from 1; 0 when the compiler gave none
+ *
+ * Since: 0.1
  */
 guint
 hot_diagnostic_get_column (HotDiagnostic *self)
@@ -118,7 +136,11 @@ hot_diagnostic_get_column (HotDiagnostic *self)
  * hot_diagnostic_get_severity:
  * @self: a diagnostic
  *
+ * Gets how serious it is.
+ *
  * Returns: how serious it is
+ *
+ * Since: 0.1
  */
 HotDiagnosticSeverity
 hot_diagnostic_get_severity (HotDiagnostic *self)
@@ -132,7 +154,11 @@ hot_diagnostic_get_severity (HotDiagnostic *self)
  * hot_diagnostic_get_message:
  * @self: a diagnostic
  *
+ * Gets what the compiler says.
+ *
  * Returns: what the compiler says
+ *
+ * Since: 0.1
  */
 const char *
 hot_diagnostic_get_message (HotDiagnostic *self)
@@ -146,8 +172,12 @@ hot_diagnostic_get_message (HotDiagnostic *self)
  * hot_diagnostic_get_source_line:
  * @self: a diagnostic
  *
+ * Gets the source line it points at, as the file was when the build ended.
+ *
  * Returns: (nullable): the source line it points at, as the file was when
  *   the build ended
+ *
+ * Since: 0.1
  */
 const char *
 hot_diagnostic_get_source_line (HotDiagnostic *self)
@@ -161,8 +191,13 @@ hot_diagnostic_get_source_line (HotDiagnostic *self)
  * hot_diagnostic_get_included_from:
  * @self: a diagnostic
  *
+ * Gets the includes that led to the file, innermost first, each as
+ * `file:line`.
+ *
  * Returns: (transfer none) (nullable): the includes that led to the file,
  *   innermost first, each as `file:line`
+ *
+ * Since: 0.1
  */
 const char *const *
 hot_diagnostic_get_included_from (HotDiagnostic *self)
@@ -176,8 +211,12 @@ hot_diagnostic_get_included_from (HotDiagnostic *self)
  * hot_diagnostic_to_string:
  * @self: a diagnostic
  *
+ * Formats the diagnostic as the compiler would print it.
+ *
  * Returns: (transfer full): the diagnostic as compilers print it:
  *   `file:line:column: severity: message`
+ *
+ * Since: 0.1
  */
 char *
 hot_diagnostic_to_string (HotDiagnostic *self)
@@ -319,7 +358,7 @@ resolve_path (const char        *file,
  * skipped; "In file included from" chains go to the diagnostic that follows
  * them.
  *
- * Returns: (transfer full): a list model of #HotDiagnostic
+ * Returns: (transfer full): a list model of [class@Hot.Diagnostic]
  */
 GListModel *
 hot_diagnostic_parse (const char        *output,

@@ -6,7 +6,11 @@
 /**
  * hot_reload_error_quark:
  *
- * Returns: the #GQuark of %HOT_RELOAD_ERROR
+ * The error domain of hot reload; use %HOT_RELOAD_ERROR instead.
+ *
+ * Returns: the [type@GLib.Quark] of %HOT_RELOAD_ERROR
+ *
+ * Since: 0.1
  */
 /* clang-format off */
 G_DEFINE_QUARK (hot-reload-error-quark, hot_reload_error)

@@ -8,14 +8,16 @@
 /**
  * HotNodeArgs:
  *
- * The arguments of a hot node: values by key as #GVariant, and objects by
- * key. A proxy keeps its arguments across reloads and hands the same ones to
- * every generation of its constructor. Values are typed and serialised, so a
- * struct that changed its layout in the new code cannot misread them; a
- * getter that finds a value of another type warns, naming the key, and
- * returns the default.
+ * The arguments of a hot node: values by key as [struct@GLib.Variant], and
+ * objects by key. A proxy keeps its arguments across reloads and hands the
+ * same ones to every generation of its constructor. Values are typed and
+ * serialised, so a struct that changed its layout in the new code cannot
+ * misread them; a getter that finds a value of another type warns, naming the
+ * key, and returns the default.
  *
  * All getters accept %NULL arguments and return the default.
+ *
+ * Since: 0.1
  */
 
 struct _HotNodeArgs
@@ -33,6 +35,8 @@ G_DEFINE_BOXED_TYPE (HotNodeArgs, hot_node_args, hot_node_args_ref, hot_node_arg
  * Creates empty arguments.
  *
  * Returns: (transfer full): new arguments
+ *
+ * Since: 0.1
  */
 HotNodeArgs *
 hot_node_args_new (void)
@@ -51,7 +55,11 @@ hot_node_args_new (void)
  * hot_node_args_ref:
  * @self: arguments
  *
+ * Takes a reference to @self.
+ *
  * Returns: (transfer full): @self
+ *
+ * Since: 0.1
  */
 HotNodeArgs *
 hot_node_args_ref (HotNodeArgs *self)
@@ -68,6 +76,8 @@ hot_node_args_ref (HotNodeArgs *self)
  * @self: (transfer full): arguments
  *
  * Drops a reference; the last one frees the arguments.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_unref (HotNodeArgs *self)
@@ -90,6 +100,8 @@ hot_node_args_unref (HotNodeArgs *self)
  *   the key
  *
  * Sets the value of @key.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_value (HotNodeArgs *self,
@@ -115,6 +127,8 @@ hot_node_args_set_value (HotNodeArgs *self,
  * reported with a warning that names the key, and not returned.
  *
  * Returns: (transfer none) (nullable): the value
+ *
+ * Since: 0.1
  */
 GVariant *
 hot_node_args_get_value (HotNodeArgs        *self,
@@ -148,6 +162,8 @@ hot_node_args_get_value (HotNodeArgs        *self,
  * @value: the value
  *
  * Sets @key to a 64-bit integer.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_int (HotNodeArgs *self,
@@ -163,7 +179,11 @@ hot_node_args_set_int (HotNodeArgs *self,
  * @key: the key
  * @default_value: the value when @key is unset or not an integer
  *
+ * Gets the integer value of @key.
+ *
  * Returns: the integer value of @key
+ *
+ * Since: 0.1
  */
 gint64
 hot_node_args_get_int (HotNodeArgs *self,
@@ -182,6 +202,8 @@ hot_node_args_get_int (HotNodeArgs *self,
  * @value: the value
  *
  * Sets @key to a double.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_double (HotNodeArgs *self,
@@ -197,7 +219,11 @@ hot_node_args_set_double (HotNodeArgs *self,
  * @key: the key
  * @default_value: the value when @key is unset or not a double
  *
+ * Gets the double value of @key.
+ *
  * Returns: the double value of @key
+ *
+ * Since: 0.1
  */
 double
 hot_node_args_get_double (HotNodeArgs *self,
@@ -216,6 +242,8 @@ hot_node_args_get_double (HotNodeArgs *self,
  * @value: the value
  *
  * Sets @key to a boolean.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_boolean (HotNodeArgs *self,
@@ -231,7 +259,11 @@ hot_node_args_set_boolean (HotNodeArgs *self,
  * @key: the key
  * @default_value: the value when @key is unset or not a boolean
  *
+ * Gets the boolean value of @key.
+ *
  * Returns: the boolean value of @key
+ *
+ * Since: 0.1
  */
 gboolean
 hot_node_args_get_boolean (HotNodeArgs *self,
@@ -250,6 +282,8 @@ hot_node_args_get_boolean (HotNodeArgs *self,
  * @value: the value
  *
  * Sets @key to a string.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_string (HotNodeArgs *self,
@@ -267,8 +301,12 @@ hot_node_args_set_string (HotNodeArgs *self,
  * @key: the key
  * @default_value: (nullable): the value when @key is unset or not a string
  *
+ * Gets the string value of @key, valid while @self holds it.
+ *
  * Returns: (transfer none) (nullable): the string value of @key, valid while
  *   @self holds it
+ *
+ * Since: 0.1
  */
 const char *
 hot_node_args_get_string (HotNodeArgs *self,
@@ -288,6 +326,8 @@ hot_node_args_get_string (HotNodeArgs *self,
  *
  * Sets the object of @key, holding a reference to it. Objects are shared
  * with the app as they are: their class must not come from a hot module.
+ *
+ * Since: 0.1
  */
 void
 hot_node_args_set_object (HotNodeArgs *self,
@@ -309,7 +349,11 @@ hot_node_args_set_object (HotNodeArgs *self,
  * @self: (nullable): arguments
  * @key: the key
  *
+ * Gets the object of @key.
+ *
  * Returns: (type GObject) (transfer none) (nullable): the object of @key
+ *
+ * Since: 0.1
  */
 gpointer
 hot_node_args_get_object (HotNodeArgs *self,

@@ -8,18 +8,21 @@
 /**
  * HotNode:
  *
- * The proxy widget hot_node_new() returns when hot reload is on. It holds
+ * The proxy widget [ctor@Hot.Node.new] returns when hot reload is on. It holds
  * one child, the widget its node's constructor built, and swaps it in place
  * when the node's module is reloaded. It lays its child out as #AdwBin does
  * and adds nothing to the accessibility tree.
  *
  * A proxy knows its node's name, module and arguments; it knows nothing of
- * builds. #HotReload re-instantiates it, and may lay a widget of its own
- * over the child (the developer overlay), through an internal #GtkOverlay.
+ * builds. [class@Hot.Reload] re-instantiates it, and may lay a widget of its
+ * own over the child (the developer overlay), through an internal
+ * [class@Gtk.Overlay].
  *
  * ## CSS nodes
  *
  * `HotNode` has a single CSS node with name `hotnode`.
+ *
+ * Since: 0.1
  */
 
 struct _HotNode
@@ -152,7 +155,9 @@ hot_node_class_init (HotNodeClass *klass)
   /**
    * HotNode:node-name:
    *
-   * The name of the node, as given to HOT_NODE() and hot_node_new().
+   * The name of the node, as given to HOT_NODE() and [ctor@Hot.Node.new].
+   *
+   * Since: 0.1
    */
   properties[PROP_NODE_NAME] =
       g_param_spec_string ("node-name", NULL, NULL, NULL,
@@ -163,6 +168,8 @@ hot_node_class_init (HotNodeClass *klass)
    *
    * The hot module the node is defined in, or %NULL when it is in none (or
    * in no module yet: then every reload looks for it again).
+   *
+   * Since: 0.1
    */
   properties[PROP_MODULE] =
       g_param_spec_string ("module", NULL, NULL, NULL,
@@ -172,6 +179,8 @@ hot_node_class_init (HotNodeClass *klass)
    * HotNode:args:
    *
    * The arguments every generation of the constructor gets.
+   *
+   * Since: 0.1
    */
   properties[PROP_ARGS] =
       g_param_spec_boxed ("args", NULL, NULL, HOT_TYPE_NODE_ARGS,
@@ -181,6 +190,8 @@ hot_node_class_init (HotNodeClass *klass)
    * HotNode:child:
    *
    * The widget the constructor built.
+   *
+   * Since: 0.1
    */
   properties[PROP_CHILD] =
       g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET,
@@ -191,6 +202,8 @@ hot_node_class_init (HotNodeClass *klass)
    *
    * The generation of the module that built the child; 0 for the
    * executable's own code.
+   *
+   * Since: 0.1
    */
   properties[PROP_GENERATION] =
       g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
@@ -294,7 +307,11 @@ hot_node_get_overlay (HotNode *self)
  * hot_node_get_node_name:
  * @self: a proxy
  *
+ * Gets the node's name.
+ *
  * Returns: the node's name
+ *
+ * Since: 0.1
  */
 const char *
 hot_node_get_node_name (HotNode *self)
@@ -308,7 +325,11 @@ hot_node_get_node_name (HotNode *self)
  * hot_node_get_module:
  * @self: a proxy
  *
+ * Gets the module the node is defined in.
+ *
  * Returns: (nullable): the module the node is defined in
+ *
+ * Since: 0.1
  */
 const char *
 hot_node_get_module (HotNode *self)
@@ -322,7 +343,11 @@ hot_node_get_module (HotNode *self)
  * hot_node_get_args:
  * @self: a proxy
  *
+ * Gets the node's arguments.
+ *
  * Returns: (transfer none) (nullable): the node's arguments
+ *
+ * Since: 0.1
  */
 HotNodeArgs *
 hot_node_get_args (HotNode *self)
@@ -336,7 +361,11 @@ hot_node_get_args (HotNode *self)
  * hot_node_get_child:
  * @self: a proxy
  *
+ * Gets the widget the constructor built.
+ *
  * Returns: (transfer none) (nullable): the widget the constructor built
+ *
+ * Since: 0.1
  */
 GtkWidget *
 hot_node_get_child (HotNode *self)
@@ -350,7 +379,11 @@ hot_node_get_child (HotNode *self)
  * hot_node_get_generation:
  * @self: a proxy
  *
+ * Gets the generation that built the child; 0 for the executable's code.
+ *
  * Returns: the generation that built the child; 0 for the executable's code
+ *
+ * Since: 0.1
  */
 guint
 hot_node_get_generation (HotNode *self)
@@ -367,13 +400,15 @@ hot_node_get_generation (HotNode *self)
  *
  * Builds the widget of the hot node @name. With hot reload off this calls
  * the constructor linked into the app and returns its widget. With hot
- * reload on it returns a #HotNode proxy holding the widget built by the
+ * reload on it returns a [class@Hot.Node] proxy holding the widget built by the
  * newest generation that has the node; the proxy rebuilds its child each
  * time the node's module is reloaded, with the same @args.
  *
  * An unknown @name gives a placeholder widget that names it, and a warning.
  *
  * Returns: (transfer floating): the widget
+ *
+ * Since: 0.1
  */
 GtkWidget *
 hot_node_new (const char  *name,

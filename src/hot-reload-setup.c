@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "hot-inspector-page-private.h"
 #include "hot-instantiate-private.h"
 #include "hot-rebuilder-private.h"
 #include "hot-reload-private.h"
@@ -403,6 +404,7 @@ hot_reload_setup (HotReload *self,
     }
 
   hot_instantiate_set_resolver (&resolver, self);
+  hot_inspector_page_register ();
 
   /* A second after start: the app has drawn its window, and nobody saves a
    * file sooner. */
@@ -452,6 +454,14 @@ prepare_fast_paths (gpointer user_data)
   prepare_next_fast_path (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* The live proxies (HotNode, not owned), for the Inspector page; NULL when
+ * hot reload is off. */
+GPtrArray *
+hot_reload_get_proxies (HotReload *self)
+{
+  return self->proxies;
 }
 
 /* Before the service goes: the proxies are no longer its. */

@@ -19,8 +19,8 @@
  * (sources, and the headers they include, wherever they are), watches those
  * files, and when their content changes rebuilds the module, loads the new
  * library, points its statics at the app's storage and rebuilds every live
- * #HotNode of that module, all in the main loop. Without it, it does nothing
- * and costs nothing.
+ * [class@Hot.Node] of that module, all in the main loop. Without it, it does
+ * nothing and costs nothing.
  *
  * The promise: after the last save has settled, every live hot node was
  * built by the newest generation of its module, compiled from what every
@@ -36,9 +36,11 @@
  * ## Ownership
  *
  * The service owns the project description, the loader, the static registry
- * (which owns adopted statics), the modules (each with its #HotStatus) and
- * the quarantine (what failed code made: never freed). Proxies are held
+ * (which owns adopted statics), the modules (each with its [class@Hot.Status])
+ * and the quarantine (what failed code made: never freed). Proxies are held
  * weakly.
+ *
+ * Since: 0.1
  */
 
 G_DEFINE_FINAL_TYPE (HotReload, hot_reload, G_TYPE_OBJECT)
@@ -180,6 +182,8 @@ hot_reload_class_init (HotReloadClass *klass)
    * HotReload:enabled:
    *
    * Whether hot reload is on (`HOT_RELOAD=1` in the environment at start).
+   *
+   * Since: 0.1
    */
   properties[PROP_ENABLED] =
       g_param_spec_boolean ("enabled", NULL, NULL, FALSE,
@@ -191,6 +195,8 @@ hot_reload_class_init (HotReloadClass *klass)
    * How long loading a new library may take, in milliseconds, before the
    * load is given up (a constructor in it that never returns). The default,
    * 20 seconds, can be changed with `HOT_RELOAD_LOAD_TIMEOUT` (in seconds).
+   *
+   * Since: 0.1
    */
   properties[PROP_LOAD_TIMEOUT] =
       g_param_spec_uint ("load-timeout", NULL, NULL, 1, G_MAXUINT, 20000,
@@ -206,6 +212,8 @@ hot_reload_class_init (HotReloadClass *klass)
    * handler it connected to one of the app's objects, a timeout it added)
    * would crash the app when it runs. Turn it on for long sessions whose
    * hot nodes only touch the widgets they build.
+   *
+   * Since: 0.1
    */
   properties[PROP_UNLOAD_GENERATIONS] =
       g_param_spec_boolean ("unload-generations", NULL, NULL, FALSE,
@@ -220,8 +228,10 @@ hot_reload_class_init (HotReloadClass *klass)
    * `HOT_RELOAD_FAST_PATH` (`tcc`, `pch` or `off`) changes it. A header or
    * another file changed, a compiler error, or a missing tool send the build
    * to ninja, with the reason in the log: the result is the same, only
-   * later. Not used when a rebuilder is set (hot_reload_set_rebuilder(),
+   * later. Not used when a rebuilder is set ([method@Hot.Reload.set_rebuilder],
    * `HOT_RELOAD_REBUILDER`).
+   *
+   * Since: 0.1
    */
   properties[PROP_FAST_PATH] =
       g_param_spec_enum ("fast-path", NULL, NULL, HOT_TYPE_FAST_PATH, HOT_FAST_PATH_TCC,
@@ -236,6 +246,8 @@ hot_reload_class_init (HotReloadClass *klass)
    *
    * Emitted in the main loop, once per reload, after a module's new library
    * is loaded and every live proxy of the module has been rebuilt.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_HOT_RELOAD] =
       g_signal_new ("hot-reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -250,6 +262,8 @@ hot_reload_class_init (HotReloadClass *klass)
    *
    * Emitted in the main loop when a rebuild or a load fails. The previous
    * generation stays live.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_RELOAD_FAILED] =
       g_signal_new ("reload-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -282,6 +296,8 @@ hot_reload_init (HotReload *self)
  * logged once, and the app goes on with the code linked into it.
  *
  * Returns: (transfer none): the service
+ *
+ * Since: 0.1
  */
 HotReload *
 hot_reload_get_default (void)
@@ -306,7 +322,11 @@ hot_reload_get_default (void)
  * hot_reload_get_enabled:
  * @self: the service
  *
+ * Gets whether hot reload is on.
+ *
  * Returns: whether hot reload is on
+ *
+ * Since: 0.1
  */
 gboolean
 hot_reload_get_enabled (HotReload *self)
@@ -320,7 +340,11 @@ hot_reload_get_enabled (HotReload *self)
  * hot_reload_get_load_timeout:
  * @self: the service
  *
+ * Gets how long loading a new library may take, in milliseconds.
+ *
  * Returns: how long loading a new library may take, in milliseconds
+ *
+ * Since: 0.1
  */
 guint
 hot_reload_get_load_timeout (HotReload *self)
@@ -335,7 +359,9 @@ hot_reload_get_load_timeout (HotReload *self)
  * @self: the service
  * @timeout_ms: how long loading a new library may take, in milliseconds
  *
- * Sets #HotReload:load-timeout.
+ * Sets [property@Hot.Reload:load-timeout].
+ *
+ * Since: 0.1
  */
 void
 hot_reload_set_load_timeout (HotReload *self,
@@ -355,7 +381,11 @@ hot_reload_set_load_timeout (HotReload *self,
  * hot_reload_get_unload_generations:
  * @self: the service
  *
+ * Gets whether unused older generations are closed.
+ *
  * Returns: whether unused older generations are closed
+ *
+ * Since: 0.1
  */
 gboolean
 hot_reload_get_unload_generations (HotReload *self)
@@ -370,8 +400,10 @@ hot_reload_get_unload_generations (HotReload *self)
  * @self: the service
  * @unload: whether to close unused older generations
  *
- * Sets #HotReload:unload-generations. Turning it on closes the unused ones
- * there are, in the next idle.
+ * Sets [property@Hot.Reload:unload-generations]. Turning it on closes the
+ * unused ones there are, in the next idle.
+ *
+ * Since: 0.1
  */
 void
 hot_reload_set_unload_generations (HotReload *self,
@@ -397,8 +429,13 @@ hot_reload_set_unload_generations (HotReload *self,
  * hot_reload_get_fast_path:
  * @self: the service
  *
+ * Gets how modules are rebuilt when only C sources changed
+ * ([property@Hot.Reload:fast-path]).
+ *
  * Returns: how modules are rebuilt when only C sources changed
- *   (#HotReload:fast-path)
+ *   ([property@Hot.Reload:fast-path])
+ *
+ * Since: 0.1
  */
 HotFastPath
 hot_reload_get_fast_path (HotReload *self)
@@ -413,7 +450,9 @@ hot_reload_get_fast_path (HotReload *self)
  * @self: the service
  * @fast_path: how to rebuild modules when only C sources changed
  *
- * Sets #HotReload:fast-path. Takes effect from the next build.
+ * Sets [property@Hot.Reload:fast-path]. Takes effect from the next build.
+ *
+ * Since: 0.1
  */
 void
 hot_reload_set_fast_path (HotReload  *self,
@@ -433,10 +472,12 @@ hot_reload_set_fast_path (HotReload  *self,
  * hot_reload_get_status:
  * @self: the service
  *
- * Gets the status of every hot module, one #HotStatus each. Empty when hot
- * reload is off.
+ * Gets the status of every hot module, one [class@Hot.Status] each. Empty when
+ * hot reload is off.
  *
- * Returns: (transfer none): a list model of #HotStatus
+ * Returns: (transfer none): a list model of [class@Hot.Status]
+ *
+ * Since: 0.1
  */
 GListModel *
 hot_reload_get_status (HotReload *self)
@@ -451,7 +492,12 @@ hot_reload_get_status (HotReload *self)
  * @self: the service
  * @module: a module name
  *
+ * Finds the status of one module, as [method@Hot.Reload.get_status] lists
+ * it.
+ *
  * Returns: (transfer none) (nullable): the status of @module
+ *
+ * Since: 0.1
  */
 HotStatus *
 hot_reload_lookup_status (HotReload  *self,
@@ -476,6 +522,8 @@ hot_reload_lookup_status (HotReload  *self,
  *
  * Sets how modules are rebuilt, ahead of `HOT_RELOAD_REBUILDER` and the
  * default (`ninja -C <build folder> <module library>`).
+ *
+ * Since: 0.1
  */
 void
 hot_reload_set_rebuilder (HotReload       *self,
@@ -539,9 +587,9 @@ module_rebuilt (GObject      *source,
  * hot_reload_rebuild_async:
  * @self: the service
  * @module: a module name
- * @cancellable: (nullable): a #GCancellable: cancelling it ends this call
- *   at once with %G_IO_ERROR_CANCELLED (the build goes on; use
- *   hot_reload_cancel() to stop it)
+ * @cancellable: (nullable): a [class@Gio.Cancellable]: cancelling it ends this
+ *   call at once with %G_IO_ERROR_CANCELLED (the build goes on; use
+ *   [method@Hot.Reload.cancel] to stop it)
  * @callback: called when a build that started after this call has ended
  * @user_data: data for @callback
  *
@@ -549,6 +597,8 @@ module_rebuilt (GObject      *source,
  * A build already running is stopped and started again, so the result
  * reflects the files as they are now. @callback may call this function
  * again.
+ *
+ * Since: 0.1
  */
 void
 hot_reload_rebuild_async (HotReload          *self,
@@ -582,10 +632,14 @@ hot_reload_rebuild_async (HotReload          *self,
  * hot_reload_rebuild_finish:
  * @self: the service
  * @result: the result given to the callback
- * @error: return location for a #GError
+ * @error: return location for a [struct@GLib.Error]
+ *
+ * Finishes a call of [method@Hot.Reload.rebuild_async].
  *
  * Returns: %TRUE when the new generation is live, %FALSE with an error in
  *   %HOT_RELOAD_ERROR, or %G_IO_ERROR_CANCELLED, otherwise
+ *
+ * Since: 0.1
  */
 gboolean
 hot_reload_rebuild_finish (HotReload    *self,
@@ -605,9 +659,11 @@ hot_reload_rebuild_finish (HotReload    *self,
  * @self: the service
  * @module: a module name
  *
- * Rebuilds @module and loads the result. Listen to #HotReload::hot-reload
- * and #HotReload::reload-failed, or use hot_reload_rebuild_async(), to
- * learn the outcome.
+ * Rebuilds @module and loads the result. Listen to
+ * [signal@Hot.Reload::hot-reload] and [signal@Hot.Reload::reload-failed], or
+ * use [method@Hot.Reload.rebuild_async], to learn the outcome.
+ *
+ * Since: 0.1
  */
 void
 hot_reload_rebuild (HotReload  *self,
@@ -625,10 +681,12 @@ hot_reload_rebuild (HotReload  *self,
  * @module: a module name
  *
  * Stops the running build of @module, if any, with every process it
- * started. Pending hot_reload_rebuild_async() calls end with
+ * started. Pending [method@Hot.Reload.rebuild_async] calls end with
  * %G_IO_ERROR_CANCELLED. The same files are not built again until one of
  * them changes or a rebuild is asked for. A load under way cannot be
  * stopped.
+ *
+ * Since: 0.1
  */
 void
 hot_reload_cancel (HotReload  *self,

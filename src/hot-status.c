@@ -9,8 +9,10 @@
  *
  * The state of one hot module: whether it is building, how many rebuilds
  * ended, how long the last took and what went wrong, if anything. One per
- * module, in the list model of hot_reload_get_status(); notifications come
- * in the main loop.
+ * module, in the list model of [method@Hot.Reload.get_status]; notifications
+ * come in the main loop.
+ *
+ * Since: 0.1
  */
 
 struct _HotStatus
@@ -138,6 +140,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:module:
    *
    * The module's name: the name of its meson `shared_module()`.
+   *
+   * Since: 0.1
    */
   properties[PROP_MODULE] =
       g_param_spec_string ("module", NULL, NULL, NULL,
@@ -147,6 +151,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:source-dir:
    *
    * The folder of the module's first source file.
+   *
+   * Since: 0.1
    */
   properties[PROP_SOURCE_DIR] =
       g_param_spec_string ("source-dir", NULL, NULL, NULL,
@@ -156,6 +162,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:building:
    *
    * Whether a rebuild of the module is running.
+   *
+   * Since: 0.1
    */
   properties[PROP_BUILDING] =
       g_param_spec_boolean ("building", NULL, NULL, FALSE,
@@ -165,6 +173,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:rebuild-count:
    *
    * How many rebuilds ended, well or not (cancelled ones excepted).
+   *
+   * Since: 0.1
    */
   properties[PROP_REBUILD_COUNT] =
       g_param_spec_uint ("rebuild-count", NULL, NULL, 0, G_MAXUINT, 0,
@@ -174,6 +184,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:last-duration:
    *
    * How long the last rebuild and load took, in microseconds.
+   *
+   * Since: 0.1
    */
   properties[PROP_LAST_DURATION] =
       g_param_spec_int64 ("last-duration", NULL, NULL, 0, G_MAXINT64, 0,
@@ -183,6 +195,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:error:
    *
    * What went wrong in the last rebuild or load, or %NULL after a good one.
+   *
+   * Since: 0.1
    */
   properties[PROP_ERROR] =
       g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
@@ -192,7 +206,9 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:diagnostics:
    *
    * The compiler's diagnostics from the last rebuild, a list model of
-   * #HotDiagnostic; empty after a good build.
+   * [class@Hot.Diagnostic]; empty after a good build.
+   *
+   * Since: 0.1
    */
   properties[PROP_DIAGNOSTICS] =
       g_param_spec_object ("diagnostics", NULL, NULL, G_TYPE_LIST_MODEL,
@@ -203,6 +219,8 @@ hot_status_class_init (HotStatusClass *klass)
    *
    * The number of the module's live generation; 0 while the executable's
    * own code is live.
+   *
+   * Since: 0.1
    */
   properties[PROP_GENERATION] =
       g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
@@ -213,6 +231,8 @@ hot_status_class_init (HotStatusClass *klass)
    *
    * The hot node whose new code crashed (or never returned) in the last
    * reload, or %NULL. The reload was rolled back.
+   *
+   * Since: 0.1
    */
   properties[PROP_CRASH_NODE] =
       g_param_spec_string ("crash-node", NULL, NULL, NULL,
@@ -223,6 +243,8 @@ hot_status_class_init (HotStatusClass *klass)
    *
    * The signal of that crash (`SIGSEGV`, …; `SIGALRM` when the constructor
    * ran past its deadline), or 0.
+   *
+   * Since: 0.1
    */
   properties[PROP_CRASH_SIGNAL] =
       g_param_spec_int ("crash-signal", NULL, NULL, 0, G_MAXINT, 0,
@@ -232,6 +254,8 @@ hot_status_class_init (HotStatusClass *klass)
    * HotStatus:crash-backtrace:
    *
    * Where it crashed, one frame a line, innermost first, or %NULL.
+   *
+   * Since: 0.1
    */
   properties[PROP_CRASH_BACKTRACE] =
       g_param_spec_string ("crash-backtrace", NULL, NULL, NULL,
@@ -248,7 +272,9 @@ hot_status_class_init (HotStatusClass *klass)
    * "painted" (the next frame of a window showing the module, notified
    * again when it comes), and "builder" (`s`): "tcc", "gcc-pch" (the fast
    * paths), "ninja" or "custom". A reload asked for with
-   * hot_reload_rebuild() has no "changed" nor "debounced".
+   * [method@Hot.Reload.rebuild] has no "changed" nor "debounced".
+   *
+   * Since: 0.1
    */
   properties[PROP_TIMINGS] =
       g_param_spec_variant ("timings", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
@@ -260,6 +286,8 @@ hot_status_class_init (HotStatusClass *klass)
    * The hot nodes that live proxies show but the module's live generation
    * no longer has (renamed or removed in the source): their proxies keep
    * the widget an earlier generation built. %NULL when there are none.
+   *
+   * Since: 0.1
    */
   properties[PROP_VANISHED_NODES] =
       g_param_spec_boxed ("vanished-nodes", NULL, NULL, G_TYPE_STRV,
@@ -376,7 +404,11 @@ hot_status_set_crash (HotStatus  *self,
  * hot_status_get_crash_node:
  * @self: a status
  *
+ * Gets the node whose new code crashed in the last reload.
+ *
  * Returns: (nullable): the node whose new code crashed in the last reload
+ *
+ * Since: 0.1
  */
 const char *
 hot_status_get_crash_node (HotStatus *self)
@@ -390,7 +422,11 @@ hot_status_get_crash_node (HotStatus *self)
  * hot_status_get_crash_signal:
  * @self: a status
  *
+ * Gets the signal of that crash, or 0.
+ *
  * Returns: the signal of that crash, or 0
+ *
+ * Since: 0.1
  */
 int
 hot_status_get_crash_signal (HotStatus *self)
@@ -404,7 +440,11 @@ hot_status_get_crash_signal (HotStatus *self)
  * hot_status_get_crash_backtrace:
  * @self: a status
  *
+ * Gets where it crashed, one frame a line.
+ *
  * Returns: (nullable): where it crashed, one frame a line
+ *
+ * Since: 0.1
  */
 const char *
 hot_status_get_crash_backtrace (HotStatus *self)
@@ -418,7 +458,11 @@ hot_status_get_crash_backtrace (HotStatus *self)
  * hot_status_get_module:
  * @self: a status
  *
+ * Gets the module's name.
+ *
  * Returns: the module's name
+ *
+ * Since: 0.1
  */
 const char *
 hot_status_get_module (HotStatus *self)
@@ -432,7 +476,11 @@ hot_status_get_module (HotStatus *self)
  * hot_status_get_source_dir:
  * @self: a status
  *
+ * Gets the folder of the module's first source file.
+ *
  * Returns: the folder of the module's first source file
+ *
+ * Since: 0.1
  */
 const char *
 hot_status_get_source_dir (HotStatus *self)
@@ -446,7 +494,11 @@ hot_status_get_source_dir (HotStatus *self)
  * hot_status_get_building:
  * @self: a status
  *
+ * Gets whether a rebuild is running.
+ *
  * Returns: whether a rebuild is running
+ *
+ * Since: 0.1
  */
 gboolean
 hot_status_get_building (HotStatus *self)
@@ -460,7 +512,11 @@ hot_status_get_building (HotStatus *self)
  * hot_status_get_rebuild_count:
  * @self: a status
  *
+ * Gets how many rebuilds ended.
+ *
  * Returns: how many rebuilds ended
+ *
+ * Since: 0.1
  */
 guint
 hot_status_get_rebuild_count (HotStatus *self)
@@ -474,7 +530,11 @@ hot_status_get_rebuild_count (HotStatus *self)
  * hot_status_get_last_duration:
  * @self: a status
  *
+ * Gets how long the last rebuild and load took, in microseconds.
+ *
  * Returns: how long the last rebuild and load took, in microseconds
+ *
+ * Since: 0.1
  */
 GTimeSpan
 hot_status_get_last_duration (HotStatus *self)
@@ -488,7 +548,11 @@ hot_status_get_last_duration (HotStatus *self)
  * hot_status_get_error:
  * @self: a status
  *
+ * Gets what went wrong in the last rebuild, or %NULL.
+ *
  * Returns: (nullable): what went wrong in the last rebuild, or %NULL
+ *
+ * Since: 0.1
  */
 const GError *
 hot_status_get_error (HotStatus *self)
@@ -502,8 +566,13 @@ hot_status_get_error (HotStatus *self)
  * hot_status_get_diagnostics:
  * @self: a status
  *
+ * Gets the last rebuild's diagnostics, a list model of
+ * [class@Hot.Diagnostic].
+ *
  * Returns: (transfer none): the last rebuild's diagnostics, a list model of
- *   #HotDiagnostic
+ *   [class@Hot.Diagnostic]
+ *
+ * Since: 0.1
  */
 GListModel *
 hot_status_get_diagnostics (HotStatus *self)
@@ -517,7 +586,11 @@ hot_status_get_diagnostics (HotStatus *self)
  * hot_status_get_generation:
  * @self: a status
  *
+ * Gets the live generation; 0 while the executable's code is live.
+ *
  * Returns: the live generation; 0 while the executable's code is live
+ *
+ * Since: 0.1
  */
 guint
 hot_status_get_generation (HotStatus *self)
@@ -531,8 +604,13 @@ hot_status_get_generation (HotStatus *self)
  * hot_status_get_timings:
  * @self: a status
  *
+ * Gets the stages of the last good reload ([property@Hot.Status:timings]), or
+ * %NULL.
+ *
  * Returns: (transfer none) (nullable): the stages of the last good reload
- *   (#HotStatus:timings), or %NULL
+ *   ([property@Hot.Status:timings]), or %NULL
+ *
+ * Since: 0.1
  */
 GVariant *
 hot_status_get_timings (HotStatus *self)
@@ -557,8 +635,14 @@ hot_status_set_timings (HotStatus *self,
  * hot_status_get_vanished_nodes:
  * @self: a status
  *
+ * Gets the nodes of live proxies that the module no longer has
+ * ([property@Hot.Status:vanished-nodes]).
+ *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the nodes
- *   of live proxies that the module no longer has (#HotStatus:vanished-nodes)
+ * of live proxies that the module no longer has
+ * ([property@Hot.Status:vanished-nodes])
+ *
+ * Since: 0.1
  */
 const char *const *
 hot_status_get_vanished_nodes (HotStatus *self)

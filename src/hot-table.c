@@ -340,7 +340,7 @@ check_entry_abi (guint32     abi,
  * hot_table_add_image:
  * @self: a table
  * @image: an image's tables
- * @error: return location for a #GError
+ * @error: return location for a [struct@GLib.Error]
  *
  * Adds every entry of @image. On error nothing is added: a node name or a
  * static key that is already in the table gives
@@ -519,7 +519,7 @@ hot_static_registry_capture (HotStaticRegistry *self,
  * hot_static_registry_patch:
  * @self: a registry
  * @generation: the table of a newly loaded generation
- * @error: return location for a #GError
+ * @error: return location for a [struct@GLib.Error]
  *
  * Points every static of @generation at the registered storage of its key,
  * adopting the statics the registry does not know yet. Sizes are checked

@@ -6,18 +6,25 @@
 #include "test-utils.h"
 
 /* How the copied app gets hotnode: through pkg-config (the uninstalled
- * files of this build), or as a meson subproject. */
+ * files of this build), or either way the README tells a user: a wrap file
+ * with a copy of the source in subprojects/, or a hotnode installed with
+ * meson install into a prefix of its own. */
 typedef enum
 {
   HOTNODE_FROM_PKG_CONFIG,
-  HOTNODE_FROM_SUBPROJECT,
+  HOTNODE_FROM_WRAP,
+  HOTNODE_INSTALLED,
 } HotnodeSource;
 
 typedef struct
 {
-  char *tmp_dir;
-  char *project_dir;
-  char *build_dir;
+  HotnodeSource source;
+  char         *tmp_dir;
+  char         *project_dir;
+  char         *build_dir;
+  char         *prefix;          /* HOTNODE_INSTALLED: where it went */
+  char         *pkg_config_path; /* PKG_CONFIG_PATH while the app is built */
+  char         *ld_library_path; /* LD_LIBRARY_PATH while it runs, or NULL */
 } TestProject;
 
 typedef struct
@@ -27,14 +34,14 @@ typedef struct
   GDataInputStream *from_app;
 } TestApp;
 
-/* Runs @argv with the uninstalled hotnode on PKG_CONFIG_PATH; a failure
- * fails the test, with the output in the log. */
+/* Runs @argv with @pkg_config_path as PKG_CONFIG_PATH; a failure fails
+ * the test, with the output in the log. */
 static inline gboolean
-test_run_checked (const char *const *argv)
+test_run_checked_with (const char *const *argv,
+                       const char        *pkg_config_path)
 {
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *output = NULL;
@@ -55,6 +62,16 @@ test_run_checked (const char *const *argv)
   return TRUE;
 }
 
+/* Runs @argv with the uninstalled hotnode of this build on
+ * PKG_CONFIG_PATH. */
+static inline gboolean
+test_run_checked (const char *const *argv)
+{
+  g_autofree char *pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
+
+  return test_run_checked_with (argv, pkg_config_path);
+}
+
 static inline void
 test_copy_file (const char *from,
                 const char *to)
@@ -67,6 +84,35 @@ test_copy_file (const char *from,
   g_file_make_directory_with_parents (parent, NULL, NULL);
   g_file_copy (source, destination, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+}
+
+static inline void test_copy_tree (const char *from,
+                                   const char *to);
+
+/* hotnode's source tree as a user would copy it: without build folders or
+ * version control. */
+static inline void
+test_copy_source_tree (const char *to)
+{
+  const char *from = g_getenv ("HOTNODE_SOURCE_ROOT");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (from, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *source = g_build_filename (from, name, NULL);
+      g_autofree char *destination = g_build_filename (to, name, NULL);
+
+      if (g_str_has_prefix (name, "build") || g_str_has_prefix (name, "_build") || g_str_equal (name, ".git"))
+        continue;
+      if (g_file_test (source, G_FILE_TEST_IS_DIR))
+        test_copy_tree (source, destination);
+      else
+        test_copy_file (source, destination);
+    }
 }
 
 /* Copies the demo into a new project in a new temporary folder named
@@ -82,10 +128,12 @@ test_project_init (TestProject  *project,
   g_autofree char *top_meson = NULL;
   g_autoptr (GError) error = NULL;
 
+  project->source = source;
   project->tmp_dir = g_dir_make_tmp (tmp_template, &error);
   g_assert_no_error (error);
   project->project_dir = g_build_filename (project->tmp_dir, "app", NULL);
   project->build_dir = g_build_filename (project->project_dir, "build", NULL);
+  project->pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (demo_files); i++)
     {
@@ -95,27 +143,40 @@ test_project_init (TestProject  *project,
       test_copy_file (from, to);
     }
 
-  top_meson = g_build_filename (project->project_dir, "meson.build", NULL);
-  if (source == HOTNODE_FROM_SUBPROJECT)
+  /* The README's two ways. A wrap: hotnode's source in subprojects/hotnode
+   * and the shipped example as subprojects/hotnode.wrap, with nothing on
+   * PKG_CONFIG_PATH, so that dependency () falls back to it. Installed:
+   * meson install into a prefix (done by test_project_build ()), found
+   * through PKG_CONFIG_PATH, run with LD_LIBRARY_PATH. */
+  if (source == HOTNODE_FROM_WRAP)
     {
       g_autofree char *subprojects = g_build_filename (project->project_dir, "subprojects", NULL);
-      g_autofree char *link = g_build_filename (subprojects, "hotnode", NULL);
+      g_autofree char *copy = g_build_filename (subprojects, "hotnode", NULL);
+      g_autofree char *example = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "subprojects", "hotnode.wrap.example", NULL);
+      g_autofree char *wrap = g_build_filename (subprojects, "hotnode.wrap", NULL);
 
-      g_assert_cmpint (g_mkdir_with_parents (subprojects, 0755), ==, 0);
-      g_assert_cmpint (symlink (g_getenv ("HOTNODE_SOURCE_ROOT"), link), ==, 0);
-      g_file_set_contents (top_meson,
-                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
-                           "subproject('hotnode')\n"
-                           "subdir('demo')\n",
-                           -1, &error);
+      test_copy_source_tree (copy);
+      test_copy_file (example, wrap);
+      g_free (project->pkg_config_path);
+      project->pkg_config_path = g_strdup ("");
     }
-  else
+  else if (source == HOTNODE_INSTALLED)
     {
-      g_file_set_contents (top_meson,
-                           "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
-                           "subdir('demo')\n",
-                           -1, &error);
+      /* Outside the project's folder, whose name has a non-ASCII letter:
+       * meson 1.0 fails to decode what pkg-config prints for such a
+       * prefix (UnicodeDecodeError), whatever hotnode does. */
+      project->prefix = g_dir_make_tmp ("hotnode-e2e-prefix-XXXXXX", &error);
+      g_assert_no_error (error);
+      g_free (project->pkg_config_path);
+      project->pkg_config_path = g_build_filename (project->prefix, "lib", "pkgconfig", NULL);
+      project->ld_library_path = g_build_filename (project->prefix, "lib", NULL);
     }
+
+  top_meson = g_build_filename (project->project_dir, "meson.build", NULL);
+  g_file_set_contents (top_meson,
+                       "project('hotnode-e2e', 'c', default_options: ['c_std=gnu11'])\n"
+                       "subdir('demo')\n",
+                       -1, &error);
   g_assert_no_error (error);
 }
 
@@ -126,9 +187,25 @@ test_project_build (TestProject *project)
 {
   g_autofree char *sanitize_option = g_strdup_printf ("-Db_sanitize=%s", g_getenv ("HOTNODE_SANITIZE") ?: "none");
 
-  return test_run_checked ((const char *const[]){ "meson", "setup", project->build_dir, project->project_dir,
-                                                  sanitize_option, "-Db_lundef=false", NULL }) &&
-         test_run_checked ((const char *const[]){ "ninja", "-C", project->build_dir, NULL });
+  if (project->source == HOTNODE_INSTALLED)
+    {
+      g_autofree char *hotnode_build = g_build_filename (project->tmp_dir, "hotnode-build", NULL);
+      g_autofree char *prefix_option = g_strdup_printf ("--prefix=%s", project->prefix);
+
+      if (!test_run_checked_with ((const char *const[]){ "meson", "setup", hotnode_build,
+                                                         g_getenv ("HOTNODE_SOURCE_ROOT"), prefix_option,
+                                                         "--libdir=lib", "-Ddemo=false", "-Dtests=false",
+                                                         sanitize_option, "-Db_lundef=false", NULL },
+                                  "") ||
+          !test_run_checked_with ((const char *const[]){ "meson", "install", "-C", hotnode_build, NULL }, ""))
+        return FALSE;
+    }
+
+  return test_run_checked_with ((const char *const[]){ "meson", "setup", project->build_dir, project->project_dir,
+                                                       sanitize_option, "-Db_lundef=false", NULL },
+                                project->pkg_config_path) &&
+         test_run_checked_with ((const char *const[]){ "ninja", "-C", project->build_dir, NULL },
+                                project->pkg_config_path);
 }
 
 static inline void
@@ -136,9 +213,14 @@ test_project_clear (TestProject *project)
 {
   if (project->tmp_dir != NULL)
     test_remove_tree (project->tmp_dir);
+  if (project->prefix != NULL)
+    test_remove_tree (project->prefix);
   g_clear_pointer (&project->tmp_dir, g_free);
   g_clear_pointer (&project->project_dir, g_free);
   g_clear_pointer (&project->build_dir, g_free);
+  g_clear_pointer (&project->prefix, g_free);
+  g_clear_pointer (&project->pkg_config_path, g_free);
+  g_clear_pointer (&project->ld_library_path, g_free);
 }
 
 /* Starts the project's demo with --remote; @launcher has the environment. */
@@ -151,6 +233,11 @@ test_app_start (TestApp             *app,
   g_autoptr (GError) error = NULL;
 
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* The tests run with fatal warnings; the app logs each failed build as a
+   * warning, by design, and must live on. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
+  if (project->ld_library_path != NULL)
+    g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", project->ld_library_path, TRUE);
   app->process = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
   g_assert_no_error (error);
   app->to_app = g_object_ref (g_subprocess_get_stdin_pipe (app->process));
@@ -249,10 +336,12 @@ test_project_init_from_folder (TestProject *project,
 {
   g_autoptr (GError) error = NULL;
 
+  project->source = HOTNODE_FROM_PKG_CONFIG;
   project->tmp_dir = g_dir_make_tmp (tmp_template, &error);
   g_assert_no_error (error);
   project->project_dir = g_build_filename (project->tmp_dir, "app", NULL);
   project->build_dir = g_build_filename (project->project_dir, "build", NULL);
+  project->pkg_config_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "meson-uninstalled", NULL);
   test_copy_tree (folder, project->project_dir);
 }
 

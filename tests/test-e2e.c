@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* End to end, as a user works: copy the demo into a new meson project that
- * finds hotnode through pkg-config, build it with meson and ninja, run it
+ * gets hotnode one of the ways the README shows (installed with meson
+ * install and found through pkg-config, or through a wrap file with a copy
+ * of the source in subprojects/), build it with meson and ninja, run it
  * with HOT_RELOAD=1, use it, edit a source file of its counter module on
  * disk, and check the running window: the new code is live, the HOT_STATIC
  * count and the other module's state are kept. PNGs of the window before and
@@ -22,8 +24,8 @@ typedef struct
   TestApp     app;
 } Fixture;
 
-/* The default fast path through pkg-config, the precompiled header one as
- * a subproject. */
+/* The README's two ways of getting hotnode: the default fast path with an
+ * installed hotnode, the precompiled header one through the wrap. */
 typedef struct
 {
   HotnodeSource source;
@@ -327,6 +329,12 @@ test_edit_reload (Fixture      *fixture,
 
   if (!test_project_build (&fixture->project))
     return;
+  /* hotnode came the way the variant says, and no other. */
+  {
+    g_autofree char *subproject_build = g_build_filename (fixture->project.build_dir, "subprojects", "hotnode", NULL);
+
+    g_assert_true (g_file_test (subproject_build, G_FILE_TEST_IS_DIR) == (variant->source == HOTNODE_FROM_WRAP));
+  }
 
   g_mkdir_with_parents (g_getenv ("HOTNODE_TEST_OUTPUT_DIR"), 0755);
   g_mkdir_with_parents (private_dir, 0700);
@@ -422,8 +430,8 @@ test_edit_reload (Fixture      *fixture,
   }
 }
 
-static const Variant pkg_config_tcc = { HOTNODE_FROM_PKG_CONFIG, "tcc", "tcc", "ninja" };
-static const Variant subproject_pch = { HOTNODE_FROM_SUBPROJECT, "pch", "gcc-pch", "gcc-pch" };
+static const Variant installed_tcc = { HOTNODE_INSTALLED, "tcc", "tcc", "ninja" };
+static const Variant wrap_pch = { HOTNODE_FROM_WRAP, "pch", "gcc-pch", "gcc-pch" };
 
 int
 main (int   argc,
@@ -437,10 +445,9 @@ main (int   argc,
       return 0;
     }
 
-  g_test_add ("/Hotnode/E2E/edit-reload", Fixture, &pkg_config_tcc, fixture_set_up, test_edit_reload,
+  g_test_add ("/Hotnode/E2E/installed", Fixture, &installed_tcc, fixture_set_up, test_edit_reload,
               fixture_tear_down);
-  g_test_add ("/Hotnode/E2E/subproject", Fixture, &subproject_pch, fixture_set_up, test_edit_reload,
-              fixture_tear_down);
+  g_test_add ("/Hotnode/E2E/wrap", Fixture, &wrap_pch, fixture_set_up, test_edit_reload, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -897,6 +897,8 @@ start_app (Fixture *fixture)
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_FAST_PATH", fixture->builder->fast_path, TRUE);
+  /* The app logs each failed build as a warning, by design: not fatal. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
   fixture->app.process = g_subprocess_launcher_spawn (launcher, &error, app_path, "--remote", NULL);
   g_assert_no_error (error);
   fixture->app.to_app = g_object_ref (g_subprocess_get_stdin_pipe (fixture->app.process));
