@@ -164,20 +164,15 @@ rewrite_tag (const HotImage *image,
   g_string_append_len (out, p, end - p);
 }
 
-/**
- * hot_module_template_rewrite:
- * @image: the tables of the calling hot module
- * @xml: a GtkBuilder template or builder file
+/* hot_module_template_rewrite: (documented in hot-macros.h)
  *
  * Renames, in the `class` and `parent` attributes of `<template>` and
  * `<object>` elements, the types that @image registered to the names it
  * registered them under (hot_module_type_name()), so that a template of
  * a generation describes that generation's types. Everything else is kept
  * byte for byte (line numbers of errors stay right). Called by the wrappers
- * `<hotnode.h>` puts into hot modules; not for direct use.
- *
- * Returns: (transfer full): the rewritten XML
- */
+ * `<hotnode.h>` puts into hot modules; not for direct use. Returns the
+ * rewritten XML. */
 GBytes *
 hot_module_template_rewrite (const HotImage *image,
                              GBytes         *xml)
