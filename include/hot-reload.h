@@ -41,6 +41,8 @@ G_BEGIN_DECLS
  *   code defines
  * @HOT_RELOAD_ERROR_LOGGED: the new code logged warnings or criticals while
  *   its widgets were built; the reload was rolled back
+ * @HOT_RELOAD_ERROR_STATIC_TYPE: a static changed its type (as spelt in the
+ *   source) under the same key, keeping its size. Since: 0.1
  *
  * Error codes of %HOT_RELOAD_ERROR.
  */
@@ -60,6 +62,7 @@ typedef enum
   HOT_RELOAD_ERROR_CRASHED,
   HOT_RELOAD_ERROR_UNKNOWN_NODE,
   HOT_RELOAD_ERROR_LOGGED,
+  HOT_RELOAD_ERROR_STATIC_TYPE,
 } HotReloadError;
 
 HOTNODE_AVAILABLE_IN_ALL

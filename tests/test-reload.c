@@ -279,6 +279,14 @@ test_size_mismatch (void)
 }
 
 static void
+test_type_change (void)
+{
+  g_test_summary ("A static whose type changed but not its size (int to float) refuses the load with "
+                  "STATIC_TYPE: its bytes are never read as another type");
+  assert_refused ("libalpha-type.so", HOT_RELOAD_ERROR_STATIC_TYPE);
+}
+
+static void
 test_duplicate_key (void)
 {
   g_test_summary ("A duplicate static key refuses the load; the old generation stays live");
@@ -1006,6 +1014,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/static-survives", test_static_survives);
   g_test_add_func ("/Hotnode/Reload/static-adopted", test_static_adopted);
   g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);
+  g_test_add_func ("/Hotnode/Reload/type-change", test_type_change);
   g_test_add_func ("/Hotnode/Reload/duplicate-key", test_duplicate_key);
   g_test_add_func ("/Hotnode/Reload/foreign-abi", test_foreign_abi);
   g_test_add_func ("/Hotnode/Reload/build-failure", test_build_failure);
