@@ -167,4 +167,15 @@ HOTNODE_AVAILABLE_IN_ALL
 void hot_reload_cancel (HotReload  *self,
                         const char *module);
 
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_inhibit (HotReload  *self,
+                         const char *module);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_uninhibit (HotReload  *self,
+                           const char *module);
+HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_reload_reset (HotReload  *self,
+                           const char *module,
+                           GError    **error);
+
 G_END_DECLS

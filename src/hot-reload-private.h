@@ -34,13 +34,16 @@ struct _HotReload
   GPtrArray *to_prepare; /* HotModule, one after the other */
 };
 
-gboolean hot_reload_setup (HotReload *self,
-                           GError   **error);
-void     hot_reload_forget_proxies (HotReload *self);
-void     hot_reload_emit_reloaded (HotReload  *self,
-                                   const char *module);
-void     hot_reload_emit_failed (HotReload    *self,
-                                 const char   *module,
-                                 const GError *error);
+gboolean   hot_reload_setup (HotReload *self,
+                             GError   **error);
+void       hot_reload_forget_proxies (HotReload *self);
+HotModule *hot_reload_lookup_module (HotReload  *self,
+                                     const char *name,
+                                     GError    **error);
+void       hot_reload_emit_reloaded (HotReload  *self,
+                                     const char *module);
+void       hot_reload_emit_failed (HotReload    *self,
+                                   const char   *module,
+                                   const GError *error);
 
 G_END_DECLS

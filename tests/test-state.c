@@ -363,6 +363,66 @@ test_screenshots (Fixture      *fixture,
   save_screenshot (fixture, "state-after.png");
 }
 
+static void
+test_reset (Fixture      *fixture,
+            gconstpointer data)
+{
+  HotReload *service = hot_reload_get_default ();
+  GtkWidget *clicks = g_object_ref_sink (hot_node_new ("alpha_clicks", NULL));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *title = NULL;
+
+  g_test_summary ("A reset rebuilds the module's proxies with the live code, carrying no state, and gives "
+                  "its statics their first values");
+
+  gtk_editable_set_text (GTK_EDITABLE (named (fixture, "name")), "typed");
+  reload ();
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (named (fixture, "name"))), ==, "typed");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (clicks)))), !=, "clicks 1");
+
+  g_assert_true (hot_reload_reset (service, "alpha", &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (named (fixture, "name"))), ==, "");
+  title = g_strdup_printf ("form %d", variant_generation ());
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (named (fixture, "title"))), ==, title);
+  /* alpha_count went back to 0, and the rebuilt node counted once. */
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (hot_node_get_child (HOT_NODE_PROXY (clicks)))), ==, "clicks 1");
+
+  g_assert_false (hot_reload_reset (service, "no-such-module", &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_UNKNOWN_MODULE);
+  g_assert_finalize_object (clicks);
+}
+
+static void
+test_one_handler (void)
+{
+  GtkWidget *button = g_object_ref_sink (gtk_button_new ());
+  g_autoptr (HotNodeArgs) args = hot_node_args_new ();
+  GtkWidget *proxy;
+  guint      first_source;
+
+  g_test_summary ("A node that connects to an object of the app with g_signal_connect_object () and owns "
+                  "its timeout with hot_node_own_source (): after three reloads one handler runs and the "
+                  "first timeout is gone");
+
+  hot_node_args_set_object (args, "button", button);
+  proxy = g_object_ref_sink (hot_node_new ("alpha_listener", args));
+  first_source = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "alpha-source"));
+  g_assert_nonnull (g_main_context_find_source_by_id (NULL, first_source));
+
+  for (int i = 0; i < 3; i++)
+    reload ();
+
+  g_assert_null (g_main_context_find_source_by_id (NULL, first_source));
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_cmpint (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "alpha-clicks")), ==, 1);
+
+  g_assert_finalize_object (proxy);
+  g_clear_pointer (&args, hot_node_args_unref);
+  g_assert_finalize_object (button);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -384,7 +444,9 @@ main (int   argc,
   ADD ("focus", test_focus);
   ADD ("keep-state-off", test_keep_state_off);
   ADD ("screenshots", test_screenshots);
+  ADD ("reset", test_reset);
 #undef ADD
+  g_test_add_func ("/Hotnode/State/one-handler", test_one_handler);
 
   status = g_test_run ();
   test_remove_tree (private_dir);
