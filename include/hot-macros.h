@@ -19,7 +19,7 @@ G_BEGIN_DECLS
  *
  * Since: 0.1
  */
-#define HOT_ABI_VERSION 1
+#define HOT_ABI_VERSION 2
 
 typedef struct _HotNodeArgs HotNodeArgs;
 
@@ -65,6 +65,8 @@ typedef struct _HotNodeEntry
  * @file: the source file, as the compiler saw it (`__FILE__`)
  * @ref: the address of the pointer that HOT_STATIC_REF() goes through
  * @storage: this image's own storage, holding the initial value
+ * @type: the type as it is spelt in the source (`#type`): part of the
+ *   static's identity, with its size (since ABI 2)
  *
  * One entry of the `hot_statics` linker section. Written by HOT_STATIC();
  * never made by hand.
@@ -79,6 +81,7 @@ typedef struct _HotStaticEntry
   const char *file;
   void      **ref;
   void       *storage;
+  const char *type;
 } HotStaticEntry;
 
 /**
@@ -196,9 +199,12 @@ void hot_image_register (const HotImage *image);
  * Defines a static whose storage is the host's: when hot reload loads a new
  * generation of the module, the new code reads and writes the same storage
  * as the code before it, so the value survives reloads. Read and write it
- * with HOT_STATIC_REF(). The key is the file and the name; changing the type's
- * size under the same key makes the reload fail with
- * %HOT_RELOAD_ERROR_STATIC_SIZE.
+ * with HOT_STATIC_REF(). The key is the file and the name; changing the type
+ * under the same key makes the reload fail, never reinterpreting the bytes:
+ * with %HOT_RELOAD_ERROR_STATIC_SIZE when its size changed, with
+ * %HOT_RELOAD_ERROR_STATIC_TYPE when only its spelling did (`int` to
+ * `float`). A change inside a struct type of the same name and size is not
+ * seen: rename the static.
  *
  * Since: 0.1
  */
@@ -207,7 +213,7 @@ void hot_image_register (const HotImage *image);
   static type *_hot_static_ref_##name = &_hot_static_storage_##name; \
   static HotStaticEntry _hot_static_entry_##name _HOT_SECTION ("hot_statics") \
     = { HOT_ABI_VERSION, sizeof (type), #name, __FILE__, \
-        (void **) &_hot_static_ref_##name, &_hot_static_storage_##name }
+        (void **) &_hot_static_ref_##name, &_hot_static_storage_##name, #type }
 
 /**
  * HOT_STATIC_REF: (skip)

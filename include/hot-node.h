@@ -62,5 +62,17 @@ HOTNODE_AVAILABLE_IN_ALL
 GtkWidget *hot_node_get_child (HotNode *self);
 HOTNODE_AVAILABLE_IN_ALL
 guint hot_node_get_generation (HotNode *self);
+HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_node_get_keep_state (HotNode *self);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_node_set_keep_state (HotNode *self,
+                              gboolean keep_state);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_node_own_source (GtkWidget *widget,
+                          guint      source_id);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_node_own_binding (GtkWidget *widget,
+                           GBinding  *binding);
 
 G_END_DECLS

@@ -43,6 +43,8 @@ G_BEGIN_DECLS
  *   code defines
  * @HOT_RELOAD_ERROR_LOGGED: the new code logged warnings or criticals while
  *   its widgets were built; the reload was rolled back
+ * @HOT_RELOAD_ERROR_STATIC_TYPE: a static changed its type (as spelt in the
+ *   source) under the same key, keeping its size. Since: 0.1
  *
  * Error codes of %HOT_RELOAD_ERROR.
  *
@@ -64,6 +66,7 @@ typedef enum
   HOT_RELOAD_ERROR_CRASHED,
   HOT_RELOAD_ERROR_UNKNOWN_NODE,
   HOT_RELOAD_ERROR_LOGGED,
+  HOT_RELOAD_ERROR_STATIC_TYPE,
 } HotReloadError;
 
 HOTNODE_AVAILABLE_IN_ALL
@@ -171,5 +174,16 @@ gboolean hot_reload_rebuild_finish (HotReload    *self,
 HOTNODE_AVAILABLE_IN_ALL
 void hot_reload_cancel (HotReload  *self,
                         const char *module);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_inhibit (HotReload  *self,
+                         const char *module);
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_uninhibit (HotReload  *self,
+                           const char *module);
+HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_reload_reset (HotReload  *self,
+                           const char *module,
+                           GError    **error);
 
 G_END_DECLS

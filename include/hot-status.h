@@ -23,6 +23,8 @@ const char *hot_status_get_source_dir (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 gboolean hot_status_get_building (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
+gboolean hot_status_get_held (HotStatus *self);
+HOTNODE_AVAILABLE_IN_ALL
 guint hot_status_get_rebuild_count (HotStatus *self);
 HOTNODE_AVAILABLE_IN_ALL
 GTimeSpan hot_status_get_last_duration (HotStatus *self);

@@ -11,5 +11,6 @@
 #include "hot-node-args.h"
 #include "hot-node.h"
 #include "hot-reload.h"
+#include "hot-stateful.h"
 #include "hot-status.h"
 #undef _HOTNODE_INSIDE

@@ -32,6 +32,7 @@ gboolean   hot_instantiate_generation (HotModule     *module,
                                        HotGeneration *generation,
                                        GPtrArray     *proxies,
                                        GPtrArray     *quarantine,
+                                       gboolean       keep_state,
                                        GError       **error);
 
 G_END_DECLS

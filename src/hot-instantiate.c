@@ -7,6 +7,7 @@
 #include "hot-i18n-private.h"
 #include "hot-instantiate-private.h"
 #include "hot-log-capture-private.h"
+#include "hot-state-private.h"
 
 /*
  * Building widgets from hot nodes: the app's own constructors, or a loaded
@@ -24,13 +25,18 @@
  * screen changes, and the messages are in the report. Proxies inside
  * another proxy of the pass are not rebuilt on their own: their outer
  * node builds them again.
+ *
+ * Before a new child replaces the old one, what the user changed in the
+ * old widgets is carried to the new ones (hot-state.c), unless the pass
+ * is a reset or the proxy keeps no state.
  */
 
 typedef struct
 {
   HotModule     *module;
-  HotGeneration *generation;
-  GError        *error; /* the first failure inside the pass */
+  HotGeneration *generation; /* NULL: the app's own code */
+  HotTable      *table;      /* the generation's, or the app's */
+  GError        *error;      /* the first failure inside the pass */
 } Pass;
 
 static const HotResolver *resolver;
@@ -170,7 +176,7 @@ lookup (const char     *name,
   for (guint i = passes ? passes->len : 0; i > 0; i--)
     {
       Pass               *pass = g_ptr_array_index (passes, i - 1);
-      const HotNodeEntry *entry = hot_table_lookup_node (pass->generation->table, name);
+      const HotNodeEntry *entry = hot_table_lookup_node (pass->table, name);
 
       if (entry != NULL)
         {
@@ -280,6 +286,7 @@ hot_instantiate_node (const char  *name,
     }
 
   proxy = hot_node_new_proxy (name, module ? hot_module_get_name (module) : NULL, args);
+  hot_state_record (child);
   hot_node_set_child (proxy, child, generation ? generation->number : 0);
   resolver->proxy_made (proxy, resolver_data);
 
@@ -302,9 +309,9 @@ inside_another (HotNode    *proxy,
  * those waiting for a node @generation has, less those inside another of
  * them (their outer node builds them again). */
 static GPtrArray *
-find_targets (HotModule     *module,
-              HotGeneration *generation,
-              GPtrArray     *proxies)
+find_targets (HotModule *module,
+              HotTable  *table,
+              GPtrArray *proxies)
 {
   GPtrArray  *targets = g_ptr_array_new_with_free_func (g_object_unref);
   const char *module_name = hot_module_get_name (module);
@@ -316,7 +323,7 @@ find_targets (HotModule     *module,
       const char *proxy_module = hot_node_get_module (proxy);
 
       if (g_strcmp0 (proxy_module, module_name) == 0 ||
-          (proxy_module == NULL && hot_table_lookup_node (generation->table, hot_node_get_node_name (proxy))))
+          (proxy_module == NULL && hot_table_lookup_node (table, hot_node_get_node_name (proxy))))
         g_hash_table_add (set, proxy);
     }
 
@@ -330,6 +337,19 @@ find_targets (HotModule     *module,
     }
 
   return targets;
+}
+
+/* A generation's code runs under the guard; the app's own as it is. */
+static GtkWidget *
+build_child (Pass               *pass,
+             const HotNodeEntry *entry,
+             HotNodeArgs        *args,
+             GError            **error)
+{
+  if (pass->generation == NULL)
+    return checked_widget (entry, entry->func (args), error);
+
+  return instantiate_guarded (pass->module, entry, args, error);
 }
 
 /* Builds a child for each target from the pass's generation (NULL for a
@@ -348,7 +368,7 @@ build_children (Pass         *pass,
     {
       HotNode            *proxy = g_ptr_array_index (targets, i);
       const char         *name = hot_node_get_node_name (proxy);
-      const HotNodeEntry *entry = hot_table_lookup_node (pass->generation->table, name);
+      const HotNodeEntry *entry = hot_table_lookup_node (pass->table, name);
       GtkWidget          *child = NULL;
 
       if (entry == NULL)
@@ -357,7 +377,7 @@ build_children (Pass         *pass,
                      module_name);
           g_strv_builder_add (vanished, name);
         }
-      else if ((child = instantiate_guarded (pass->module, entry, hot_node_get_args (proxy), error)) == NULL)
+      else if ((child = build_child (pass, entry, hot_node_get_args (proxy), error)) == NULL)
         return FALSE;
       else
         g_ptr_array_add (children, g_object_ref_sink (child));
@@ -397,17 +417,45 @@ set_logged_error (GError    **error,
                module_name, logged->len, messages->str);
 }
 
+/* Puts @child in @proxy, with the state of the child it replaces. */
+static void
+swap_child (HotModule     *module,
+            HotNode       *proxy,
+            GtkWidget     *child,
+            HotGeneration *generation,
+            gboolean       keep_state)
+{
+  GtkWidget     *old = hot_node_get_child (proxy);
+  HotStateCarry *carry = NULL;
+
+  if (keep_state && old != NULL && hot_node_get_keep_state (proxy))
+    carry = hot_state_carry (hot_node_get_node_name (proxy), old, child);
+  else
+    hot_state_record (child);
+
+  hot_node_set_module (proxy, hot_module_get_name (module));
+  if (generation != NULL)
+    hot_generation_track (generation, G_OBJECT (child));
+  hot_node_set_child (proxy, child, generation ? generation->number : 0);
+  if (carry != NULL)
+    hot_state_carry_finish (carry);
+}
+
 /**
  * hot_instantiate_generation:
  * @module: the module reloaded
- * @generation: its new generation, statics patched
+ * @generation: (nullable): its new generation, statics patched; %NULL for
+ *   the app's own code
  * @proxies: (element-type HotNode): every live proxy
  * @quarantine: where what failed code built goes (never freed)
+ * @keep_state: whether to carry the user's changes to the new children
  * @error: return location for a #GError
  *
  * Rebuilds every proxy of @module's nodes from @generation: builds all new
- * children first, then swaps them in. A proxy whose node the generation no
- * longer has keeps its child, and the module's status says so.
+ * children first, then swaps them in, each getting the state of the child
+ * it replaces (with @keep_state, for the proxies that keep theirs). A proxy
+ * whose node the generation no longer has keeps its child, and the
+ * module's status says so.
  *
  * Returns: whether every child was built (otherwise nothing changed)
  */
@@ -416,14 +464,16 @@ hot_instantiate_generation (HotModule     *module,
                             HotGeneration *generation,
                             GPtrArray     *proxies,
                             GPtrArray     *quarantine,
+                            gboolean       keep_state,
                             GError       **error)
 {
-  g_autoptr (GPtrArray) targets = find_targets (module, generation, proxies);
+  HotTable *table = generation ? generation->table : hot_table_get_host ();
+  g_autoptr (GPtrArray) targets = find_targets (module, table, proxies);
   g_autoptr (GPtrArray) children = g_ptr_array_new ();
   g_autoptr (GPtrArray) logged = NULL;
   g_autoptr (GStrvBuilder) vanished = g_strv_builder_new ();
   g_auto (GStrv) vanished_nodes = NULL;
-  Pass           pass = { module, generation, NULL };
+  Pass           pass = { module, generation, table, NULL };
   HotLogCapture *capture;
   gboolean       built;
 
@@ -463,9 +513,7 @@ hot_instantiate_generation (HotModule     *module,
 
       if (child == NULL)
         continue;
-      hot_node_set_module (proxy, hot_module_get_name (module));
-      hot_generation_track (generation, G_OBJECT (child));
-      hot_node_set_child (proxy, child, generation->number);
+      swap_child (module, proxy, child, generation, keep_state);
       g_object_unref (child);
     }
 

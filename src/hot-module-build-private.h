@@ -17,6 +17,7 @@ typedef enum
   STATE_PREPARING,
   STATE_BUILDING,
   STATE_LOADING,
+  STATE_HELD,
 } State;
 
 struct _HotModule
@@ -46,6 +47,10 @@ struct _HotModule
   HotTimings    times;
   gint64        changed_at; /* first event since the last build started */
 
+  guint          inhibit_count; /* hot_module_inhibit () calls not yet released */
+  HotGeneration *held;          /* STATE_HELD: loaded, statics patched, not swapped */
+  guint          release_id;    /* the idle that swaps the held generation in */
+
   GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
   guint         empty_wait_id;    /* a source is empty: a save is half done */
   guint         empty_waits;
@@ -56,5 +61,7 @@ void            hot_module_build_ended (HotModule    *self,
                                         const GError *error,
                                         GListModel   *diagnostics);
 HotFastBuilder *hot_module_ensure_fast_builder (HotModule *self);
+void            hot_module_swap_held (HotModule *self);
+void            hot_module_drop_held (HotModule *self);
 
 G_END_DECLS

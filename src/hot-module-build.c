@@ -264,9 +264,81 @@ hot_module_check_unload (HotModule *self)
     }
 }
 
+/* Has the service swap the widgets of @generation in; its code failed:
+ * it goes to the quarantine. */
+static gboolean
+swap_in (HotModule     *self,
+         HotGeneration *generation,
+         GError       **error)
+{
+  if (!self->hooks->swap (self, generation, error, self->hooks_data))
+    {
+      g_ptr_array_add (self->shared->quarantine, generation);
+      return FALSE;
+    }
+  self->times.rebuilt = g_get_monotonic_time ();
+
+  generation->snapshot = g_hash_table_ref (self->building);
+  generation->idle_func = unload_idle;
+  generation->idle_data = self;
+  g_ptr_array_add (self->generations, generation);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  self->live = g_hash_table_ref (self->building);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  hot_module_check_unload (self);
+
+  return TRUE;
+}
+
+/* LOADING → HELD: the app holds the module's reloads. */
+static void
+hold (HotModule     *self,
+      HotGeneration *generation)
+{
+  g_debug ("Module “%s”: generation %u waits for the app to release its reloads", self->info->name,
+           generation->number);
+  self->state = STATE_HELD;
+  self->held = generation;
+  hot_status_set_building (self->status, FALSE);
+  hot_status_set_held (self->status, TRUE);
+}
+
+/* HELD → LOADING → (build_ended) IDLE: released; the held generation
+ * goes live. */
+void
+hot_module_swap_held (HotModule *self)
+{
+  g_autoptr (GError) error = NULL;
+  HotGeneration *generation = g_steal_pointer (&self->held);
+
+  g_assert (self->state == STATE_HELD);
+
+  self->state = STATE_LOADING;
+  hot_status_set_held (self->status, FALSE);
+  swap_in (self, generation, &error);
+  hot_module_build_ended (self, error, NULL);
+}
+
+/* HELD: the held generation will not go live (a change, a cancel, the
+ * module's end). None of its code ran but its loader's. */
+void
+hot_module_drop_held (HotModule *self)
+{
+  HotGeneration *generation = g_steal_pointer (&self->held);
+
+  g_assert (self->state == STATE_HELD);
+
+  self->state = STATE_LOADING;
+  hot_status_set_held (self->status, FALSE);
+  if (hot_generation_unload (generation))
+    hot_generation_free (generation);
+  else
+    g_ptr_array_add (self->shared->quarantine, generation);
+}
+
 /* Patches the statics of a loaded library and has the service swap its
- * widgets in. A library refused before any of its code ran is closed; one
- * whose code failed goes to the quarantine. */
+ * widgets in, or holds it (STATE_HELD). A library refused before any of
+ * its code ran is closed; one whose code failed goes to the quarantine. */
 static gboolean
 make_live (HotModule  *self,
            HotLibrary *library,
@@ -289,23 +361,13 @@ make_live (HotModule  *self,
     }
   self->times.patched = g_get_monotonic_time ();
 
-  if (!self->hooks->swap (self, generation, error, self->hooks_data))
+  if (self->inhibit_count > 0)
     {
-      g_ptr_array_add (self->shared->quarantine, generation);
-      return FALSE;
+      hold (self, generation);
+      return TRUE;
     }
-  self->times.rebuilt = g_get_monotonic_time ();
 
-  generation->snapshot = g_hash_table_ref (self->building);
-  generation->idle_func = unload_idle;
-  generation->idle_data = self;
-  g_ptr_array_add (self->generations, generation);
-  g_clear_pointer (&self->live, g_hash_table_unref);
-  self->live = g_hash_table_ref (self->building);
-  g_clear_pointer (&self->attempted, g_hash_table_unref);
-  hot_module_check_unload (self);
-
-  return TRUE;
+  return swap_in (self, generation, error);
 }
 
 static void
@@ -317,8 +379,8 @@ library_loaded (GObject      *source,
   g_autoptr (GError) error = NULL;
   HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
 
-  if (library != NULL)
-    make_live (self, library, &error);
+  if (library != NULL && make_live (self, library, &error) && self->state == STATE_HELD)
+    return;
   hot_module_build_ended (self, error, NULL);
 }
 

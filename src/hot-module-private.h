@@ -91,6 +91,8 @@ void     hot_module_rebuild_async (HotModule          *self,
 gboolean hot_module_rebuild_finish (GAsyncResult *result,
                                     GError      **error);
 void     hot_module_cancel (HotModule *self);
+void     hot_module_inhibit (HotModule *self);
+void     hot_module_uninhibit (HotModule *self);
 void     hot_module_check_unload (HotModule *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotModule, hot_module_free)

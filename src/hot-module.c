@@ -50,16 +50,24 @@
  *              |                         |   then again if owed  |                         |
  *   LOADING    | copy and dlopen (thread)| noted: after the load | queued                  | nothing: a load
  *              |                         |   owed? → BUILDING    |                         |   cannot stop
+ *   HELD       | nothing: a generation   | differ from building? | queued                  | drop it, fail the
+ *              |   loaded, statics       |   drop it; → IDLE,    |                         |   waiting calls
+ *              |   patched, not swapped  |   then BUILDING       |                         |
  *
  * BUILDING → LOADING only when the inputs at the end of the build are what
  * it started from (an event may come late): otherwise it is built again.
  * LOADING ends in the main loop: statics patched, HotModuleHooks.swap,
- * and the generation is live; or the library is refused. In IDLE, a
- * source that is empty (a save half done) holds the build for up to a
- * second. Every build ends in hot_module_build_ended (), which goes to
- * IDLE, then reports, then completes the calls that waited for it, and
- * last starts the next build if one is owed or was asked for, unless a
- * handler started one already (go_on ()).
+ * and the generation is live; or the library is refused; or, while the app
+ * holds the module's reloads (hot_module_inhibit (), counted), → HELD.
+ * The last hot_module_uninhibit () swaps the held generation in from an
+ * idle (HELD → LOADING → the swap → IDLE, as a load ends); a change of
+ * the inputs while held drops it and builds again, so that what goes live
+ * on release is what the files hold then. In IDLE, a source that is empty
+ * (a save half done) holds the build for up to a second. Every build ends
+ * in hot_module_build_ended (), which goes to IDLE, then reports, then
+ * completes the calls that waited for it, and last starts the next build
+ * if one is owed or was asked for, unless a handler started one already
+ * (go_on ()).
  *
  * ## Ownership
  *
@@ -109,6 +117,12 @@ hot_module_free (HotModule *self)
   g_cancellable_cancel (self->deps_cancellable);
   g_clear_object (&self->deps_cancellable);
   g_clear_handle_id (&self->empty_wait_id, g_source_remove);
+  g_clear_handle_id (&self->release_id, g_source_remove);
+  if (self->state == STATE_HELD)
+    {
+      hot_module_drop_held (self);
+      g_clear_object (&self->cancellable);
+    }
   g_assert (self->cancellable == NULL);
   g_clear_object (&self->fast_builder);
   g_free (self->fast_path_declined);
@@ -252,6 +266,16 @@ reconsider (HotModule *self)
         {
           g_debug ("Inputs of module “%s” changed during its build: building again", self->info->name);
           g_cancellable_cancel (self->cancellable);
+        }
+      break;
+    case STATE_HELD:
+      if (!hot_inputs_same (self->inputs, self->building, now))
+        {
+          g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
+
+          g_debug ("Inputs of module “%s” changed while its reload was held: building again", self->info->name);
+          hot_module_drop_held (self);
+          hot_module_build_ended (self, error, NULL);
         }
       break;
     case STATE_LOADING:
@@ -537,6 +561,7 @@ hot_module_rebuild_async (HotModule          *self,
       g_cancellable_cancel (self->cancellable);
       break;
     case STATE_LOADING:
+    case STATE_HELD:
     default:
       g_ptr_array_add (self->queued, task);
       break;
@@ -561,11 +586,63 @@ hot_module_rebuild_finish (GAsyncResult *result,
 void
 hot_module_cancel (HotModule *self)
 {
+  if (self->state == STATE_HELD)
+    {
+      g_autoptr (GError) error = cancelled_error (self);
+
+      self->cancel_requested = TRUE;
+      hot_module_drop_held (self);
+      hot_module_build_ended (self, error, NULL);
+      return;
+    }
+
   if (self->state != STATE_BUILDING && self->state != STATE_PREPARING)
     return;
 
   self->cancel_requested = TRUE;
   g_cancellable_cancel (self->cancellable);
+}
+
+/**
+ * hot_module_inhibit:
+ * @self: a module
+ *
+ * Holds the module's reloads: builds and loads go on, but a loaded
+ * generation waits (HELD) until as many hot_module_uninhibit () calls.
+ */
+void
+hot_module_inhibit (HotModule *self)
+{
+  self->inhibit_count++;
+  g_clear_handle_id (&self->release_id, g_source_remove);
+}
+
+static gboolean
+release_held (gpointer user_data)
+{
+  HotModule *self = user_data;
+
+  self->release_id = 0;
+  if (self->state == STATE_HELD && self->inhibit_count == 0)
+    hot_module_swap_held (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * hot_module_uninhibit:
+ * @self: a module
+ *
+ * Releases one hot_module_inhibit (). At the last one, a held generation
+ * is swapped in, from an idle: never inside the caller.
+ */
+void
+hot_module_uninhibit (HotModule *self)
+{
+  g_return_if_fail (self->inhibit_count > 0);
+
+  if (--self->inhibit_count == 0 && self->state == STATE_HELD && self->release_id == 0)
+    self->release_id = g_idle_add (release_held, self);
 }
 
 /* Preparing the fast path */

@@ -36,6 +36,7 @@ struct _HotNode
   GtkWidget   *child;
   GtkWidget   *overlay;
   guint        generation;
+  gboolean     keep_state;
 };
 
 G_DEFINE_FINAL_TYPE (HotNode, hot_node, GTK_TYPE_WIDGET)
@@ -48,6 +49,7 @@ enum
   PROP_ARGS,
   PROP_CHILD,
   PROP_GENERATION,
+  PROP_KEEP_STATE,
   N_PROPS
 };
 
@@ -102,6 +104,9 @@ hot_node_get_property (GObject    *object,
     case PROP_GENERATION:
       g_value_set_uint (value, self->generation);
       break;
+    case PROP_KEEP_STATE:
+      g_value_set_boolean (value, self->keep_state);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -122,6 +127,9 @@ hot_node_set_property (GObject      *object,
       break;
     case PROP_ARGS:
       self->args = g_value_dup_boxed (value);
+      break;
+    case PROP_KEEP_STATE:
+      hot_node_set_keep_state (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -209,6 +217,19 @@ hot_node_class_init (HotNodeClass *klass)
       g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * HotNode:keep-state:
+   *
+   * Whether a reload carries what the user changed in the old child (text,
+   * toggles, scroll positions, pages, the focus, …) to the new one. On by
+   * default; turn it off for a node that must start afresh at each reload.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_KEEP_STATE] =
+      g_param_spec_boolean ("keep-state", NULL, NULL, TRUE,
+                            G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -219,6 +240,7 @@ hot_node_class_init (HotNodeClass *klass)
 static void
 hot_node_init (HotNode *self)
 {
+  self->keep_state = TRUE;
   self->layers = gtk_overlay_new ();
   gtk_widget_set_parent (self->layers, GTK_WIDGET (self));
 }
@@ -391,6 +413,124 @@ hot_node_get_generation (HotNode *self)
   g_return_val_if_fail (HOT_IS_NODE (self), 0);
 
   return self->generation;
+}
+
+/**
+ * hot_node_get_keep_state:
+ * @self: a proxy
+ *
+ * Returns: whether a reload carries the user's changes to the new child
+ *
+ * Since: 0.1
+ */
+gboolean
+hot_node_get_keep_state (HotNode *self)
+{
+  g_return_val_if_fail (HOT_IS_NODE (self), FALSE);
+
+  return self->keep_state;
+}
+
+/**
+ * hot_node_set_keep_state:
+ * @self: a proxy
+ * @keep_state: whether a reload carries the user's changes
+ *
+ * Sets [property@Hot.Node:keep-state]. A proxy that keeps no state is not
+ * walked into when an outer node carries its own state either.
+ *
+ * Since: 0.1
+ */
+void
+hot_node_set_keep_state (HotNode *self,
+                         gboolean keep_state)
+{
+  g_return_if_fail (HOT_IS_NODE (self));
+
+  keep_state = !!keep_state;
+  if (self->keep_state == keep_state)
+    return;
+
+  self->keep_state = keep_state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_STATE]);
+}
+
+static void
+owned_source_finalized (gpointer data,
+                        GObject *where_the_object_was)
+{
+  GSource *source = data;
+
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
+/**
+ * hot_node_own_source:
+ * @widget: a widget a node built
+ * @source_id: a source of the default main context (g_timeout_add(),
+ *   g_idle_add(), …)
+ *
+ * Ties the source to the life of @widget: it is removed when @widget is
+ * finalized, so that a reload, which drops the old widgets, leaves no
+ * timeout of the old code running. Removing it earlier is fine.
+ *
+ * Signal handlers on the app's objects are tied the same way by connecting
+ * them with g_signal_connect_object(), @widget as the object.
+ *
+ * Since: 0.1
+ */
+void
+hot_node_own_source (GtkWidget *widget,
+                     guint      source_id)
+{
+  GSource *source;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (source_id > 0);
+
+  source = g_main_context_find_source_by_id (NULL, source_id);
+  g_return_if_fail (source != NULL);
+
+  g_object_weak_ref (G_OBJECT (widget), owned_source_finalized, g_source_ref (source));
+}
+
+static void
+owned_binding_finalized (gpointer data,
+                         GObject *where_the_object_was)
+{
+  GWeakRef *ref = data;
+  g_autoptr (GObject) binding = g_weak_ref_get (ref);
+
+  if (binding != NULL)
+    g_binding_unbind (G_BINDING (binding));
+  g_weak_ref_clear (ref);
+  g_free (ref);
+}
+
+/**
+ * hot_node_own_binding:
+ * @widget: a widget a node built
+ * @binding: a binding, between objects of the app, say
+ *
+ * Ties @binding to the life of @widget: it is unbound when @widget is
+ * finalized. (A binding whose source or target is @widget, or one of its
+ * children, needs nothing: it goes with them.)
+ *
+ * Since: 0.1
+ */
+void
+hot_node_own_binding (GtkWidget *widget,
+                      GBinding  *binding)
+{
+  GWeakRef *ref;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (G_IS_BINDING (binding));
+
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, binding);
+  g_object_weak_ref (G_OBJECT (widget), owned_binding_finalized, ref);
 }
 
 /**

@@ -38,6 +38,9 @@ gboolean   hot_reload_setup (HotReload *self,
                              GError   **error);
 void       hot_reload_forget_proxies (HotReload *self);
 GPtrArray *hot_reload_get_proxies (HotReload *self);
+HotModule *hot_reload_lookup_module (HotReload  *self,
+                                     const char *name,
+                                     GError    **error);
 void       hot_reload_emit_reloaded (HotReload  *self,
                                      const char *module);
 void       hot_reload_emit_failed (HotReload    *self,

@@ -94,7 +94,7 @@ module_swap (HotModule     *module,
   for (guint i = 0; i < self->proxies->len; i++)
     hot_window_place_overlay (g_ptr_array_index (self->proxies, i), G_LIST_MODEL (self->status_model));
 
-  if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, error))
+  if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, TRUE, error))
     return FALSE;
 
   nodes = hot_table_get_nodes (generation->table);

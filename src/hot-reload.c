@@ -541,10 +541,11 @@ hot_reload_set_rebuilder (HotReload       *self,
   self->rebuilder_destroy = destroy;
 }
 
-static HotModule *
-lookup_module (HotReload  *self,
-               const char *name,
-               GError    **error)
+/* The module of that name, or an error saying why there is none. */
+HotModule *
+hot_reload_lookup_module (HotReload  *self,
+                          const char *name,
+                          GError    **error)
 {
   HotModule *module;
 
@@ -618,7 +619,7 @@ hot_reload_rebuild_async (HotReload          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, hot_reload_rebuild_async);
 
-  found = lookup_module (self, module, &error);
+  found = hot_reload_lookup_module (self, module, &error);
   if (found == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

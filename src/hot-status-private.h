@@ -9,6 +9,8 @@ HotStatus *hot_status_new (const char *module,
                            const char *source_dir);
 void       hot_status_set_building (HotStatus *self,
                                     gboolean   building);
+void       hot_status_set_held (HotStatus *self,
+                                gboolean   held);
 void       hot_status_finish_build (HotStatus    *self,
                                     GTimeSpan     duration,
                                     const GError *error,

@@ -22,6 +22,7 @@ struct _HotStatus
   char       *module;
   char       *source_dir;
   gboolean    building;
+  gboolean    held;
   guint       rebuild_count;
   GTimeSpan   last_duration;
   GError     *error;
@@ -52,6 +53,7 @@ enum
   PROP_CRASH_BACKTRACE,
   PROP_TIMINGS,
   PROP_VANISHED_NODES,
+  PROP_HELD,
   N_PROPS
 };
 
@@ -92,6 +94,9 @@ hot_status_get_property (GObject    *object,
       break;
     case PROP_BUILDING:
       g_value_set_boolean (value, self->building);
+      break;
+    case PROP_HELD:
+      g_value_set_boolean (value, self->held);
       break;
     case PROP_REBUILD_COUNT:
       g_value_set_uint (value, self->rebuild_count);
@@ -167,6 +172,19 @@ hot_status_class_init (HotStatusClass *klass)
    */
   properties[PROP_BUILDING] =
       g_param_spec_boolean ("building", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HotStatus:held:
+   *
+   * Whether a new generation of the module is built and loaded but waits
+   * to be swapped in, because the app holds the module's reloads
+   * (hot_reload_inhibit()).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_HELD] =
+      g_param_spec_boolean ("held", NULL, NULL, FALSE,
                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
@@ -326,6 +344,20 @@ hot_status_set_building (HotStatus *self,
 
   self->building = building;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUILDING]);
+}
+
+void
+hot_status_set_held (HotStatus *self,
+                     gboolean   held)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  held = !!held;
+  if (self->held == held)
+    return;
+
+  self->held = held;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HELD]);
 }
 
 /* Records the end of a rebuild; @error is NULL after a good one, and
@@ -506,6 +538,23 @@ hot_status_get_building (HotStatus *self)
   g_return_val_if_fail (HOT_IS_STATUS (self), FALSE);
 
   return self->building;
+}
+
+/**
+ * hot_status_get_held:
+ * @self: a status
+ *
+ * Returns: whether a new generation waits for the app to release the
+ *   module's reloads (#HotStatus:held)
+ *
+ * Since: 0.1
+ */
+gboolean
+hot_status_get_held (HotStatus *self)
+{
+  g_return_val_if_fail (HOT_IS_STATUS (self), FALSE);
+
+  return self->held;
 }
 
 /**

@@ -48,6 +48,9 @@ gboolean           hot_static_registry_patch (HotStaticRegistry *self,
                                               GError           **error);
 gpointer           hot_static_registry_lookup (HotStaticRegistry *self,
                                                const char        *key);
+guint              hot_static_registry_reset (HotStaticRegistry *self,
+                                              gboolean (*in_module) (const char *file, gpointer user_data),
+                                              gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotTable, hot_table_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotStaticRegistry, hot_static_registry_free)

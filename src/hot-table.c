@@ -22,10 +22,15 @@ struct _HotTable
   GPtrArray  *static_list;
 };
 
+/* One static of the registry: the host's storage (or an adopted copy), its
+ * identity (size and type as spelt), and its initial value for resets. */
 typedef struct
 {
   gsize    size;
+  char    *type;
+  char    *file;
   gpointer storage;
+  gpointer initial;
   gboolean owned;
 } HotStaticSlot;
 
@@ -467,7 +472,28 @@ hot_static_slot_free (gpointer data)
 
   if (slot->owned)
     g_free (slot->storage);
+  g_free (slot->initial);
+  g_free (slot->type);
+  g_free (slot->file);
   g_free (slot);
+}
+
+/* A slot for @entry over @storage, which holds the initial value now. */
+static HotStaticSlot *
+slot_new (const HotStaticEntry *entry,
+          gpointer              storage,
+          gboolean              owned)
+{
+  HotStaticSlot *slot = g_new0 (HotStaticSlot, 1);
+
+  slot->size = entry->size;
+  slot->type = g_strdup (entry->type);
+  slot->file = g_strdup (entry->file);
+  slot->storage = storage;
+  slot->initial = g_memdup2 (storage, entry->size);
+  slot->owned = owned;
+
+  return slot;
 }
 
 HotStaticRegistry *
@@ -492,8 +518,9 @@ hot_static_registry_free (HotStaticRegistry *self)
  * @self: a registry
  * @host: the host's table
  *
- * Registers the host's own storage of each of its statics. The table has
- * already refused duplicate keys.
+ * Registers the host's own storage of each of its statics, with a copy of
+ * what it holds now as the value a reset gives back. The table has already
+ * refused duplicate keys.
  */
 void
 hot_static_registry_capture (HotStaticRegistry *self,
@@ -502,11 +529,8 @@ hot_static_registry_capture (HotStaticRegistry *self,
   for (guint i = 0; i < host->static_list->len; i++)
     {
       const HotStaticEntry *entry = g_ptr_array_index (host->static_list, i);
-      HotStaticSlot        *slot = g_new0 (HotStaticSlot, 1);
 
-      slot->size = entry->size;
-      slot->storage = *entry->ref;
-      g_hash_table_replace (self->slots, hot_static_entry_dup_key (entry), slot);
+      g_hash_table_replace (self->slots, hot_static_entry_dup_key (entry), slot_new (entry, *entry->ref, FALSE));
     }
 }
 
@@ -517,8 +541,9 @@ hot_static_registry_capture (HotStaticRegistry *self,
  * @error: return location for a [struct@GLib.Error]
  *
  * Points every static of @generation at the registered storage of its key,
- * adopting the statics the registry does not know yet. Sizes are checked
- * first: on %HOT_RELOAD_ERROR_STATIC_SIZE nothing has been patched.
+ * adopting the statics the registry does not know yet. Sizes and types are
+ * checked first: on %HOT_RELOAD_ERROR_STATIC_SIZE or
+ * %HOT_RELOAD_ERROR_STATIC_TYPE nothing has been patched.
  */
 gboolean
 hot_static_registry_patch (HotStaticRegistry *self,
@@ -541,6 +566,14 @@ hot_static_registry_patch (HotStaticRegistry *self,
                        entry->name, entry->file, (unsigned long) slot->size, entry->size);
           return FALSE;
         }
+      if (slot != NULL && g_strcmp0 (slot->type, entry->type) != 0)
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_STATIC_TYPE,
+                       _ ("Hot static “%s” in %s changed its type from “%s” to “%s”; "
+                          "restart the app to change its type, or give it a new name"),
+                       entry->name, entry->file, slot->type, entry->type);
+          return FALSE;
+        }
     }
 
   for (guint i = 0; i < statics->len; i++)
@@ -551,10 +584,7 @@ hot_static_registry_patch (HotStaticRegistry *self,
 
       if (slot == NULL)
         {
-          slot = g_new0 (HotStaticSlot, 1);
-          slot->size = entry->size;
-          slot->storage = g_memdup2 (entry->storage, entry->size);
-          slot->owned = TRUE;
+          slot = slot_new (entry, g_memdup2 (entry->storage, entry->size), TRUE);
           g_debug ("Adopted new hot static %s", key);
           g_hash_table_insert (self->slots, g_steal_pointer (&key), slot);
         }
@@ -571,4 +601,35 @@ hot_static_registry_lookup (HotStaticRegistry *self,
   HotStaticSlot *slot = g_hash_table_lookup (self->slots, key);
 
   return slot ? slot->storage : NULL;
+}
+
+/**
+ * hot_static_registry_reset:
+ * @self: a registry
+ * @in_module: whether a static of this file is one to reset
+ * @user_data: for @in_module
+ *
+ * Gives the statics @in_module picks the value they had when the registry
+ * learnt of them: the host's at capture, an adopted one's initial value.
+ *
+ * Returns: how many statics were reset
+ */
+guint
+hot_static_registry_reset (HotStaticRegistry *self,
+                           gboolean (*in_module) (const char *file, gpointer user_data),
+                           gpointer user_data)
+{
+  GHashTableIter iter;
+  HotStaticSlot *slot;
+  guint          count = 0;
+
+  g_hash_table_iter_init (&iter, self->slots);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &slot))
+    if (in_module (slot->file, user_data))
+      {
+        memcpy (slot->storage, slot->initial, slot->size);
+        count++;
+      }
+
+  return count;
 }

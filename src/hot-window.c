@@ -84,8 +84,10 @@ typedef struct
 static void
 paint_wait_stop (PaintWait *wait)
 {
-  if (wait->clock != NULL)
-    g_clear_signal_handler (&wait->handler, wait->clock);
+  /* A clock whose window is gone has dropped its handlers already. */
+  if (wait->clock != NULL && wait->handler != 0 && g_signal_handler_is_connected (wait->clock, wait->handler))
+    g_signal_handler_disconnect (wait->clock, wait->handler);
+  wait->handler = 0;
   g_clear_object (&wait->clock);
   g_clear_handle_id (&wait->idle_id, g_source_remove);
 }

@@ -7,6 +7,9 @@
  *                        10000 entries
  *   reload_proxies_ms    one reload with 1, 100, 1000 and 10000 live proxies
  *                        of the module (copy, dlopen, patch, rebuild them)
+ *   reload_state_ms      one reload of 1000 proxies of a form of ~25 widgets
+ *                        (tests/fixtures/alpha/alpha-state.c) with text typed
+ *                        in each: "kept" carries their state, "off" does not
  *   idle_wakeups         main loop wakeups in 5 s of nothing changing, with
  *                        hot reload on
  *
@@ -199,6 +202,58 @@ measure_reload (guint n_proxies)
   return bench_summary (times, runs_wanted ());
 }
 
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* 1000 forms with typed text, reloaded with or without their state. */
+static JsonNode *
+measure_state_reload (gboolean keep_state)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GPtrArray) proxies = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (HotNodeArgs) args = hot_node_args_new ();
+  double times[RUNS];
+
+  /* No HotStateful widget: see alpha-state.c. */
+  hot_node_args_set_boolean (args, "plain", TRUE);
+  for (guint i = 0; i < 1000; i++)
+    {
+      GtkWidget *proxy = g_object_ref_sink (hot_node_new ("alpha_form", args));
+
+      hot_node_set_keep_state (HOT_NODE_PROXY (proxy), keep_state);
+      gtk_editable_set_text (GTK_EDITABLE (find_named (proxy, "name")), "typed");
+      g_ptr_array_add (proxies, proxy);
+    }
+
+  for (guint run = 0; run < runs_wanted (); run++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      next_variant = run % 2 ? "libalpha-gen3.so" : "libalpha-gen2.so";
+      hot_reload_rebuild_async (service, "alpha", NULL, test_store_result, &result);
+      g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&result), NULL));
+      times[run] = (g_get_monotonic_time () - start) / 1000.0;
+    }
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_named (g_ptr_array_index (proxies, 0), "name"))), ==,
+                   keep_state ? "typed" : "");
+
+  return bench_summary (times, runs_wanted ());
+}
+
 static guint wakeups;
 
 static int
@@ -236,6 +291,7 @@ measure_on (void)
   g_autoptr (JsonObject) result = json_object_new ();
   g_autoptr (JsonObject) lookups = json_object_new ();
   g_autoptr (JsonObject) reloads = json_object_new ();
+  g_autoptr (JsonObject) states = json_object_new ();
   const guint table_sizes[] = { 10, 1000, 10000 };
   const guint proxy_counts[] = { 1, 100, 1000, 10000 };
 
@@ -256,6 +312,9 @@ measure_on (void)
 
   json_object_set_object_member (result, "lookup_ns", g_steal_pointer (&lookups));
   json_object_set_object_member (result, "reload_proxies_ms", g_steal_pointer (&reloads));
+  json_object_set_member (states, "kept", measure_state_reload (TRUE));
+  json_object_set_member (states, "off", measure_state_reload (FALSE));
+  json_object_set_object_member (result, "reload_state_ms", g_steal_pointer (&states));
   json_object_set_int_member (result, "idle_wakeups", measure_idle_wakeups ());
   print_json (g_steal_pointer (&result));
 }
@@ -374,6 +433,7 @@ check_keys (JsonObject *figures)
     "disabled_call_ratio",
     "lookup_ns",
     "reload_proxies_ms",
+    "reload_state_ms",
     "idle_wakeups",
     "breakdown_ms",
     "breakdown_fast_ms",
@@ -508,6 +568,11 @@ main (int   argc,
       g_print ("# reload_proxies_ms, %-6s proxies %9.2f ms (%.4f ms a proxy)\n", (char *) l->data, ms,
                ms / g_ascii_strtod (l->data, NULL));
     }
+  for (GList *l = json_object_get_members (json_object_get_object_member (figures, "reload_state_ms")); l;
+       l = g_list_delete_link (l, l))
+    g_print ("# reload_state_ms, 1000 forms, state %-4s %9.2f ms\n", (char *) l->data,
+             bench_median_of (json_object_get_member (json_object_get_object_member (figures, "reload_state_ms"),
+                                                      l->data)));
   g_print ("# %-34s %10" G_GINT64_FORMAT "\n", "idle_wakeups", json_object_get_int_member (figures, "idle_wakeups"));
   print_save_to_paint (figures);
 

@@ -305,6 +305,73 @@ test_size_mismatch (void)
 }
 
 static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_inhibit (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  HotStatus *status = hot_reload_lookup_status (service, "alpha");
+  GtkWidget *proxy = new_proxy ("alpha_label", NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = g_strdup (child_text (proxy));
+  gint64           deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint            notified = 0;
+  gulong           handler = g_signal_connect (status, "notify::held", G_CALLBACK (count_notify), &notified);
+
+  g_test_summary ("While the app holds a module's reloads, a rebuild builds and loads but the proxies keep "
+                  "the old code (HotStatus:held); the last release swaps the new code in");
+
+  hot_reload_inhibit (service, "alpha");
+  hot_reload_inhibit (service, NULL);
+  next_variant = g_str_equal (before, "alpha generation 4") ? "libalpha-gen3.so" : "libalpha-gen4.so";
+  hot_reload_rebuild_async (service, "alpha", NULL, test_store_result, &result);
+  while (!hot_status_get_held (status))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The reload of alpha was not held within 20 s");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_false (hot_status_get_building (status));
+  g_assert_null (result);
+  g_assert_cmpstr (child_text (proxy), ==, before);
+
+  /* One release of two: still held. */
+  hot_reload_uninhibit (service, "alpha");
+  test_run_main_loop_for (100);
+  g_assert_null (result);
+  g_assert_true (hot_status_get_held (status));
+  g_assert_cmpstr (child_text (proxy), ==, before);
+
+  hot_reload_uninhibit (service, NULL);
+  g_assert_cmpstr (child_text (proxy), ==, before);
+  g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_false (hot_status_get_held (status));
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpstr (child_text (proxy), !=, before);
+  g_assert_true (g_str_has_prefix (child_text (proxy), "alpha generation "));
+
+  g_signal_handler_disconnect (status, handler);
+  g_assert_finalize_object (proxy);
+}
+
+static void
+test_type_change (void)
+{
+  g_test_summary ("A static whose type changed but not its size (int to float) refuses the load with "
+                  "STATIC_TYPE: its bytes are never read as another type");
+  assert_refused ("libalpha-type.so", HOT_RELOAD_ERROR_STATIC_TYPE);
+}
+
+static void
 test_duplicate_key (void)
 {
   g_test_summary ("A duplicate static key refuses the load; the old generation stays live");
@@ -1033,6 +1100,8 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/static-survives", test_static_survives);
   g_test_add_func ("/Hotnode/Reload/static-adopted", test_static_adopted);
   g_test_add_func ("/Hotnode/Reload/size-mismatch", test_size_mismatch);
+  g_test_add_func ("/Hotnode/Reload/type-change", test_type_change);
+  g_test_add_func ("/Hotnode/Reload/inhibit", test_inhibit);
   g_test_add_func ("/Hotnode/Reload/duplicate-key", test_duplicate_key);
   g_test_add_func ("/Hotnode/Reload/foreign-abi", test_foreign_abi);
   g_test_add_func ("/Hotnode/Reload/build-failure", test_build_failure);

@@ -85,18 +85,18 @@ test_tables_per_image (Fixture      *fixture,
   g_test_summary ("The executable and each module see only their own entries, "
                   "and a module without entries sees an empty table");
 
-  /* The executable links alpha.c (four nodes) and beta.c (two): it has all
-   * their nodes. */
+  /* The executable links alpha.c and alpha-state.c (six nodes) and beta.c
+   * (two): it has all their nodes. */
   g_assert_nonnull (hot_table_lookup_node (host, "alpha_label"));
   g_assert_nonnull (hot_table_lookup_node (host, "alpha_clicks"));
   g_assert_nonnull (hot_table_lookup_node (host, "beta_label"));
-  g_assert_cmpuint (hot_table_get_nodes (host)->len, ==, 6);
+  g_assert_cmpuint (hot_table_get_nodes (host)->len, ==, 8);
   g_assert_cmpuint (hot_table_get_statics (host)->len, ==, 1);
 
   alpha = load_fixture (fixture, "alpha", "libalpha.so");
   hot_table_add_image (alpha_table, alpha->image, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (hot_table_get_nodes (alpha_table)->len, ==, 4);
+  g_assert_cmpuint (hot_table_get_nodes (alpha_table)->len, ==, 6);
   g_assert_null (hot_table_lookup_node (alpha_table, "beta_label"));
 
   /* Same name, another image: another function. */
@@ -243,6 +243,65 @@ test_static_size_mismatch (Fixture      *fixture,
 }
 
 static void
+test_static_type (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
+  g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
+  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (HotTable) table = hot_table_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("A static whose type changed to one of the same size is refused with STATIC_TYPE, "
+                  "naming both types, and nothing is patched");
+
+  hot_static_registry_capture (registry, host);
+  library = load_fixture (fixture, "alpha", "libalpha-type.so");
+  hot_table_add_image (table, library->image, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (hot_static_registry_patch (registry, table, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_STATIC_TYPE);
+  g_assert_nonnull (strstr (error->message, "alpha_count"));
+  g_assert_nonnull (strstr (error->message, "“int”"));
+  g_assert_nonnull (strstr (error->message, "“float”"));
+
+  for (guint i = 0; i < hot_table_get_statics (table)->len; i++)
+    {
+      const HotStaticEntry *entry = g_ptr_array_index (hot_table_get_statics (table), i);
+
+      g_assert_cmpstr (entry->type, ==, g_str_equal (entry->name, "alpha_count") ? "float" : entry->type);
+      g_assert_true (*entry->ref == entry->storage);
+    }
+}
+
+static gboolean
+any_file (const char *file,
+          gpointer    user_data)
+{
+  return TRUE;
+}
+
+static void
+test_static_reset (Fixture      *fixture,
+                   gconstpointer data)
+{
+  g_autoptr (HotTable) host = hot_table_new_for_host ();
+  g_autoptr (HotStaticRegistry) registry = hot_static_registry_new ();
+  const HotStaticEntry *entry = g_ptr_array_index (hot_table_get_statics (host), 0);
+  int                  *storage = *entry->ref;
+  int                   initial = *storage;
+
+  g_test_summary ("A reset gives each static the value it had when the registry captured it");
+
+  g_assert_cmpstr (entry->type, ==, "int");
+  hot_static_registry_capture (registry, host);
+  *storage = initial + 41;
+  g_assert_cmpuint (hot_static_registry_reset (registry, any_file, NULL), ==, 1);
+  g_assert_cmpint (*storage, ==, initial);
+}
+
+static void
 test_duplicate_key (Fixture      *fixture,
                     gconstpointer data)
 {
@@ -383,6 +442,8 @@ main (int   argc,
   ADD ("/Hotnode/Table/static-patch", test_static_patch);
   ADD ("/Hotnode/Table/static-adopted", test_static_adopted);
   ADD ("/Hotnode/Table/static-size-mismatch", test_static_size_mismatch);
+  ADD ("/Hotnode/Table/static-type", test_static_type);
+  ADD ("/Hotnode/Table/static-reset", test_static_reset);
   ADD ("/Hotnode/Table/duplicate-key", test_duplicate_key);
   g_test_add_func ("/Hotnode/Table/abi-mismatch", test_abi_mismatch);
   ADD ("/Hotnode/Loader/copy-unique", test_loader_copy_unique);
