@@ -419,6 +419,8 @@ hot_node_get_generation (HotNode *self)
  * hot_node_get_keep_state:
  * @self: a proxy
  *
+ * Gets [property@Hot.Node:keep-state].
+ *
  * Returns: whether a reload carries the user's changes to the new child
  *
  * Since: 0.1

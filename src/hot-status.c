@@ -544,6 +544,8 @@ hot_status_get_building (HotStatus *self)
  * hot_status_get_held:
  * @self: a status
  *
+ * Gets [property@Hot.Status:held].
+ *
  * Returns: whether a new generation waits for the app to release the
  *   module's reloads (#HotStatus:held)
  *
