@@ -22,6 +22,7 @@ struct _HotGeneration
   GHashTable *snapshot; /* the inputs it was built from, or NULL */
   guint       number;
   guint       live_objects;
+  gint64      live_since; /* g_get_monotonic_time () when it went live */
 
   HotGenerationIdleFunc idle_func; /* called, from an idle, when live_objects drops to 0 */
   gpointer              idle_data;

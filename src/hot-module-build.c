@@ -255,7 +255,7 @@ hot_module_check_unload (HotModule *self)
     {
       HotGeneration *generation = g_ptr_array_index (self->generations, i - 2);
 
-      if (hot_generation_unload (generation))
+      if (self->hooks->may_unload (self, generation, self->hooks_data) && hot_generation_unload (generation))
         {
           g_debug ("Unloaded generation %u of module “%s”: nothing of it is in use", generation->number,
                    self->info->name);
@@ -279,6 +279,7 @@ swap_in (HotModule     *self,
   self->times.rebuilt = g_get_monotonic_time ();
 
   generation->snapshot = g_hash_table_ref (self->building);
+  generation->live_since = g_get_monotonic_time ();
   generation->idle_func = unload_idle;
   generation->idle_data = self;
   g_ptr_array_add (self->generations, generation);

@@ -44,6 +44,12 @@ typedef struct
   /* The module learnt of more files it is built from. */
   void (*inputs_changed) (HotModule *module,
                           gpointer   user_data);
+  /* Whether nothing outside the generation's widgets may still run its
+   * code (a window opened since it went live, say); asked before an
+   * unused generation is closed. */
+  gboolean (*may_unload) (HotModule     *module,
+                          HotGeneration *generation,
+                          gpointer       user_data);
 } HotModuleHooks;
 
 /* What the modules of one app share. */

@@ -30,8 +30,9 @@ struct _HotReload
   gpointer         rebuilder_data;
   GDestroyNotify   rebuilder_destroy;
 
-  guint      prepare_id; /* the timeout that starts preparing the fast paths */
-  GPtrArray *to_prepare; /* HotModule, one after the other */
+  guint      prepare_id;      /* the timeout that starts preparing the fast paths */
+  guint      unload_check_id; /* an idle: a window closed, generations may go */
+  GPtrArray *to_prepare;      /* HotModule, one after the other */
 };
 
 gboolean   hot_reload_setup (HotReload *self,

@@ -157,13 +157,78 @@ module_inputs_changed (HotModule *module,
   watch_inputs (user_data, module);
 }
 
+#define OPENED_AT "hotnode-opened-at"
+
+/* A window opened after a generation went live may be that generation's
+ * (a dialog its code opened, whose handlers are its code): while one is
+ * open, the generation stays loaded. */
+static gboolean
+module_may_unload (HotModule     *module,
+                   HotGeneration *generation,
+                   gpointer       user_data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      gint64 *opened_at = g_object_get_data (window, OPENED_AT);
+
+      if (opened_at != NULL && *opened_at > generation->live_since)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 static const HotModuleHooks module_hooks = {
   module_has_custom_rebuilder,
   module_custom_rebuilder,
   module_swap,
   module_finished,
   module_inputs_changed,
+  module_may_unload,
 };
+
+/* In an idle: the window may be closing from a handler of the very code
+ * that would be closed. */
+static gboolean
+check_unloads (gpointer user_data)
+{
+  HotReload     *self = user_data;
+  GHashTableIter iter;
+  HotModule     *module;
+
+  self->unload_check_id = 0;
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    hot_module_check_unload (module);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+toplevels_changed (GListModel *toplevels,
+                   guint       position,
+                   guint       removed,
+                   guint       added,
+                   HotReload  *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      gint64 *opened_at;
+
+      if (g_object_get_data (window, OPENED_AT) != NULL)
+        continue;
+      opened_at = g_new (gint64, 1);
+      *opened_at = g_get_monotonic_time ();
+      g_object_set_data_full (window, OPENED_AT, opened_at, g_free);
+    }
+
+  if (removed > 0 && self->shared.unload_generations && self->unload_check_id == 0)
+    self->unload_check_id = g_idle_add (check_unloads, self);
+}
 
 /* How hot_node_new () finds code */
 
@@ -403,6 +468,7 @@ hot_reload_setup (HotReload *self,
       hot_module_read_deps (module);
     }
 
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hot_instantiate_set_resolver (&resolver, self);
   hot_inspector_page_register ();
 

@@ -89,12 +89,21 @@ inputs_changed (HotModule *module,
 {
 }
 
+static gboolean
+may_unload (HotModule     *module,
+            HotGeneration *generation,
+            gpointer       user_data)
+{
+  return TRUE;
+}
+
 static const HotModuleHooks hooks = {
   has_custom_rebuilder,
   custom_rebuilder,
   swap,
   finished,
   inputs_changed,
+  may_unload,
 };
 
 static void

@@ -14,6 +14,7 @@
 int alpha_get_count (void);
 
 static const char        *next_variant;
+static char              *private_dir; /* where the loader's copies go */
 static const char *const *rebuild_argv; /* instead of `true`, when set */
 static const char        *rebuild_output;
 static gboolean           use_env_rebuilder; /* let HOT_RELOAD_REBUILDER decide */
@@ -872,6 +873,58 @@ test_nested_vanished (void)
   g_assert_finalize_object (outer);
 }
 
+/* Whether the loaded copy of alpha's generation @number is still there:
+ * a closed generation's copy is removed with it. */
+static gboolean
+copy_exists (guint number)
+{
+  g_autoptr (GDir) dir = g_dir_open (private_dir, 0, NULL);
+  g_autofree char *name = g_strdup_printf ("alpha-%u.so", number);
+  const char *run;
+
+  while (dir != NULL && (run = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (private_dir, run, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+test_unload_open_window (void)
+{
+  HotReload *service = hot_reload_get_default ();
+  g_autoptr (GError) error = NULL;
+  GtkWidget *label = new_proxy ("alpha_label", NULL);
+  GtkWidget *dialog;
+  guint      first;
+
+  g_test_summary ("With unloading on, a generation stays loaded while a window opened since it went "
+                  "live is open (a dialog its code may have opened), and goes once it is closed");
+
+  g_assert_true (reload_to ("libalpha-gen2.so", &error));
+  first = hot_node_get_generation (HOT_NODE_PROXY (label));
+  g_assert_true (copy_exists (first));
+
+  hot_reload_set_unload_generations (service, TRUE);
+  dialog = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_true (reload_to ("libalpha-gen3.so", &error));
+  g_assert_cmpuint (hot_node_get_generation (HOT_NODE_PROXY (label)), !=, first);
+  test_run_main_loop_for (200);
+  g_assert_true (copy_exists (first));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  test_run_main_loop_for (200);
+  g_assert_false (copy_exists (first));
+
+  hot_reload_set_unload_generations (service, FALSE);
+  g_assert_finalize_object (label);
+}
+
 static void
 test_logged (void)
 {
@@ -1080,7 +1133,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *private_dir = NULL;
   HotReload       *service;
   int              status;
 
@@ -1129,9 +1181,11 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/nested", test_nested);
   g_test_add_func ("/Hotnode/Reload/nested-vanished", test_nested_vanished);
   g_test_add_func ("/Hotnode/Reload/logged", test_logged);
+  g_test_add_func ("/Hotnode/Reload/unload-open-window", test_unload_open_window);
 
   status = g_test_run ();
   test_remove_tree (private_dir);
+  g_free (private_dir);
 
   return status;
 }
