@@ -15,6 +15,7 @@
 #include "hot-loader-private.h"
 #include "hot-elf-private.h"
 #include "hot-guard-private.h"
+#include "hot-private-dir-private.h"
 #include "hot-reload.h"
 #include "hot-table-private.h"
 
@@ -30,8 +31,7 @@
  *   <base>/run-<pid>-XXXXXX/      one per process, unpredictable name
  *   <base>/run-.../<module>-<generation>.so   0500
  *
- * Folders of processes that are gone (crashed or killed) are removed when a
- * loader starts; the folder of this process is removed at exit. Libraries are
+ * (hot-private-dir.c). Libraries are
  * opened RTLD_LOCAL, so a generation's symbols never interpose with the
  * executable's or another generation's, and accepted generations are never
  * closed: widgets, closures and GTypes of theirs may be alive.
@@ -60,99 +60,6 @@ struct _HotLoader
 };
 
 G_DEFINE_FINAL_TYPE (HotLoader, hot_loader, G_TYPE_OBJECT)
-
-static GPtrArray *dirs_to_remove_at_exit;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
-remove_dirs_at_exit (void)
-{
-  for (guint i = 0; dirs_to_remove_at_exit && i < dirs_to_remove_at_exit->len; i++)
-    remove_tree (g_ptr_array_index (dirs_to_remove_at_exit, i));
-}
-
-static gboolean
-process_is_gone (const char *run_dir_name)
-{
-  guint64 pid;
-
-  if (!g_str_has_prefix (run_dir_name, "run-"))
-    return FALSE;
-  pid = g_ascii_strtoull (run_dir_name + strlen ("run-"), NULL, 10);
-  if (pid == 0 || pid == (guint64) getpid ())
-    return FALSE;
-
-  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
-}
-
-static void
-remove_stale_runs (const char *base_dir)
-{
-  g_autoptr (GDir) dir = g_dir_open (base_dir, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      if (process_is_gone (name))
-        {
-          g_autofree char *path = g_build_filename (base_dir, name, NULL);
-
-          g_debug ("Removing %s, left by a process that is gone", path);
-          remove_tree (path);
-        }
-    }
-}
-
-static gboolean
-ensure_private_base (const char *base_dir,
-                     GError    **error)
-{
-  struct stat st;
-
-  if (g_mkdir_with_parents (base_dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _ ("Could not create the private folder %s: %s"),
-                   base_dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  if (lstat (base_dir, &st) != 0 || !S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _ ("The private folder %s is not a folder"), base_dir);
-      return FALSE;
-    }
-
-  if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
-    {
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _ ("Refusing to load code from %s: it must be owned by you and closed to others (chmod 700)"),
-                   base_dir);
-      return FALSE;
-    }
-
-  return TRUE;
-}
 
 static void
 hot_loader_finalize (GObject *object)
@@ -202,29 +109,9 @@ hot_loader_new (const char *base_dir,
   else
     self->base_dir = g_build_filename (g_get_user_runtime_dir (), "hotnode", NULL);
 
-  if (!ensure_private_base (self->base_dir, error))
+  self->private_dir = hot_private_dir_create (self->base_dir, error);
+  if (self->private_dir == NULL)
     return NULL;
-
-  remove_stale_runs (self->base_dir);
-
-  template = g_strdup_printf ("%s/run-%d-XXXXXX", self->base_dir, (int) getpid ());
-  if (g_mkdtemp_full (template, 0700) == NULL)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
-                   _ ("Could not create a private folder in %s: %s"),
-                   self->base_dir, g_strerror (saved_errno));
-      return NULL;
-    }
-  self->private_dir = g_steal_pointer (&template);
-
-  if (dirs_to_remove_at_exit == NULL)
-    {
-      dirs_to_remove_at_exit = g_ptr_array_new ();
-      atexit (remove_dirs_at_exit);
-    }
-  g_ptr_array_add (dirs_to_remove_at_exit, g_strdup (self->private_dir));
 
   return g_steal_pointer (&self);
 }
@@ -524,7 +411,7 @@ exit_without_finalizers (int   status,
   if (g_atomic_int_get (&stuck_loads) == 0)
     return;
 
-  remove_dirs_at_exit ();
+  hot_private_dir_remove_own ();
   fflush (NULL);
   _exit (status);
 }
