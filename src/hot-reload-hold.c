@@ -10,6 +10,28 @@
  * state, in hot-module.c), and starting it afresh (reset).
  */
 
+/* Calls @func on @module, or on every module when it is %NULL. */
+static void
+for_modules (HotReload  *self,
+             const char *module,
+             void (*func) (HotModule *module))
+{
+  GHashTableIter iter;
+  HotModule     *found;
+
+  if (module != NULL)
+    {
+      found = g_hash_table_lookup (self->modules, module);
+      if (found != NULL)
+        func (found);
+      return;
+    }
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &found))
+    func (found);
+}
+
 /**
  * hot_reload_inhibit:
  * @self: the service
@@ -27,22 +49,9 @@ void
 hot_reload_inhibit (HotReload  *self,
                     const char *module)
 {
-  GHashTableIter iter;
-  HotModule     *found;
-
   g_return_if_fail (HOT_IS_RELOAD (self));
 
-  if (module != NULL)
-    {
-      found = g_hash_table_lookup (self->modules, module);
-      if (found != NULL)
-        hot_module_inhibit (found);
-      return;
-    }
-
-  g_hash_table_iter_init (&iter, self->modules);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &found))
-    hot_module_inhibit (found);
+  for_modules (self, module, hot_module_inhibit);
 }
 
 /**
@@ -59,22 +68,9 @@ void
 hot_reload_uninhibit (HotReload  *self,
                       const char *module)
 {
-  GHashTableIter iter;
-  HotModule     *found;
-
   g_return_if_fail (HOT_IS_RELOAD (self));
 
-  if (module != NULL)
-    {
-      found = g_hash_table_lookup (self->modules, module);
-      if (found != NULL)
-        hot_module_uninhibit (found);
-      return;
-    }
-
-  g_hash_table_iter_init (&iter, self->modules);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &found))
-    hot_module_uninhibit (found);
+  for_modules (self, module, hot_module_uninhibit);
 }
 
 typedef struct
