@@ -340,8 +340,10 @@ shown_values (GStrv       words,
 
 /* Whether @value may show on a label of @label's module: the one token
  * its input's current content gives when the module builds; when it does
- * not, what the label showed at the previous quiet point or a token saved
- * since (any of them may have made it into a build before the error). */
+ * not, what the label showed at the previous quiet point, or a good token
+ * its input held during the burst (at its start or saved in it): any of
+ * them may have made it into a build between two saves, before the
+ * error. */
 static gboolean
 value_expected (Fixture    *fixture,
                 guint       label,
@@ -612,7 +614,14 @@ burst_new (Fixture *fixture)
   Burst *burst = g_new0 (Burst, 1);
 
   for (guint i = 0; i < N_INPUTS; i++)
-    burst->saved_good[i] = g_ptr_array_new_with_free_func (g_free);
+    {
+      burst->saved_good[i] = g_ptr_array_new_with_free_func (g_free);
+      /* What the file holds as the burst starts: a build during the burst,
+       * between its saves, may be made of it (an error fixed by the first
+       * save, say, before another file of the module breaks). */
+      if (!fixture->broken[i])
+        g_ptr_array_add (burst->saved_good[i], g_strdup (fixture->good[i]));
+    }
   for (guint m = 0; m < N_MODULES; m++)
     {
       burst->failures[m] = g_string_new (NULL);
