@@ -28,7 +28,7 @@ static void
 proxy_mapped (HotNode   *proxy,
               HotReload *self)
 {
-  hot_window_place_overlay (proxy, G_LIST_MODEL (self->status_model));
+  hot_window_place_overlay (proxy, G_LIST_MODEL (self->status_model), hot_project_get_source_dir (self->project));
 }
 
 static void
@@ -89,10 +89,6 @@ module_swap (HotModule     *module,
    * compiled from the files as they are now stay in front. */
   if (self->shared.resources != NULL)
     hot_resources_raise (self->shared.resources);
-
-  /* Sizes are known by now: move each window's overlay where it shows best. */
-  for (guint i = 0; i < self->proxies->len; i++)
-    hot_window_place_overlay (g_ptr_array_index (self->proxies, i), G_LIST_MODEL (self->status_model));
 
   if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, error))
     return FALSE;

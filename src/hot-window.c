@@ -6,69 +6,245 @@
 #include "hot-window-private.h"
 
 /*
- * What hot reload does per window: one developer overlay, laid over the
- * window's largest hot node, and the moment the first frame after a reload
- * is painted, for HotStatus:timings.
+ * What hot reload does per window: one developer overlay, and the moment
+ * the first frame after a reload is painted, for HotStatus:timings.
+ *
+ * The overlay is the child of a GtkPopover whose parent is the window
+ * itself, so gtk_window_get_child () stays the app's, none of the app's
+ * widgets is reparented, and no hot node, however small, clips it. The
+ * popover has no arrow, does not hide on outside clicks and takes no
+ * keyboard focus; it sits at the bottom of the window, centred, at most as
+ * wide as the window and two thirds of its height (the
+ * diagnostics scroll), and is placed again at each new size of the
+ * window's surface. A window gets its overlay when its first hot node is
+ * mapped and keeps it while it lives, hot nodes mapped or not.
+ *
+ * WindowOverlay, data of the window ("hotnode-overlay"):
+ *   window   the window (not owned: the data goes with it)
+ *   popover  a child of the window, unparented at the window's "destroy"
+ *   overlay  the HotOverlay, the popover's child
+ *   surface  the window's surface while it is realized (not owned), whose
+ *            "layout" handler places the popover again
+ *   sync_id  an idle that shows, hides or places the popover: never from
+ *            inside a layout (GTK would lay the window out again and again)
  */
 
-static void
-weak_ref_free (gpointer data)
+#define OVERLAY_MARGIN 12
+
+typedef struct
 {
-  g_weak_ref_clear (data);
-  g_free (data);
+  GtkWidget  *window;
+  GtkWidget  *popover;
+  GtkWidget  *overlay;
+  GdkSurface *surface;
+  gulong      layout_handler;
+  guint       sync_id;
+} WindowOverlay;
+
+static void
+window_overlay_free (gpointer data)
+{
+  WindowOverlay *wo = data;
+
+  if (wo->surface != NULL)
+    g_clear_signal_handler (&wo->layout_handler, wo->surface);
+  g_clear_handle_id (&wo->sync_id, g_source_remove);
+  g_free (wo);
 }
 
-static int
-proxy_area (HotNode *proxy)
+/* Where the overlay may go, in the window's coordinates: the whole width
+ * of the window (the app's child may be narrower, a centred grid say), down
+ * to the bottom of the window's child. */
+static void
+content_area (WindowOverlay *wo,
+              GdkRectangle  *area)
 {
-  return gtk_widget_get_width (GTK_WIDGET (proxy)) * gtk_widget_get_height (GTK_WIDGET (proxy));
+  GtkWidget      *child = gtk_window_get_child (GTK_WINDOW (wo->window));
+  graphene_rect_t bounds;
+
+  *area = (GdkRectangle){ 0, 0, gtk_widget_get_width (wo->window), gtk_widget_get_height (wo->window) };
+  if (child != NULL && gtk_widget_get_height (child) > 0 && gtk_widget_compute_bounds (child, wo->window, &bounds) &&
+      bounds.origin.y + bounds.size.height < area->height)
+    area->height = bounds.origin.y + bounds.size.height;
+}
+
+/* Shows the popover when the overlay has something to show and the window
+ * is mapped, at the bottom of the window's content, within the window. */
+static gboolean
+window_overlay_sync (gpointer user_data)
+{
+  WindowOverlay *wo = user_data;
+  gboolean       show = gtk_widget_get_visible (wo->overlay) && gtk_widget_get_mapped (wo->window);
+  GdkRectangle   area;
+
+  wo->sync_id = 0;
+  content_area (wo, &area);
+  show = show && area.width > 2 * OVERLAY_MARGIN && area.height > 2 * OVERLAY_MARGIN;
+
+  if (show)
+    {
+      /* The popover's border is 1 px on each side. */
+      hot_overlay_set_max_size (HOT_OVERLAY (wo->overlay), area.width - 2 * OVERLAY_MARGIN - 2,
+                                MAX (48, area.height * 2 / 3));
+      gtk_popover_set_pointing_to (GTK_POPOVER (wo->popover),
+                                   &(GdkRectangle){ area.x + OVERLAY_MARGIN, area.y + area.height - OVERLAY_MARGIN,
+                                                    area.width - 2 * OVERLAY_MARGIN, 1 });
+    }
+
+  if (show && !gtk_widget_get_visible (wo->popover))
+    gtk_popover_popup (GTK_POPOVER (wo->popover));
+  else if (!show && gtk_widget_get_visible (wo->popover))
+    gtk_popover_popdown (GTK_POPOVER (wo->popover));
+  else if (show)
+    gtk_popover_present (GTK_POPOVER (wo->popover));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Before the next frame is drawn. */
+static void
+window_overlay_sync_later (WindowOverlay *wo)
+{
+  if (wo->sync_id == 0)
+    wo->sync_id = g_idle_add_full (GDK_PRIORITY_REDRAW - 5, window_overlay_sync, wo, NULL);
+}
+
+static void
+overlay_visible_changed (GtkWidget     *overlay,
+                         GParamSpec    *pspec,
+                         WindowOverlay *wo)
+{
+  window_overlay_sync_later (wo);
+}
+
+static void
+window_unmapped (GtkWidget     *window,
+                 WindowOverlay *wo)
+{
+  window_overlay_sync_later (wo);
+}
+
+static void
+surface_layout (GdkSurface    *surface,
+                int            width,
+                int            height,
+                WindowOverlay *wo)
+{
+  window_overlay_sync_later (wo);
+}
+
+static void
+window_mapped (GtkWidget     *window,
+               WindowOverlay *wo)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+
+  if (surface != wo->surface)
+    {
+      if (wo->surface != NULL)
+        g_clear_signal_handler (&wo->layout_handler, wo->surface);
+      wo->surface = surface;
+      wo->layout_handler = g_signal_connect_after (surface, "layout", G_CALLBACK (surface_layout), wo);
+    }
+  window_overlay_sync_later (wo);
+}
+
+static void
+window_unrealized (GtkWidget     *window,
+                   WindowOverlay *wo)
+{
+  if (wo->surface != NULL)
+    g_clear_signal_handler (&wo->layout_handler, wo->surface);
+  wo->surface = NULL;
+}
+
+static void
+window_destroyed (GtkWidget     *window,
+                  WindowOverlay *wo)
+{
+  window_unrealized (window, wo);
+  g_clear_handle_id (&wo->sync_id, g_source_remove);
+  g_clear_pointer (&wo->popover, gtk_widget_unparent);
+}
+
+/**
+ * hot_window_ensure_overlay:
+ * @window: a window
+ * @statuses: what the overlay shows: the #HotStatus of every module
+ * @source_root: (nullable): the project's source folder: paths in it are
+ *   shown relative to it
+ *
+ * Gives @window its developer overlay, once.
+ *
+ * Returns: (transfer none): the window's #HotOverlay
+ */
+GtkWidget *
+hot_window_ensure_overlay (GtkWindow  *window,
+                           GListModel *statuses,
+                           const char *source_root)
+{
+  WindowOverlay *wo = g_object_get_data (G_OBJECT (window), "hotnode-overlay");
+
+  if (wo != NULL)
+    return wo->overlay;
+
+  wo = g_new0 (WindowOverlay, 1);
+  wo->window = GTK_WIDGET (window);
+  wo->overlay = hot_overlay_new (statuses);
+  hot_overlay_set_source_root (HOT_OVERLAY (wo->overlay), source_root);
+  wo->popover = gtk_popover_new ();
+  gtk_widget_add_css_class (wo->popover, "hotnode-popover");
+  gtk_popover_set_autohide (GTK_POPOVER (wo->popover), FALSE);
+  gtk_popover_set_has_arrow (GTK_POPOVER (wo->popover), FALSE);
+  gtk_popover_set_position (GTK_POPOVER (wo->popover), GTK_POS_TOP);
+  gtk_widget_set_focusable (wo->popover, FALSE);
+  gtk_popover_set_child (GTK_POPOVER (wo->popover), wo->overlay);
+  gtk_widget_set_parent (wo->popover, wo->window);
+  g_object_set_data_full (G_OBJECT (window), "hotnode-overlay", wo, window_overlay_free);
+
+  g_signal_connect (wo->overlay, "notify::visible", G_CALLBACK (overlay_visible_changed), wo);
+  g_signal_connect (window, "map", G_CALLBACK (window_mapped), wo);
+  g_signal_connect (window, "unmap", G_CALLBACK (window_unmapped), wo);
+  g_signal_connect (window, "unrealize", G_CALLBACK (window_unrealized), wo);
+  g_signal_connect (window, "destroy", G_CALLBACK (window_destroyed), wo);
+  if (gtk_widget_get_mapped (wo->window))
+    window_mapped (wo->window, wo);
+
+  return wo->overlay;
+}
+
+/**
+ * hot_window_get_overlay_popover:
+ * @window: a window
+ *
+ * Returns: (transfer none) (nullable): the popover holding @window's
+ *   overlay, or %NULL when it has none
+ */
+GtkWidget *
+hot_window_get_overlay_popover (GtkWindow *window)
+{
+  WindowOverlay *wo = g_object_get_data (G_OBJECT (window), "hotnode-overlay");
+
+  return wo ? wo->popover : NULL;
 }
 
 /**
  * hot_window_place_overlay:
- * @proxy: a proxy in a window
+ * @proxy: a proxy just mapped
  * @statuses: what the overlay shows: the #HotStatus of every module
+ * @source_root: (nullable): the project's source folder
  *
- * Gives @proxy's window its overlay, or moves it onto @proxy when @proxy
- * is larger than the proxy holding it (the first one mapped holds it until
- * sizes are known).
+ * Gives @proxy's window its overlay, if it has none yet.
  */
 void
 hot_window_place_overlay (HotNode    *proxy,
-                          GListModel *statuses)
+                          GListModel *statuses,
+                          const char *source_root)
 {
-  GtkRoot  *root = gtk_widget_get_root (GTK_WIDGET (proxy));
-  GWeakRef *slot;
-  g_autoptr (GtkWidget) overlay = NULL;
-  GtkWidget *holder;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (proxy));
 
-  if (root == NULL)
-    return;
-
-  slot = g_object_get_data (G_OBJECT (root), "hotnode-overlay");
-  if (slot == NULL)
-    {
-      slot = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (slot, NULL);
-      g_object_set_data_full (G_OBJECT (root), "hotnode-overlay", slot, weak_ref_free);
-    }
-
-  overlay = g_weak_ref_get (slot);
-  if (overlay == NULL)
-    {
-      overlay = g_object_ref_sink (hot_overlay_new (statuses));
-      g_weak_ref_set (slot, overlay);
-      hot_node_set_overlay (proxy, overlay);
-      return;
-    }
-
-  holder = gtk_widget_get_ancestor (overlay, HOT_TYPE_NODE);
-  if (holder == GTK_WIDGET (proxy) || (holder != NULL && proxy_area (proxy) <= proxy_area (HOT_NODE_PROXY (holder))))
-    return;
-
-  if (holder != NULL)
-    hot_node_set_overlay (HOT_NODE_PROXY (holder), NULL);
-  hot_node_set_overlay (proxy, overlay);
+  if (GTK_IS_WINDOW (root))
+    hot_window_ensure_overlay (GTK_WINDOW (root), statuses, source_root);
 }
 
 /* Waiting for the first frame after a reload; kept on the status. */
