@@ -51,6 +51,14 @@ struct _HotOverlay
 
 G_DEFINE_FINAL_TYPE (HotOverlay, hot_overlay, GTK_TYPE_WIDGET)
 
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void hot_overlay_update (HotOverlay *self);
 
 static void
@@ -195,6 +203,10 @@ hot_overlay_class_init (HotOverlayClass *klass)
   widget_class->size_allocate = hot_overlay_size_allocate;
 
   gtk_widget_class_set_css_name (widget_class, "hotnodeoverlay");
+
+  /* The content was rebuilt: what holds the overlay may size it again. */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
 
   hot_i18n_init ();
 }
@@ -458,6 +470,7 @@ hot_overlay_update (HotOverlay *self)
   /* Spinner and toast only show: clicks on them reach the app. */
   gtk_widget_set_can_target (self->box, takes_input);
   gtk_widget_set_visible (GTK_WIDGET (self), n_shown > 0);
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 /* Keeps the overlay within @width × @height (-1: no limit); what does not

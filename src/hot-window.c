@@ -33,12 +33,14 @@
 
 typedef struct
 {
-  GtkWidget  *window;
-  GtkWidget  *popover;
-  GtkWidget  *overlay;
-  GdkSurface *surface;
-  gulong      layout_handler;
-  guint       sync_id;
+  GtkWidget   *window;
+  GtkWidget   *popover;
+  GtkWidget   *overlay;
+  GdkSurface  *surface;
+  gulong       layout_handler;
+  guint        sync_id;
+  GdkRectangle area;  /* where the popover was placed last */
+  gboolean     dirty; /* the overlay's content changed since */
 } WindowOverlay;
 
 static void
@@ -81,7 +83,7 @@ window_overlay_sync (gpointer user_data)
   content_area (wo, &area);
   show = show && area.width > 2 * OVERLAY_MARGIN && area.height > 2 * OVERLAY_MARGIN;
 
-  if (show)
+  if (show && !gdk_rectangle_equal (&area, &wo->area))
     {
       /* The popover's border is 1 px on each side. */
       hot_overlay_set_max_size (HOT_OVERLAY (wo->overlay), area.width - 2 * OVERLAY_MARGIN - 2,
@@ -91,12 +93,19 @@ window_overlay_sync (gpointer user_data)
                                                     area.width - 2 * OVERLAY_MARGIN, 1 });
     }
 
+  /* Presented again when the window's size or the overlay's content
+   * changed (a popover does not size itself to a new content at once). */
   if (show && !gtk_widget_get_visible (wo->popover))
     gtk_popover_popup (GTK_POPOVER (wo->popover));
   else if (!show && gtk_widget_get_visible (wo->popover))
     gtk_popover_popdown (GTK_POPOVER (wo->popover));
-  else if (show)
+  else if (show && (wo->dirty || !gdk_rectangle_equal (&area, &wo->area)))
     gtk_popover_present (GTK_POPOVER (wo->popover));
+  if (show)
+    {
+      wo->area = area;
+      wo->dirty = FALSE;
+    }
 
   return G_SOURCE_REMOVE;
 }
@@ -114,6 +123,14 @@ overlay_visible_changed (GtkWidget     *overlay,
                          GParamSpec    *pspec,
                          WindowOverlay *wo)
 {
+  window_overlay_sync_later (wo);
+}
+
+static void
+overlay_changed (GtkWidget     *overlay,
+                 WindowOverlay *wo)
+{
+  wo->dirty = TRUE;
   window_overlay_sync_later (wo);
 }
 
@@ -203,6 +220,7 @@ hot_window_ensure_overlay (GtkWindow  *window,
   g_object_set_data_full (G_OBJECT (window), "hotnode-overlay", wo, window_overlay_free);
 
   g_signal_connect (wo->overlay, "notify::visible", G_CALLBACK (overlay_visible_changed), wo);
+  g_signal_connect (wo->overlay, "changed", G_CALLBACK (overlay_changed), wo);
   g_signal_connect (window, "map", G_CALLBACK (window_mapped), wo);
   g_signal_connect (window, "unmap", G_CALLBACK (window_unmapped), wo);
   g_signal_connect (window, "unrealize", G_CALLBACK (window_unrealized), wo);
