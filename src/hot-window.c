@@ -25,8 +25,9 @@
  *   overlay  the HotOverlay, the popover's child
  *   surface  the window's surface while it is realized (not owned), whose
  *            "layout" handler places the popover again
- *   sync_id  an idle that shows, hides or places the popover: never from
- *            inside a layout (GTK would lay the window out again and again)
+ *   sync_id  an idle that shows, hides or places the popover, before the
+ *            window's next frame: never from inside a layout (GTK would
+ *            lay the window out again and again)
  */
 
 #define OVERLAY_MARGIN 12
@@ -44,13 +45,19 @@ typedef struct
 } WindowOverlay;
 
 static void
+window_overlay_stop (WindowOverlay *wo)
+{
+  g_clear_handle_id (&wo->sync_id, g_source_remove);
+}
+
+static void
 window_overlay_free (gpointer data)
 {
   WindowOverlay *wo = data;
 
   if (wo->surface != NULL)
     g_clear_signal_handler (&wo->layout_handler, wo->surface);
-  g_clear_handle_id (&wo->sync_id, g_source_remove);
+  window_overlay_stop (wo);
   g_free (wo);
 }
 
@@ -79,7 +86,7 @@ window_overlay_sync (gpointer user_data)
   gboolean       show = gtk_widget_get_visible (wo->overlay) && gtk_widget_get_mapped (wo->window);
   GdkRectangle   area;
 
-  wo->sync_id = 0;
+  window_overlay_stop (wo);
   content_area (wo, &area);
   show = show && area.width > 2 * OVERLAY_MARGIN && area.height > 2 * OVERLAY_MARGIN;
 
@@ -110,7 +117,8 @@ window_overlay_sync (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Before the next frame is drawn. */
+/* Before the window's next frame; never from inside a layout (GTK would
+ * lay the window out again and again). */
 static void
 window_overlay_sync_later (WindowOverlay *wo)
 {
@@ -173,6 +181,7 @@ window_unrealized (GtkWidget     *window,
   if (wo->surface != NULL)
     g_clear_signal_handler (&wo->layout_handler, wo->surface);
   wo->surface = NULL;
+  window_overlay_stop (wo);
 }
 
 static void
@@ -180,7 +189,7 @@ window_destroyed (GtkWidget     *window,
                   WindowOverlay *wo)
 {
   window_unrealized (window, wo);
-  g_clear_handle_id (&wo->sync_id, g_source_remove);
+  window_overlay_stop (wo);
   g_clear_pointer (&wo->popover, gtk_widget_unparent);
 }
 
@@ -246,29 +255,74 @@ hot_window_get_overlay_popover (GtkWindow *window)
   return wo ? wo->popover : NULL;
 }
 
+typedef struct
+{
+  GWeakRef    window;
+  GListModel *statuses;
+  char       *source_root;
+} PendingOverlay;
+
+static void
+pending_overlay_free (gpointer data)
+{
+  PendingOverlay *pending = data;
+
+  g_weak_ref_clear (&pending->window);
+  g_object_unref (pending->statuses);
+  g_free (pending->source_root);
+  g_free (pending);
+}
+
+static gboolean
+add_pending_overlay (gpointer data)
+{
+  PendingOverlay *pending = data;
+  g_autoptr (GtkWindow) window = g_weak_ref_get (&pending->window);
+
+  if (window != NULL)
+    {
+      g_object_set_data (G_OBJECT (window), "hotnode-overlay-pending", NULL);
+      hot_window_ensure_overlay (window, pending->statuses, pending->source_root);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * hot_window_place_overlay:
  * @proxy: a proxy just mapped
  * @statuses: what the overlay shows: the #HotStatus of every module
  * @source_root: (nullable): the project's source folder
  *
- * Gives @proxy's window its overlay, if it has none yet.
+ * Gives @proxy's window its overlay, if it has none yet: from an idle, as
+ * a child added to a window in the middle of its mapping would cost the
+ * window its first allocation.
  */
 void
 hot_window_place_overlay (HotNode    *proxy,
                           GListModel *statuses,
                           const char *source_root)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (proxy));
+  GtkRoot        *root = gtk_widget_get_root (GTK_WIDGET (proxy));
+  PendingOverlay *pending;
 
-  if (GTK_IS_WINDOW (root))
-    hot_window_ensure_overlay (GTK_WINDOW (root), statuses, source_root);
+  if (!GTK_IS_WINDOW (root) || g_object_get_data (G_OBJECT (root), "hotnode-overlay") != NULL ||
+      g_object_get_data (G_OBJECT (root), "hotnode-overlay-pending") != NULL)
+    return;
+
+  pending = g_new0 (PendingOverlay, 1);
+  g_weak_ref_init (&pending->window, root);
+  pending->statuses = g_object_ref (statuses);
+  pending->source_root = g_strdup (source_root);
+  g_object_set_data (G_OBJECT (root), "hotnode-overlay-pending", pending);
+  g_idle_add_full (G_PRIORITY_DEFAULT, add_pending_overlay, pending, pending_overlay_free);
 }
 
 /* Waiting for the first frame after a reload; kept on the status. */
 typedef struct
 {
   HotStatus     *status;
+  GWeakRef       proxy; /* the proxy whose window is painted */
   GdkFrameClock *clock;
   gulong         handler;
   gint64         painted_at;
@@ -287,8 +341,11 @@ paint_wait_stop (PaintWait *wait)
 static void
 paint_wait_free (gpointer data)
 {
-  paint_wait_stop (data);
-  g_free (data);
+  PaintWait *wait = data;
+
+  paint_wait_stop (wait);
+  g_weak_ref_clear (&wait->proxy);
+  g_free (wait);
 }
 
 static void
@@ -307,6 +364,13 @@ reload_painted (GdkFrameClock *clock,
                 gpointer       user_data)
 {
   PaintWait *wait = user_data;
+  g_autoptr (HotNode) proxy = g_weak_ref_get (&wait->proxy);
+  GtkWidget *child = proxy ? hot_node_get_child (proxy) : NULL;
+
+  /* Not the frame with the new child yet: a window that grows for it waits
+   * for its new size, while a popover on the same clock may paint. */
+  if (child != NULL && gtk_widget_get_mapped (GTK_WIDGET (proxy)) && gtk_widget_get_width (child) == 0)
+    return;
 
   /* Published from an idle: what listens to the status may change widgets,
    * which is not for the middle of a frame. */
@@ -334,6 +398,7 @@ hot_window_wait_for_paint (HotStatus *status,
     {
       wait = g_new0 (PaintWait, 1);
       wait->status = status;
+      g_weak_ref_init (&wait->proxy, NULL);
       g_object_set_data_full (G_OBJECT (status), "hotnode-paint-wait", wait, paint_wait_free);
     }
   paint_wait_stop (wait);
@@ -346,6 +411,7 @@ hot_window_wait_for_paint (HotStatus *status,
       if (clock == NULL || g_strcmp0 (hot_node_get_module (proxy), hot_status_get_module (status)) != 0)
         continue;
 
+      g_weak_ref_set (&wait->proxy, proxy);
       wait->clock = g_object_ref (clock);
       wait->handler = g_signal_connect (clock, "after-paint", G_CALLBACK (reload_painted), wait);
       gtk_widget_queue_draw (GTK_WIDGET (proxy));

@@ -44,6 +44,33 @@ typedef struct
   HotStatus  *counter;
 } Fixture;
 
+/* Runs the main loop until the window and its overlay show what changed:
+ * the overlay's popover is placed after the window's next frame, and takes
+ * a frame of its own to show its new size (hot-window.c). */
+static void
+wait_for_overlay (GtkWidget *window)
+{
+  GtkWidget *popover = hot_window_get_overlay_popover (GTK_WINDOW (window));
+  gint64     deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+  test_wait_for_frame (window);
+  test_wait_for_frame (window);
+  while (popover != NULL && gtk_widget_get_mapped (popover))
+    {
+      GtkWidget *overlay = gtk_popover_get_child (GTK_POPOVER (popover));
+      int        width, height;
+
+      gtk_widget_measure (overlay, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &width, NULL, NULL);
+      gtk_widget_measure (overlay, GTK_ORIENTATION_VERTICAL, width, NULL, &height, NULL, NULL);
+      if (gtk_widget_get_width (overlay) == width && gtk_widget_get_height (overlay) == height)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The overlay is %d×%d after 2 s, not %d×%d", gtk_widget_get_width (overlay),
+                 gtk_widget_get_height (overlay), width, height);
+      test_wait_for_frame (popover);
+    }
+}
+
 /* The window as it is seen: its own rendering, and the overlay's popover
  * (a surface of its own) drawn where it is. */
 static cairo_surface_t *
@@ -56,7 +83,7 @@ render_seen (GtkWidget *window)
   cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cairo_t         *cr = cairo_create (image);
 
-  test_wait_for_frame (window);
+  wait_for_overlay (window);
   texture = test_render (window, &GRAPHENE_RECT_INIT (0, 0, width, height));
   cairo_surface_flush (image);
   gdk_texture_download (texture, cairo_image_surface_get_data (image), cairo_image_surface_get_stride (image));
@@ -70,7 +97,6 @@ render_seen (GtkWidget *window)
       int              ph = gdk_surface_get_height (surface);
       cairo_surface_t *part = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, pw, ph);
 
-      test_wait_for_frame (popover);
       popover_texture = test_render (popover, &GRAPHENE_RECT_INIT (0, 0, pw, ph));
       gdk_texture_download (popover_texture, cairo_image_surface_get_data (part), cairo_image_surface_get_stride (part));
       cairo_surface_mark_dirty (part);
@@ -107,7 +133,7 @@ overlay_bounds (GtkWidget    *window,
   GtkWidget  *popover = hot_window_get_overlay_popover (GTK_WINDOW (window));
   GdkSurface *surface;
 
-  test_wait_for_frame (window);
+  wait_for_overlay (window);
   g_assert_nonnull (popover);
   g_assert_true (gtk_widget_get_mapped (popover));
   surface = gtk_native_get_surface (GTK_NATIVE (popover));

@@ -143,6 +143,19 @@ test_run_main_loop_for (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static inline gboolean
+test_has_render_node (GtkWidget *widget)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+
+  return node != NULL;
+}
+
 /* The colour of the middle of @widget in its window, once painted (cairo's
  * ARGB in native order, without alpha). */
 static inline guint32
@@ -155,6 +168,10 @@ test_painted_color (GtkWidget *widget)
 
   g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
   g_assert_cmpfloat (bounds.size.width, >, 0);
+  /* Something shown since the frame (hot reload's overlay, say) may have
+   * the window laid out again first. */
+  while (!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) == 0 || !test_has_render_node (window))
+    test_wait_for_frame (window);
   texture = test_render (window, &GRAPHENE_RECT_INIT ((int) (bounds.origin.x + bounds.size.width / 2),
                                                       (int) (bounds.origin.y + bounds.size.height / 2), 1, 1));
   gdk_texture_download (texture, (guchar *) &pixel, 4);
@@ -193,8 +210,11 @@ test_save_style_and_wait (const char *path,
       g_main_context_iteration (NULL, FALSE);
       if (painted_at != checked)
         {
+          guint32 seen = test_painted_color (widget);
+
+          /* The frame that showed it (test_painted_color () may wait). */
           checked = painted_at;
-          if (test_painted_color (widget) == color)
+          if (seen == color)
             break;
         }
       if (g_get_monotonic_time () > deadline)
