@@ -350,6 +350,7 @@ test_states (Fixture      *fixture,
   assert_shows (fixture, expected->show);
   text = overlay_text (fixture);
   g_assert_null (strstr (text, "missing_value"));
+  g_clear_pointer (&text, g_free);
   save_screenshot (fixture->window, "collapsed");
 
   /* A crash of the new code: the node, the signal, the frames. */
