@@ -104,6 +104,31 @@ cell_bind_note (GtkSignalListItemFactory *factory,
 }
 
 static void
+fill_store (GListStore *store)
+{
+  for (guint i = 0; i < N_ITEMS; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("item %u", i);
+      g_autoptr (GtkStringObject) object = gtk_string_object_new (text);
+
+      g_list_store_append (store, object);
+    }
+}
+
+/* The model's items are the store's alone. */
+static void
+assert_items_released (GListStore *store)
+{
+  for (guint i = 0; i < N_ITEMS; i++)
+    {
+      GObject *object = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+      g_assert_cmpuint (object->ref_count, ==, 2);
+      g_object_unref (object);
+    }
+}
+
+static void
 test_grid_view (void)
 {
   HotReload *service = hot_reload_get_default ();
@@ -121,13 +146,7 @@ test_grid_view (void)
   g_test_summary ("A GtkGridView whose factory makes hot cells bound through their arguments: a reload rebuilds "
                   "every visible cell with its item, the selection stays, and nothing leaks or cycles");
 
-  for (guint i = 0; i < N_ITEMS; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("item %u", i);
-      g_autoptr (GtkStringObject) object = gtk_string_object_new (text);
-
-      g_list_store_append (store, object);
-    }
+  fill_store (store);
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (store)));
   gtk_single_selection_set_selected (selection, 3);
 
@@ -184,13 +203,7 @@ test_grid_view (void)
     g_assert_null (cells->pdata[i]);
   g_assert_finalize_object (g_steal_pointer (&factory));
   g_assert_finalize_object (g_steal_pointer (&selection));
-  for (guint i = 0; i < N_ITEMS; i++)
-    {
-      GObject *object = g_list_model_get_item (G_LIST_MODEL (store), i);
-
-      g_assert_cmpuint (object->ref_count, ==, 2);
-      g_object_unref (object);
-    }
+  assert_items_released (store);
 }
 
 int
