@@ -2,10 +2,12 @@
 /* The hotnode demo: a window with two hot nodes, from two hot modules.
  *
  *   hotnode-demo            a normal run; with HOT_RELOAD=1, edit
- *                           demo/counter/counter.c or demo/form/form.c
+ *                           demo/counter/counter.c, counter-badge.ui,
+ *                           counter.css or demo/form/form.c
  *   hotnode-demo --tour DIR runs the tour by itself (for machines with no
  *                           screen): clicks, edits counter.c, waits for the
- *                           reload, saves screenshots to DIR, restores the file
+ *                           reload, edits counter.css, saves screenshots to
+ *                           DIR, restores the files
  *   hotnode-demo --remote   reads commands on standard input and prints
  *                           events, for tests and the benchmark: click NAME,
  *                           set NAME TEXT, text NAME, overlay, status MODULE,
@@ -15,6 +17,8 @@
  */
 #include <gio/gunixinputstream.h>
 #include <hotnode.h>
+
+#include "demo-shot.h"
 
 #ifndef DEMO_SOURCE_DIR
 #define DEMO_SOURCE_DIR "."
@@ -35,6 +39,8 @@ typedef struct
   /* The tour */
   char  *counter_path;
   char  *counter_original;
+  char  *style_path;
+  char  *style_original;
   int    tour_step;
   gint64 saved_at;
   gint64 reloaded_at;
@@ -126,37 +132,6 @@ widget_text (GtkWidget *widget)
   return "";
 }
 
-static gboolean
-save_png (GtkWidget  *widget,
-          const char *path,
-          GError    **error)
-{
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  int          width = gtk_widget_get_width (widget);
-  int          height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL || renderer == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Nothing to save: the window is not shown");
-      return FALSE;
-    }
-
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (!gdk_texture_save_to_png (texture, path))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not write %s", path);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
 typedef struct
 {
   Demo  *demo;
@@ -173,7 +148,7 @@ shot_after_paint (GdkFrameClock *clock,
 
   g_signal_handler_disconnect (clock, shot->handler);
 
-  if (save_png (shot->demo->window, shot->path, &error))
+  if (demo_save_png (shot->demo->window, shot->path, &error))
     emit_line ("shot %s", shot->path);
   else
     emit_line ("error %s", error->message);
@@ -388,6 +363,19 @@ restore_counter (Demo *demo)
 }
 
 static void
+restore_style (Demo *demo)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (demo->style_original == NULL)
+    return;
+
+  if (!g_file_set_contents (demo->style_path, demo->style_original, -1, &error))
+    g_printerr ("Could not restore %s: %s\n", demo->style_path, error->message);
+  g_clear_pointer (&demo->style_original, g_free);
+}
+
+static void
 tour_shot (Demo       *demo,
            const char *name,
            void (*then) (Demo *demo))
@@ -398,12 +386,45 @@ tour_shot (Demo       *demo,
 }
 
 static gboolean
+tour_next_later (gpointer user_data)
+{
+  tour_next (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Changes the colour of the count in counter.css, as an editor saves. */
+static void
+tour_edit_style (Demo *demo)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) edited = NULL;
+
+  demo->style_path = g_build_filename (DEMO_SOURCE_DIR, "counter", "counter.css", NULL);
+  if (!g_file_get_contents (demo->style_path, &demo->style_original, NULL, &error) ||
+      strstr (demo->style_original, "#1c71d8") == NULL)
+    {
+      emit_line ("tour: cannot edit %s: %s", demo->style_path, error ? error->message : "it was changed by hand");
+      g_clear_pointer (&demo->style_original, g_free);
+      g_application_quit (G_APPLICATION (demo->app));
+      return;
+    }
+  emit_line ("tour: changing the colour of the count in %s", demo->style_path);
+  edited = g_string_new (demo->style_original);
+  g_string_replace (edited, "#1c71d8", "#c01c28", 1);
+  g_file_set_contents (demo->style_path, edited->str, -1, NULL);
+  /* No compiler, no new generation: the sheet is loaded again at once. */
+  g_timeout_add (500, tour_next_later, demo);
+}
+
+static gboolean
 tour_timeout (gpointer user_data)
 {
   Demo *demo = user_data;
 
   emit_line ("tour: no reload after 60 s; is HOT_RELOAD=1 set? See the log above.");
   restore_counter (demo);
+  restore_style (demo);
   g_application_quit (G_APPLICATION (demo->app));
 
   return G_SOURCE_REMOVE;
@@ -422,7 +443,8 @@ tour_write (Demo       *demo,
 }
 
 /* The tour, one step per event: shown → clicked → edited and reloaded →
- * broken and reported → restored and reloaded → quit. */
+ * broken and reported → restored and reloaded → style sheet edited →
+ * restored → quit. */
 static void
 tour_next (Demo *demo)
 {
@@ -474,12 +496,32 @@ tour_next (Demo *demo)
 
     case 5:
       emit_line ("tour: the build failed; the panel keeps working and the window shows why");
-      tour_shot (demo, "4-error.png", tour_next);
+      /* The overlay is a popover: a surface of its own, sized a moment
+       * after the window's frame. */
+      g_timeout_add (300, tour_next_later, demo);
       break;
 
     case 6:
+      tour_shot (demo, "4-error.png", tour_next);
+      break;
+
+    case 7:
       emit_line ("tour: restoring %s", demo->counter_path);
       restore_counter (demo);
+      break;
+
+    case 8:
+      tour_edit_style (demo);
+      break;
+
+    case 9:
+      tour_shot (demo, "5-style.png", tour_next);
+      break;
+
+    case 10:
+      emit_line ("tour: restoring %s", demo->style_path);
+      restore_style (demo);
+      g_timeout_add (500, tour_next_later, demo);
       break;
 
     default:

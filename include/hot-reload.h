@@ -6,6 +6,7 @@
 #endif
 
 #include <gio/gio.h>
+#include <gtk/gtk.h>
 
 #include "hot-status.h"
 #include "hotnode-version.h"
@@ -124,6 +125,11 @@ HotReload *hot_reload_get_default (void);
 
 HOTNODE_AVAILABLE_IN_ALL
 gboolean hot_reload_get_enabled (HotReload *self);
+
+HOTNODE_AVAILABLE_IN_ALL
+void hot_reload_watch_style (HotReload      *self,
+                             GtkCssProvider *provider,
+                             GFile          *source);
 
 HOTNODE_AVAILABLE_IN_ALL
 guint hot_reload_get_load_timeout (HotReload *self);

@@ -12,5 +12,6 @@ char       *hot_diagnostic_clean_output (const char *output,
 GListModel *hot_diagnostic_parse (const char        *output,
                                   const char        *build_dir,
                                   const char *const *sources);
+const char *hot_diagnostic_get_source_text (HotDiagnostic *self);
 
 G_END_DECLS

@@ -28,6 +28,7 @@ struct _HotDiagnostic
   HotDiagnosticSeverity severity;
   char                 *message;
   char                 *source_line;
+  char                 *source_text; /* the same, indentation kept */
   GStrv                 included_from;
 };
 
@@ -42,6 +43,7 @@ hot_diagnostic_finalize (GObject *object)
   g_free (self->path);
   g_free (self->message);
   g_free (self->source_line);
+  g_free (self->source_text);
   g_strfreev (self->included_from);
 
   G_OBJECT_CLASS (hot_diagnostic_parent_class)->finalize (object);
@@ -168,6 +170,15 @@ hot_diagnostic_get_message (HotDiagnostic *self)
   return self->message;
 }
 
+/* The source line with its indentation, tabs and all: columns count in it. */
+const char *
+hot_diagnostic_get_source_text (HotDiagnostic *self)
+{
+  g_return_val_if_fail (HOT_IS_DIAGNOSTIC (self), NULL);
+
+  return self->source_text;
+}
+
 /**
  * hot_diagnostic_get_source_line:
  * @self: a diagnostic
@@ -273,7 +284,7 @@ hot_diagnostic_clean_output (const char *output,
   return clean ? clean : g_steal_pointer (&valid);
 }
 
-/* Line @number (from 1) of @path, without its indentation. */
+/* Line @number (from 1) of @path, as it is. */
 static char *
 read_source_line (GHashTable *cache,
                   const char *path,
@@ -298,7 +309,7 @@ read_source_line (GHashTable *cache,
   if (lines == NULL || number == 0 || number > g_strv_length (lines))
     return NULL;
 
-  return g_strstrip (g_strdup (lines[number - 1]));
+  return g_strchomp (g_strdup (lines[number - 1]));
 }
 
 /* @file without its leading "./" and "../" components: "tests/a.c" for
@@ -432,7 +443,8 @@ hot_diagnostic_parse (const char        *output,
       else
         diagnostic->severity = HOT_DIAGNOSTIC_ERROR;
       diagnostic->message = g_match_info_fetch (match, 5);
-      diagnostic->source_line = read_source_line (source_lines, diagnostic->path, diagnostic->line);
+      diagnostic->source_text = read_source_line (source_lines, diagnostic->path, diagnostic->line);
+      diagnostic->source_line = diagnostic->source_text ? g_strchug (g_strdup (diagnostic->source_text)) : NULL;
       if (includes->len > 0)
         {
           diagnostic->included_from = (GStrv) g_ptr_array_steal (includes, NULL);

@@ -350,18 +350,62 @@ arm_deadline (guint    timeout_ms,
   return TRUE;
 }
 
+/* Where @frame (a return address, or the faulting instruction when
+ * @exact) is in the source, as `file:line`, by `addr2line` on the object
+ * that holds it; NULL when that object has no debug information, when the
+ * frame is not in a generation's code, or with no addr2line (binutils
+ * comes with gcc; hotnode does not need it otherwise). Only after a crash,
+ * never in a handler. */
+static char *
+frame_source (gconstpointer frame,
+              gboolean      exact)
+{
+  g_autofree char *addr2line = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *object = NULL;
+  Dl_info          info;
+  int              status;
+
+  if (!is_guarded_code (frame) || dladdr (frame, &info) == 0 || info.dli_fname == NULL ||
+      (addr2line = g_find_program_in_path ("addr2line")) == NULL)
+    return NULL;
+
+  address = g_strdup_printf ("%#" G_GINTPTR_MODIFIER "x",
+                             (gintptr) ((const char *) frame - (const char *) info.dli_fbase - (exact ? 0 : 1)));
+  object = g_strdup (info.dli_fname);
+  if (!g_spawn_sync (NULL, (char *[]){ addr2line, (char *) "-e", object, address, NULL }, NULL,
+                     G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL) || out == NULL)
+    return NULL;
+
+  /* "file:line", "file:line (discriminator 2)", or "??:0" / "file:?". */
+  out[strcspn (out, " \n")] = '\0';
+  if (g_str_has_prefix (out, "??") || g_str_has_suffix (out, ":?") || g_str_has_suffix (out, ":0"))
+    return NULL;
+
+  return g_steal_pointer (&out);
+}
+
 static void
 fill_crash (HotCrash *crash)
 {
   g_autoptr (GString) frames = g_string_new (NULL);
   char **symbols; /* one block: array and strings, for free() */
+  guint  resolved = 0;
 
   crash->signal = guard_signal;
   crash->timed_out = guard_signal == SIGALRM;
   symbols = backtrace_symbols (guard_frames, guard_n_frames);
-  /* Skip the handler and the signal trampoline. */
+  /* Skip the handler and the signal trampoline. The first frame of the
+   * generation's code is given its source line (" at file:line"). */
   for (int i = 2; symbols != NULL && i < guard_n_frames; i++)
-    g_string_append_printf (frames, "%s\n", symbols[i]);
+    {
+      g_autofree char *where = resolved < 1 ? frame_source (guard_frames[i], i == 2) : NULL;
+
+      resolved += where != NULL;
+      g_string_append_printf (frames, "%s%s%s\n", symbols[i], where ? " at " : "", where ? where : "");
+    }
   free (symbols);
   crash->backtrace = g_string_free (g_steal_pointer (&frames), FALSE);
 }

@@ -14,8 +14,4 @@ void     hot_node_set_child (HotNode   *self,
                              GtkWidget *child,
                              guint      generation);
 
-void       hot_node_set_overlay (HotNode   *self,
-                                 GtkWidget *overlay);
-GtkWidget *hot_node_get_overlay (HotNode *self);
-
 G_END_DECLS

@@ -14,9 +14,7 @@
  * and adds nothing to the accessibility tree.
  *
  * A proxy knows its node's name, module and arguments; it knows nothing of
- * builds. [class@Hot.Reload] re-instantiates it, and may lay a widget of its
- * own over the child (the developer overlay), through an internal
- * [class@Gtk.Overlay].
+ * builds. [class@Hot.Reload] re-instantiates it.
  *
  * ## CSS nodes
  *
@@ -32,9 +30,8 @@ struct _HotNode
   char        *node_name;
   char        *module;
   HotNodeArgs *args;
-  GtkWidget   *layers; /* GtkOverlay: the child, and the overlay above it */
+  GtkWidget   *layers; /* GtkOverlay holding the child */
   GtkWidget   *child;
-  GtkWidget   *overlay;
   guint        generation;
   gboolean     keep_state;
 };
@@ -61,7 +58,6 @@ hot_node_dispose (GObject *object)
   HotNode *self = HOT_NODE_PROXY (object);
 
   self->child = NULL;
-  self->overlay = NULL;
   g_clear_pointer (&self->layers, gtk_widget_unparent);
 
   G_OBJECT_CLASS (hot_node_parent_class)->dispose (object);
@@ -298,31 +294,6 @@ hot_node_set_child (HotNode   *self,
     }
 
   g_object_thaw_notify (G_OBJECT (self));
-}
-
-/* Lays @overlay (or nothing) over the child, taking no room of its own. */
-void
-hot_node_set_overlay (HotNode   *self,
-                      GtkWidget *overlay)
-{
-  g_assert (HOT_IS_NODE (self));
-
-  if (self->overlay == overlay)
-    return;
-
-  if (self->overlay != NULL)
-    gtk_overlay_remove_overlay (GTK_OVERLAY (self->layers), self->overlay);
-  self->overlay = overlay;
-  if (overlay != NULL)
-    gtk_overlay_add_overlay (GTK_OVERLAY (self->layers), overlay);
-}
-
-GtkWidget *
-hot_node_get_overlay (HotNode *self)
-{
-  g_assert (HOT_IS_NODE (self));
-
-  return self->overlay;
 }
 
 /**

@@ -11,5 +11,10 @@ G_DECLARE_FINAL_TYPE (HotOverlay, hot_overlay, HOT, OVERLAY, GtkWidget)
 
 GtkWidget *hot_overlay_new (GListModel *statuses);
 char      *hot_overlay_get_text (HotOverlay *self);
+void       hot_overlay_set_max_size (HotOverlay *self,
+                                     int         width,
+                                     int         height);
+void       hot_overlay_set_source_root (HotOverlay *self,
+                                        const char *source_root);
 
 G_END_DECLS

@@ -3,9 +3,11 @@
 
 #include <glib/gi18n-lib.h>
 #include <signal.h>
+#include <string.h>
 
 #include "hot-diagnostic.h"
 #include "hot-overlay-private.h"
+#include "hot-overlay-rows-private.h"
 #include "hot-i18n-private.h"
 #include "hot-reload.h"
 
@@ -21,7 +23,12 @@
  *               until the module's next good build and can be collapsed
  *
  * Several can show at once. The overlay takes no keyboard focus; only a
- * failure panel's collapse button takes clicks.
+ * failure panel's collapse button (and its scroll bar) takes clicks.
+ *
+ * hot-window.c places it, one per window, in a popover of the window: its
+ * maximum size (set from the window's) keeps it inside the window, and the
+ * diagnostics scroll when they do not fit. Paths are shown relative to the
+ * project's source root when they are inside it.
  */
 
 #define HOT_OVERLAY_TOAST_SECONDS 2
@@ -35,11 +42,22 @@ struct _HotOverlay
   GHashTable *counts;    /* module name → last rebuild count seen */
   GPtrArray  *toasts;    /* module names reloaded recently */
   guint       toast_id;
+  char       *source_root; /* paths under it are shown relative to it */
+  int         max_width;   /* -1: unbounded */
+  int         max_height;
 
   GtkWidget *box;
 };
 
 G_DEFINE_FINAL_TYPE (HotOverlay, hot_overlay, GTK_TYPE_WIDGET)
+
+enum
+{
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void hot_overlay_update (HotOverlay *self);
 
@@ -73,6 +91,7 @@ hot_overlay_finalize (GObject *object)
   g_hash_table_unref (self->collapsed);
   g_hash_table_unref (self->counts);
   g_ptr_array_unref (self->toasts);
+  g_free (self->source_root);
 
   G_OBJECT_CLASS (hot_overlay_parent_class)->finalize (object);
 }
@@ -80,12 +99,24 @@ hot_overlay_finalize (GObject *object)
 static void
 ensure_css (GdkDisplay *display)
 {
+  /* Opaque (nothing of the app shows through), one colour a severity. */
   static const char css[] =
-      ".hotnode-overlay { border-radius: 12px; padding: 8px 12px; color: white;\n"
-      "                   background-color: rgba(32, 32, 32, 0.95); }\n"
-      ".hotnode-overlay .hotnode-location { font-family: monospace; opacity: 0.75; }\n"
-      ".hotnode-overlay .hotnode-source { font-family: monospace; }\n"
-      ".hotnode-overlay .hotnode-failed { color: #ff7b63; font-weight: bold; }\n";
+      "popover.hotnode-popover { padding: 0; }\n"
+      "popover.hotnode-popover > contents { padding: 0; border-radius: 8px; box-shadow: none;\n"
+      "  border: 1px solid #5e5e5e; background-color: #1e1e1e; color: #f2f2f2; }\n"
+      ".hotnode-overlay { padding: 8px 12px; }\n"
+      ".hotnode-overlay label { color: #f2f2f2; }\n"
+      ".hotnode-overlay .hotnode-location { font-family: monospace; color: #b8b8b8; }\n"
+      ".hotnode-overlay .hotnode-source, .hotnode-overlay .hotnode-caret { font-family: monospace; }\n"
+      ".hotnode-overlay .hotnode-failed, .hotnode-overlay .hotnode-error { color: #ff7b63; font-weight: bold; }\n"
+      ".hotnode-overlay .hotnode-warning { color: #f8c44e; font-weight: bold; }\n"
+      ".hotnode-overlay .hotnode-note { color: #78b9ff; font-weight: bold; }\n"
+      ".hotnode-overlay .hotnode-caret.hotnode-error { color: #ff7b63; }\n"
+      ".hotnode-overlay .hotnode-caret.hotnode-warning { color: #f8c44e; }\n"
+      ".hotnode-overlay .hotnode-caret.hotnode-note { color: #78b9ff; }\n"
+      ".hotnode-overlay button { color: #f2f2f2; }\n"
+      ".hotnode-overlay scrollbar { background-color: #2e2e2e; }\n"
+      "separator.hotnode-separator { background-color: #5e5e5e; min-height: 1px; }\n";
   g_autoptr (GtkCssProvider) provider = NULL;
 
   if (g_object_get_data (G_OBJECT (display), "hotnode-css") != NULL)
@@ -106,9 +137,7 @@ hot_overlay_root (GtkWidget *widget)
   ensure_css (gtk_widget_get_display (widget));
 }
 
-/* The overlay spans its parent's width (GtkOverlay would give a centred
- * child only its minimum width) but is never a target itself: clicks
- * beside its bubbles reach the app. */
+/* Never a target itself: only its buttons and scroll bars are. */
 static gboolean
 hot_overlay_contains (GtkWidget *widget,
                       double     x,
@@ -127,8 +156,19 @@ hot_overlay_measure (GtkWidget     *widget,
                      int           *natural_baseline)
 {
   HotOverlay *self = HOT_OVERLAY (widget);
+  int         limit = orientation == GTK_ORIENTATION_HORIZONTAL ? self->max_width : self->max_height;
 
+  if (orientation == GTK_ORIENTATION_VERTICAL && self->max_width >= 0)
+    {
+      int min_width;
+
+      gtk_widget_measure (self->box, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+      for_size = for_size < 0 ? MAX (min_width, self->max_width) : for_size;
+    }
   gtk_widget_measure (self->box, orientation, for_size, minimum, natural, NULL, NULL);
+  /* Never larger than the window allows: what does not fit scrolls. */
+  if (limit >= 0)
+    *natural = MAX (*minimum, MIN (*natural, limit));
 }
 
 static GtkSizeRequestMode
@@ -137,8 +177,6 @@ hot_overlay_get_request_mode (GtkWidget *widget)
   return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
 }
 
-/* The content at its natural width (wrapped labels would otherwise get their
- * minimum one), centred at the bottom. */
 static void
 hot_overlay_size_allocate (GtkWidget *widget,
                            int        width,
@@ -146,17 +184,8 @@ hot_overlay_size_allocate (GtkWidget *widget,
                            int        baseline)
 {
   HotOverlay *self = HOT_OVERLAY (widget);
-  int         min_width, nat_width, min_height, nat_height;
-  int         child_width, child_height;
 
-  gtk_widget_measure (self->box, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, NULL, NULL);
-  child_width = MAX (min_width, MIN (nat_width, width));
-  gtk_widget_measure (self->box, GTK_ORIENTATION_VERTICAL, child_width, &min_height, &nat_height, NULL, NULL);
-  child_height = MAX (min_height, MIN (nat_height, height));
-
-  gtk_widget_size_allocate (self->box,
-                            &(GtkAllocation){ (width - child_width) / 2, height - child_height, child_width, child_height },
-                            -1);
+  gtk_widget_size_allocate (self->box, &(GtkAllocation){ 0, 0, width, height }, -1);
 }
 
 static void
@@ -175,6 +204,10 @@ hot_overlay_class_init (HotOverlayClass *klass)
 
   gtk_widget_class_set_css_name (widget_class, "hotnodeoverlay");
 
+  /* The content was rebuilt: what holds the overlay may size it again. */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
+
   hot_i18n_init ();
 }
 
@@ -184,12 +217,9 @@ hot_overlay_init (HotOverlay *self)
   self->collapsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->toasts = g_ptr_array_new_with_free_func (g_free);
+  self->max_width = -1;
+  self->max_height = -1;
 
-  gtk_widget_set_halign (GTK_WIDGET (self), GTK_ALIGN_FILL);
-  gtk_widget_set_valign (GTK_WIDGET (self), GTK_ALIGN_END);
-  gtk_widget_set_margin_bottom (GTK_WIDGET (self), 12);
-  gtk_widget_set_margin_start (GTK_WIDGET (self), 12);
-  gtk_widget_set_margin_end (GTK_WIDGET (self), 12);
   gtk_widget_set_focusable (GTK_WIDGET (self), FALSE);
 }
 
@@ -260,24 +290,6 @@ statuses_changed (GListModel *model,
   hot_overlay_update (self);
 }
 
-/* A label of the failure panel: wrapped, 20 to 80 characters wide. */
-static GtkWidget *
-label_new (const char *text,
-           const char *css_class)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_width_chars (GTK_LABEL (label), 20);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
-  if (css_class != NULL)
-    gtk_widget_add_css_class (label, css_class);
-
-  return label;
-}
-
 static void
 collapse_clicked (GtkButton  *button,
                   HotOverlay *self)
@@ -289,84 +301,16 @@ collapse_clicked (GtkButton  *button,
   hot_overlay_update (self);
 }
 
-static const char *
-severity_name (HotDiagnosticSeverity severity)
-{
-  switch (severity)
-    {
-    case HOT_DIAGNOSTIC_WARNING:
-      return _ ("warning");
-    case HOT_DIAGNOSTIC_NOTE:
-      return _ ("note");
-    case HOT_DIAGNOSTIC_ERROR:
-    default:
-      return _ ("error");
-    }
-}
-
 static GtkWidget *
-diagnostic_row_new (HotDiagnostic *diagnostic)
-{
-  GtkWidget       *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  g_autofree char *location = NULL;
-  g_autofree char *message = NULL;
-
-  if (hot_diagnostic_get_column (diagnostic) > 0)
-    location = g_strdup_printf ("%s:%u:%u", hot_diagnostic_get_file (diagnostic),
-                                hot_diagnostic_get_line (diagnostic), hot_diagnostic_get_column (diagnostic));
-  else
-    location = g_strdup_printf ("%s:%u", hot_diagnostic_get_file (diagnostic), hot_diagnostic_get_line (diagnostic));
-  message = g_strdup_printf ("%s: %s", severity_name (hot_diagnostic_get_severity (diagnostic)),
-                             hot_diagnostic_get_message (diagnostic));
-
-  gtk_box_append (GTK_BOX (row), label_new (location, "hotnode-location"));
-  gtk_box_append (GTK_BOX (row), label_new (message, NULL));
-  if (hot_diagnostic_get_source_line (diagnostic) != NULL)
-    gtk_box_append (GTK_BOX (row), label_new (hot_diagnostic_get_source_line (diagnostic), "hotnode-source"));
-
-  return row;
-}
-
-/* The node that crashed, how, and where. */
-static GtkWidget *
-crash_report_new (HotStatus *status)
-{
-  GtkWidget       *report = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  const char      *backtrace = hot_status_get_crash_backtrace (status);
-  int              signum = hot_status_get_crash_signal (status);
-  g_autofree char *what = NULL;
-  g_auto (GStrv) frames = NULL;
-
-  if (signum == SIGALRM)
-    what = g_strdup_printf (_ ("Hot node “%s” did not return in time and was stopped"),
-                            hot_status_get_crash_node (status));
-  else
-    what = g_strdup_printf (_ ("Hot node “%s”: %s (signal %d)"), hot_status_get_crash_node (status),
-                            g_strsignal (signum), signum);
-  gtk_box_append (GTK_BOX (report), label_new (what, NULL));
-
-  frames = g_strsplit (backtrace ? backtrace : "", "\n", 12);
-  for (guint i = 0; frames[i] && i < 10; i++)
-    if (*frames[i] != '\0')
-      gtk_box_append (GTK_BOX (report), label_new (frames[i], "hotnode-location"));
-
-  return report;
-}
-
-static GtkWidget *
-failure_panel_new (HotOverlay *self,
-                   HotStatus  *status)
+failure_header_new (HotOverlay *self,
+                    HotStatus  *status,
+                    gboolean    collapsed)
 {
   const char      *module = hot_status_get_module (status);
   const GError    *error = hot_status_get_error (status);
-  GListModel      *diagnostics = hot_status_get_diagnostics (status);
-  gboolean         collapsed = g_hash_table_contains (self->collapsed, module);
-  GtkWidget       *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget       *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget       *button = gtk_button_new_with_label (collapsed ? _ ("Show") : _ ("Hide"));
   GtkWidget       *title;
-  GtkWidget       *body;
-  GtkWidget       *scroller;
   g_autofree char *title_text = NULL;
 
   if (g_error_matches (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD))
@@ -375,7 +319,7 @@ failure_panel_new (HotOverlay *self,
     title_text = g_strdup_printf (_ ("%s: the new code crashed; the previous code is still running"), module);
   else
     title_text = g_strdup_printf (_ ("%s: the reload failed"), module);
-  title = label_new (title_text, "hotnode-failed");
+  title = hot_overlay_label_new (title_text, "hotnode-failed");
   gtk_widget_set_hexpand (title, TRUE);
 
   g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
@@ -387,29 +331,47 @@ failure_panel_new (HotOverlay *self,
 
   gtk_box_append (GTK_BOX (header), title);
   gtk_box_append (GTK_BOX (header), button);
-  gtk_box_append (GTK_BOX (panel), header);
 
+  return header;
+}
+
+static GtkWidget *
+failure_panel_new (HotOverlay *self,
+                   HotStatus  *status)
+{
+  const GError *error = hot_status_get_error (status);
+  GListModel   *diagnostics = hot_status_get_diagnostics (status);
+  gboolean      collapsed = g_hash_table_contains (self->collapsed, hot_status_get_module (status));
+  GtkWidget    *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget    *body;
+  GtkWidget    *scroller;
+
+  gtk_box_append (GTK_BOX (panel), failure_header_new (self, status, collapsed));
   if (collapsed)
     return panel;
 
   body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+  gtk_widget_set_can_target (body, FALSE);
   if (hot_status_get_crash_node (status) != NULL)
-    gtk_box_append (GTK_BOX (body), crash_report_new (status));
+    gtk_box_append (GTK_BOX (body), hot_overlay_crash_report_new (self->source_root, status));
   for (guint i = 0; i < g_list_model_get_n_items (diagnostics); i++)
     {
       g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
 
-      gtk_box_append (GTK_BOX (body), diagnostic_row_new (diagnostic));
+      gtk_box_append (GTK_BOX (body), hot_overlay_diagnostic_row_new (self->source_root, diagnostic));
     }
   if (g_list_model_get_n_items (diagnostics) == 0 && hot_status_get_crash_node (status) == NULL)
-    gtk_box_append (GTK_BOX (body), label_new (error->message, "hotnode-source"));
+    gtk_box_append (GTK_BOX (body), hot_overlay_label_new (error->message, "hotnode-source"));
 
+  /* The diagnostics scroll when the window is too small for them, with a
+   * scroll bar that stays visible. */
   scroller = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_overlay_scrolling (GTK_SCROLLED_WINDOW (scroller), FALSE);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (scroller), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 220);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), body);
+  gtk_widget_set_vexpand (scroller, TRUE);
   gtk_widget_set_focusable (scroller, FALSE);
   gtk_box_append (GTK_BOX (panel), scroller);
 
@@ -422,12 +384,28 @@ bubble_new (GtkWidget *content,
 {
   GtkWidget *bubble = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
 
-  gtk_widget_add_css_class (bubble, "osd");
   gtk_widget_add_css_class (bubble, "hotnode-overlay");
   gtk_widget_set_can_target (bubble, takes_input);
+  gtk_widget_set_vexpand (bubble, takes_input);
   gtk_box_append (GTK_BOX (bubble), content);
+  gtk_widget_set_hexpand (content, TRUE);
 
   return bubble;
+}
+
+/* Bubbles of one box, one under the other, with a line between two. */
+static void
+append_bubble (HotOverlay *self,
+               GtkWidget  *bubble)
+{
+  if (gtk_widget_get_first_child (self->box) != NULL)
+    {
+      GtkWidget *separator = gtk_separator_new (GTK_ORIENTATION_HORIZONTAL);
+
+      gtk_widget_add_css_class (separator, "hotnode-separator");
+      gtk_box_append (GTK_BOX (self->box), separator);
+    }
+  gtk_box_append (GTK_BOX (self->box), bubble);
 }
 
 /* Rebuilds the overlay's content from the statuses. */
@@ -439,7 +417,7 @@ hot_overlay_update (HotOverlay *self)
   gboolean takes_input = FALSE;
 
   g_clear_pointer (&self->box, gtk_widget_unparent);
-  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
   for (guint i = 0; self->statuses && i < g_list_model_get_n_items (self->statuses); i++)
@@ -452,7 +430,7 @@ hot_overlay_update (HotOverlay *self)
         g_string_append_printf (building, "%s%s", building->len ? ", " : "", hot_status_get_module (status));
       else if (hot_status_get_error (status) != NULL)
         {
-          gtk_box_append (GTK_BOX (self->box), bubble_new (failure_panel_new (self, status), TRUE));
+          append_bubble (self, bubble_new (failure_panel_new (self, status), TRUE));
           takes_input = TRUE;
           n_shown++;
         }
@@ -462,11 +440,9 @@ hot_overlay_update (HotOverlay *self)
           g_autofree char *names = g_strjoinv (", ", (char **) vanished);
           g_autofree char *text = g_strdup_printf (_ ("%s no longer has %s: shown as it was"),
                                                    hot_status_get_module (status), names);
-          GtkWidget       *label = gtk_label_new (text);
+          GtkWidget       *label = hot_overlay_label_new (text, "hotnode-warning");
 
-          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-          gtk_widget_add_css_class (label, "warning");
-          gtk_box_append (GTK_BOX (self->box), bubble_new (label, FALSE));
+          append_bubble (self, bubble_new (label, FALSE));
           n_shown++;
         }
     }
@@ -479,7 +455,7 @@ hot_overlay_update (HotOverlay *self)
       gtk_box_append (GTK_BOX (row), gtk_spinner_new ());
       gtk_spinner_start (GTK_SPINNER (gtk_widget_get_first_child (row)));
       gtk_box_append (GTK_BOX (row), gtk_label_new (text));
-      gtk_box_append (GTK_BOX (self->box), bubble_new (row, FALSE));
+      append_bubble (self, bubble_new (row, FALSE));
       n_shown++;
     }
 
@@ -487,13 +463,46 @@ hot_overlay_update (HotOverlay *self)
     {
       g_autofree char *text = g_strdup_printf (_ ("Reloaded %s"), (char *) g_ptr_array_index (self->toasts, i));
 
-      gtk_box_append (GTK_BOX (self->box), bubble_new (gtk_label_new (text), FALSE));
+      append_bubble (self, bubble_new (gtk_label_new (text), FALSE));
       n_shown++;
     }
 
   /* Spinner and toast only show: clicks on them reach the app. */
   gtk_widget_set_can_target (self->box, takes_input);
   gtk_widget_set_visible (GTK_WIDGET (self), n_shown > 0);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/* Keeps the overlay within @width × @height (-1: no limit); what does not
+ * fit scrolls. */
+void
+hot_overlay_set_max_size (HotOverlay *self,
+                          int         width,
+                          int         height)
+{
+  g_return_if_fail (HOT_IS_OVERLAY (self));
+
+  if (self->max_width == width && self->max_height == height)
+    return;
+
+  self->max_width = width;
+  self->max_height = height;
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+/* Paths under @source_root (absolute, or NULL) are shown relative to it. */
+void
+hot_overlay_set_source_root (HotOverlay *self,
+                             const char *source_root)
+{
+  g_return_if_fail (HOT_IS_OVERLAY (self));
+
+  if (g_strcmp0 (self->source_root, source_root) == 0)
+    return;
+
+  g_free (self->source_root);
+  self->source_root = source_root ? g_canonicalize_filename (source_root, NULL) : NULL;
+  hot_overlay_update (self);
 }
 
 /**

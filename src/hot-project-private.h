@@ -36,6 +36,7 @@ HotProject          *hot_project_load (const char *build_dir,
                                        GError    **error);
 void                 hot_project_free (HotProject *self);
 const char          *hot_project_get_build_dir (HotProject *self);
+const char          *hot_project_get_source_dir (HotProject *self);
 const HotModuleInfo *hot_project_lookup_source (HotProject *self,
                                                 const char *file);
 void                 hot_module_info_mark_stale (const HotModuleInfo *info,

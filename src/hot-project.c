@@ -25,8 +25,9 @@
 struct _HotProject
 {
   char       *build_dir;
-  GPtrArray  *modules; /* HotModuleInfo */
-  GHashTable *sources; /* canonical source path → HotModuleInfo */
+  char       *source_dir; /* meson-info.json's source folder, or NULL */
+  GPtrArray  *modules;    /* HotModuleInfo */
+  GHashTable *sources;    /* canonical source path → HotModuleInfo */
 };
 
 static void
@@ -283,6 +284,27 @@ hot_module_info_mark_stale (const HotModuleInfo *info,
     }
 }
 
+/* The project's source folder, from meson-info/meson-info.json. */
+static void
+load_source_dir (HotProject *self)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *path = g_build_filename (self->build_dir, "meson-info", "meson-info.json", NULL);
+  JsonObject      *directories;
+  JsonNode        *root;
+  const char      *source;
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root) ||
+      (directories = json_object_get_object_member (json_node_get_object (root), "directories")) == NULL)
+    return;
+  source = json_object_get_string_member_with_default (directories, "source", NULL);
+  if (source != NULL && g_path_is_absolute (source))
+    self->source_dir = canonical_path (source, NULL);
+}
+
 /**
  * hot_project_load:
  * @build_dir: a meson build folder
@@ -344,6 +366,7 @@ hot_project_load (const char *build_dir,
     }
 
   load_compile_commands (self);
+  load_source_dir (self);
 
   return g_steal_pointer (&self);
 }
@@ -354,6 +377,7 @@ hot_project_free (HotProject *self)
   g_clear_pointer (&self->sources, g_hash_table_unref);
   g_clear_pointer (&self->modules, g_ptr_array_unref);
   g_free (self->build_dir);
+  g_free (self->source_dir);
   g_free (self);
 }
 
@@ -361,6 +385,13 @@ const char *
 hot_project_get_build_dir (HotProject *self)
 {
   return self->build_dir;
+}
+
+/* The project's source folder; NULL when the build does not say. */
+const char *
+hot_project_get_source_dir (HotProject *self)
+{
+  return self->source_dir;
 }
 
 /**

@@ -8,6 +8,7 @@
 #include "hot-rebuilder-private.h"
 #include "hot-reload-private.h"
 #include "hot-settings-private.h"
+#include "hot-style-private.h"
 #include "hot-window-private.h"
 
 /*
@@ -24,12 +25,56 @@
 
 static gboolean prepare_fast_paths (gpointer user_data);
 
+/* What the overlay shows: the modules' statuses, then the style sheets'. */
+static GListModel *
+overlay_statuses (HotReload *self)
+{
+  GListModel *model = g_object_get_data (G_OBJECT (self), "hotnode-overlay-statuses");
+
+  if (model == NULL)
+    {
+      GListStore *both = g_list_store_new (G_TYPE_LIST_MODEL);
+
+      g_list_store_append (both, self->status_model);
+      g_list_store_append (both, hot_style_get_statuses ());
+      model = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (both)));
+      g_object_set_data_full (G_OBJECT (self), "hotnode-overlay-statuses", model, g_object_unref);
+    }
+
+  return model;
+}
+
 static void
 proxy_mapped (HotNode   *proxy,
               HotReload *self)
 {
-  hot_window_place_overlay (proxy, G_LIST_MODEL (self->status_model));
+  hot_window_place_overlay (proxy, overlay_statuses (self), hot_project_get_source_dir (self->project));
 }
+
+/* What style sheets need of the service (see hot-style.c) */
+
+static char *
+style_resolve (const char *resource_path,
+               gpointer    user_data)
+{
+  HotReload *self = user_data;
+
+  return self->shared.resources ? g_strdup (hot_resources_lookup_file (self->shared.resources, resource_path)) : NULL;
+}
+
+static void
+style_watch (const char *file,
+             gpointer    user_data)
+{
+  HotReload *self = user_data;
+
+  hot_watcher_add_file (self->watcher, file);
+}
+
+static const HotStyleHooks style_hooks = {
+  style_resolve,
+  style_watch,
+};
 
 static void
 proxy_finalized (gpointer data,
@@ -89,10 +134,6 @@ module_swap (HotModule     *module,
    * compiled from the files as they are now stay in front. */
   if (self->shared.resources != NULL)
     hot_resources_raise (self->shared.resources);
-
-  /* Sizes are known by now: move each window's overlay where it shows best. */
-  for (guint i = 0; i < self->proxies->len; i++)
-    hot_window_place_overlay (g_ptr_array_index (self->proxies, i), G_LIST_MODEL (self->status_model));
 
   if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, TRUE, error))
     return FALSE;
@@ -378,8 +419,13 @@ watcher_changed (HotWatcher *watcher,
   GHashTableIter iter;
   HotModule     *module;
 
+  /* A style sheet is loaded again, and built by nobody. */
   for (guint i = 0; paths[i]; i++)
-    g_ptr_array_add (saved, g_strdup (paths[i]));
+    {
+      g_ptr_array_add (saved, g_strdup (paths[i]));
+      if (hot_style_file_changed (paths[i]))
+        g_hash_table_add (claimed, g_ptr_array_index (saved, i));
+    }
 
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
@@ -461,6 +507,7 @@ hot_reload_setup (HotReload *self,
   self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
   g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
   add_resource_inputs (self);
+  hot_style_set_hooks (&style_hooks, self);
   g_hash_table_iter_init (&iter, self->modules);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
     {
@@ -530,10 +577,12 @@ hot_reload_get_proxies (HotReload *self)
   return self->proxies;
 }
 
-/* Before the service goes: the proxies are no longer its. */
+/* Before the service goes: the proxies and style sheets are no longer
+ * its. */
 void
 hot_reload_forget_proxies (HotReload *self)
 {
+  hot_style_set_hooks (NULL, NULL);
   for (guint i = 0; self->proxies && i < self->proxies->len; i++)
     g_object_weak_unref (g_ptr_array_index (self->proxies, i), proxy_finalized, self);
   g_clear_pointer (&self->proxies, g_ptr_array_unref);

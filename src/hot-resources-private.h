@@ -17,6 +17,8 @@ GPtrArray    *hot_resources_list_files (HotResources *self,
                                         const char   *suffix);
 const char   *hot_resources_get_resource_path (HotResources *self,
                                                const char   *file);
+const char   *hot_resources_lookup_file (HotResources *self,
+                                         const char   *resource_path);
 void          hot_resources_update_async (HotResources       *self,
                                           GCancellable       *cancellable,
                                           GAsyncReadyCallback callback,

@@ -441,6 +441,33 @@ bundle_update (HotResources *self,
 }
 
 /**
+ * hot_resources_lookup_file:
+ * @self: the resources
+ * @resource_path: a resource path
+ *
+ * Returns: (nullable): the source file compiled into @resource_path, or
+ *   %NULL when no bundle of the build has it
+ */
+const char *
+hot_resources_lookup_file (HotResources *self,
+                           const char   *resource_path)
+{
+  for (guint i = 0; i < self->bundles->len; i++)
+    {
+      Bundle        *bundle = g_ptr_array_index (self->bundles, i);
+      GHashTableIter iter;
+      gpointer       file, path;
+
+      g_hash_table_iter_init (&iter, bundle->files);
+      while (g_hash_table_iter_next (&iter, &file, &path))
+        if (g_str_equal (path, resource_path))
+          return file;
+    }
+
+  return NULL;
+}
+
+/**
  * hot_resources_update_async:
  * @self: the resources
  * @cancellable: (nullable): stops the compiler

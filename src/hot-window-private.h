@@ -8,9 +8,14 @@
 
 G_BEGIN_DECLS
 
-void hot_window_place_overlay (HotNode    *proxy,
-                               GListModel *statuses);
-void hot_window_wait_for_paint (HotStatus *status,
-                                GPtrArray *proxies);
+GtkWidget *hot_window_ensure_overlay (GtkWindow  *window,
+                                      GListModel *statuses,
+                                      const char *source_root);
+GtkWidget *hot_window_get_overlay_popover (GtkWindow *window);
+void       hot_window_place_overlay (HotNode    *proxy,
+                                     GListModel *statuses,
+                                     const char *source_root);
+void       hot_window_wait_for_paint (HotStatus *status,
+                                      GPtrArray *proxies);
 
 G_END_DECLS

@@ -12,6 +12,10 @@
  *                        in each: "kept" carries their state, "off" does not
  *   idle_wakeups         main loop wakeups in 5 s of nothing changing, with
  *                        hot reload on
+ *   css_reload_ms        from the save of a style sheet (a new file renamed
+ *                        over it) to the end of the first frame painted with
+ *                        the new rule (no compiler: it is loaded again into
+ *                        its GtkCssProvider)
  *
  * Times are medians of at least 10 runs, with min and max. The program runs
  * itself twice, with hot reload off and on, and prints a table; with
@@ -284,6 +288,47 @@ measure_idle_wakeups (void)
   return wakeups - 1;
 }
 
+/* Saves a style sheet watched with hot_reload_watch_style (), alternately
+ * red and blue, and waits for the colour on screen; saves are 300 ms apart,
+ * as a person's are. */
+static JsonNode *
+measure_css_reload (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("hotnode-bench-css-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "bench.css", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GtkCssProvider) provider = gtk_css_provider_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  double     times[RUNS];
+
+  g_assert_true (g_file_set_contents (path, ".bench-box { background-color: rgb(255,0,0); }", -1, NULL));
+  gtk_css_provider_load_from_file (provider, file);
+  hot_reload_watch_style (hot_reload_get_default (), provider, file);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  gtk_widget_add_css_class (box, "bench-box");
+  gtk_widget_set_size_request (box, 60, 60);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+  test_wait_for_frame (window);
+
+  for (guint run = 0; run < runs_wanted (); run++)
+    {
+      test_run_main_loop_for (300);
+      times[run] = test_save_style_and_wait (path,
+                                             run % 2 ? ".bench-box { background-color: rgb(255,0,0); }"
+                                                     : ".bench-box { background-color: rgb(0,0,255); }",
+                                             box, run % 2 ? 0xff0000 : 0x0000ff);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (provider));
+  test_remove_tree (dir);
+
+  return bench_summary (times, runs_wanted ());
+}
+
 /* Hot reload on: lookups, reloads, idleness. */
 static void
 measure_on (void)
@@ -316,6 +361,7 @@ measure_on (void)
   json_object_set_member (states, "off", measure_state_reload (FALSE));
   json_object_set_object_member (result, "reload_state_ms", g_steal_pointer (&states));
   json_object_set_int_member (result, "idle_wakeups", measure_idle_wakeups ());
+  json_object_set_member (result, "css_reload_ms", measure_css_reload ());
   print_json (g_steal_pointer (&result));
 }
 
@@ -412,6 +458,7 @@ add_goals (JsonObject *figures)
   add_goal (goals, "save_to_paint_ms", normal, 1.1 * raw + debounce + 15, FALSE);
   add_goal (goals, "restart_over_save_to_paint_fast", restart / fast, 5, TRUE);
   add_goal (goals, "disabled_call_ratio", figure (figures, "disabled_call_ratio"), 1.05, FALSE);
+  add_goal (goals, "css_reload_ms", figure (figures, "css_reload_ms"), 50, FALSE);
   json_object_set_object_member (figures, "goals", g_steal_pointer (&goals));
 }
 
@@ -435,6 +482,7 @@ check_keys (JsonObject *figures)
     "reload_proxies_ms",
     "reload_state_ms",
     "idle_wakeups",
+    "css_reload_ms",
     "breakdown_ms",
     "breakdown_fast_ms",
     "ratios",
@@ -574,6 +622,7 @@ main (int   argc,
              bench_median_of (json_object_get_member (json_object_get_object_member (figures, "reload_state_ms"),
                                                       l->data)));
   g_print ("# %-34s %10" G_GINT64_FORMAT "\n", "idle_wakeups", json_object_get_int_member (figures, "idle_wakeups"));
+  g_print ("# %-34s %10.1f ms\n", "css_reload_ms", bench_median_of (json_object_get_member (figures, "css_reload_ms")));
   print_save_to_paint (figures);
 
   json_node_set_object (root, figures);

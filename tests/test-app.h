@@ -122,9 +122,9 @@ test_project_init (TestProject  *project,
                    const char   *tmp_template,
                    HotnodeSource source)
 {
-  const char      *demo_files[] = { "meson.build", "main.c", "counter/counter.c", "counter/counter-badge.c",
+  const char      *demo_files[] = { "meson.build", "main.c", "demo-shot.c", "demo-shot.h", "counter/counter.c", "counter/counter-badge.c",
                                     "counter/counter-badge.h", "counter/counter-badge.ui",
-                                    "counter/counter.gresource.xml", "form/form.c" };
+                                    "counter/counter.css", "counter/counter.gresource.xml", "form/form.c" };
   g_autofree char *top_meson = NULL;
   g_autoptr (GError) error = NULL;
 

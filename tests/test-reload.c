@@ -1057,6 +1057,7 @@ test_crash (gconstpointer data)
       HotReload *service = hot_reload_get_default ();
       HotStatus *status = hot_reload_lookup_status (service, "alpha");
       g_autoptr (GError) error = NULL;
+      g_autofree char *addr2line = NULL;
       /* First: its inner node crashes inside the outer one's guard. */
       GtkWidget *outer = new_proxy ("alpha_outer", NULL);
       GtkWidget *clicks = new_proxy ("alpha_clicks", NULL);
@@ -1080,6 +1081,11 @@ test_crash (gconstpointer data)
       g_assert_cmpstr (hot_status_get_crash_node (status), ==, "alpha_label");
       g_assert_cmpint (hot_status_get_crash_signal (status), ==, crash_case->signal);
       g_assert_nonnull (hot_status_get_crash_backtrace (status));
+      g_test_message ("Backtrace:\n%s", hot_status_get_crash_backtrace (status));
+      /* The crashing line, when binutils' addr2line is there to read the
+       * module's debug information. */
+      if (crash_case->signal == SIGSEGV && (addr2line = g_find_program_in_path ("addr2line")) != NULL)
+        g_assert_nonnull (strstr (hot_status_get_crash_backtrace (status), "alpha.c:"));
 
       /* Alive: the next good save loads normally. */
       g_assert_true (reload_to ("libalpha-gen2.so", &error));

@@ -142,3 +142,88 @@ test_run_main_loop_for (guint ms)
   while (!done)
     g_main_context_iteration (NULL, TRUE);
 }
+
+static inline gboolean
+test_has_render_node (GtkWidget *widget)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+
+  return node != NULL;
+}
+
+/* The colour of the middle of @widget in its window, once painted (cairo's
+ * ARGB in native order, without alpha). */
+static inline guint32
+test_painted_color (GtkWidget *widget)
+{
+  g_autoptr (GdkTexture) texture = NULL;
+  GtkWidget      *window = GTK_WIDGET (gtk_widget_get_root (widget));
+  graphene_rect_t bounds;
+  guint32         pixel;
+
+  g_assert_true (gtk_widget_compute_bounds (widget, window, &bounds));
+  g_assert_cmpfloat (bounds.size.width, >, 0);
+  /* Something shown since the frame (hot reload's overlay, say) may have
+   * the window laid out again first. */
+  while (!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) == 0 || !test_has_render_node (window))
+    test_wait_for_frame (window);
+  texture = test_render (window, &GRAPHENE_RECT_INIT ((int) (bounds.origin.x + bounds.size.width / 2),
+                                                      (int) (bounds.origin.y + bounds.size.height / 2), 1, 1));
+  gdk_texture_download (texture, (guchar *) &pixel, 4);
+
+  return pixel & 0x00ffffff;
+}
+
+static inline void
+test_frame_time (GdkFrameClock *clock,
+                 gint64        *painted_at)
+{
+  *painted_at = g_get_monotonic_time ();
+}
+
+/* Saves @css into @path as an editor does (a new file renamed over the old)
+ * and runs the main loop until @widget is painted in @color; returns the
+ * milliseconds from the save to the end of that frame. Fails after 5 s. */
+static inline double
+test_save_style_and_wait (const char *path,
+                          const char *css,
+                          GtkWidget  *widget,
+                          guint32     color)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gint64         painted_at = 0;
+  gint64         checked = 0;
+  gint64         saved_at;
+  gint64         deadline;
+  gulong         handler = g_signal_connect (clock, "after-paint", G_CALLBACK (test_frame_time), &painted_at);
+
+  g_assert_true (g_file_set_contents (path, css, -1, NULL));
+  saved_at = g_get_monotonic_time ();
+  deadline = saved_at + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (painted_at != checked)
+        {
+          guint32 seen = test_painted_color (widget);
+
+          /* The frame that showed it (test_painted_color () may wait). */
+          checked = painted_at;
+          if (seen == color)
+            break;
+        }
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s was saved 5 s ago and the window is not painted in #%06x: it is #%06x", path, color,
+                 test_painted_color (widget));
+      if (!g_main_context_pending (NULL))
+        g_usleep (500);
+    }
+  g_signal_handler_disconnect (clock, handler);
+
+  return (checked - saved_at) / 1000.0;
+}

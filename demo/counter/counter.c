@@ -32,6 +32,24 @@ reset_clicked (GtkButton *button,
   show_clicks (value);
 }
 
+/* The module's style sheet, once a display: every generation of this code
+ * finds the provider the first one added, and hot reload loads the sheet
+ * again into it when counter.css is saved. */
+static void
+ensure_style (GdkDisplay *display)
+{
+  GtkCssProvider *provider;
+
+  if (g_object_get_data (G_OBJECT (display), "counter-style") != NULL)
+    return;
+
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/org/hotnode/demo/counter/counter.css");
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_set_data_full (G_OBJECT (display), "counter-style", provider, g_object_unref);
+}
+
 HOT_NODE (counter_panel)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
@@ -41,6 +59,8 @@ HOT_NODE (counter_panel)
   GtkWidget *add = gtk_button_new_with_label ("Add one");
   GtkWidget *reset = gtk_button_new_with_label ("Reset");
   GtkWidget *hint = gtk_label_new ("Edit demo/counter/counter.c and save:\nthis panel is rebuilt, the count stays.");
+
+  ensure_style (gdk_display_get_default ());
 
   gtk_widget_set_name (title, "counter-title");
   gtk_widget_add_css_class (title, "title-2");
