@@ -395,17 +395,24 @@ test_reset (Fixture      *fixture,
 }
 
 static void
-test_one_handler (void)
+test_one_handler (gconstpointer data)
 {
+  gboolean   unloading = GPOINTER_TO_INT (data);
   GtkWidget *button = g_object_ref_sink (gtk_button_new ());
   g_autoptr (HotNodeArgs) args = hot_node_args_new ();
   GtkWidget *proxy;
   guint      first_source;
 
-  g_test_summary ("A node that connects to an object of the app with g_signal_connect_object () and owns "
-                  "its timeout with hot_node_own_source (): after three reloads one handler runs and the "
-                  "first timeout is gone");
+  if (unloading)
+    g_test_summary ("With unloading on, the older generations of a node that connected to an app object "
+                    "(tied to its widget) are closed once their widgets are gone, and a click runs the "
+                    "live one's handler, once, and nothing closed");
+  else
+    g_test_summary ("A node that connects to an object of the app with g_signal_connect_object () and owns "
+                    "its timeout with hot_node_own_source (): after three reloads one handler runs and the "
+                    "first timeout is gone");
 
+  hot_reload_set_unload_generations (hot_reload_get_default (), unloading);
   hot_node_args_set_object (args, "button", button);
   proxy = g_object_ref_sink (hot_node_new ("alpha_listener", args));
   first_source = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "alpha-source"));
@@ -413,11 +420,14 @@ test_one_handler (void)
 
   for (int i = 0; i < 3; i++)
     reload ();
+  /* Older generations are closed from idles. */
+  test_run_main_loop_for (200);
 
   g_assert_null (g_main_context_find_source_by_id (NULL, first_source));
   g_signal_emit_by_name (button, "clicked");
   g_assert_cmpint (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "alpha-clicks")), ==, 1);
 
+  hot_reload_set_unload_generations (hot_reload_get_default (), FALSE);
   g_assert_finalize_object (proxy);
   g_clear_pointer (&args, hot_node_args_unref);
   g_assert_finalize_object (button);
@@ -446,7 +456,8 @@ main (int   argc,
   ADD ("screenshots", test_screenshots);
   ADD ("reset", test_reset);
 #undef ADD
-  g_test_add_func ("/Hotnode/State/one-handler", test_one_handler);
+  g_test_add_data_func ("/Hotnode/State/one-handler", GINT_TO_POINTER (FALSE), test_one_handler);
+  g_test_add_data_func ("/Hotnode/State/one-handler-unloading", GINT_TO_POINTER (TRUE), test_one_handler);
 
   status = g_test_run ();
   test_remove_tree (private_dir);
