@@ -206,22 +206,6 @@ measure_reload (guint n_proxies)
   return bench_summary (times, runs_wanted ());
 }
 
-static GtkWidget *
-find_named (GtkWidget  *root,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* 1000 forms with typed text, reloaded with or without their state. */
 static JsonNode *
 measure_state_reload (gboolean keep_state)
@@ -238,7 +222,7 @@ measure_state_reload (gboolean keep_state)
       GtkWidget *proxy = g_object_ref_sink (hot_node_new ("alpha_form", args));
 
       hot_node_set_keep_state (HOT_NODE_PROXY (proxy), keep_state);
-      gtk_editable_set_text (GTK_EDITABLE (find_named (proxy, "name")), "typed");
+      gtk_editable_set_text (GTK_EDITABLE (test_find_named (proxy, "name")), "typed");
       g_ptr_array_add (proxies, proxy);
     }
 
@@ -252,7 +236,7 @@ measure_state_reload (gboolean keep_state)
       g_assert_true (hot_reload_rebuild_finish (service, test_wait_for_result (&result), NULL));
       times[run] = (g_get_monotonic_time () - start) / 1000.0;
     }
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_named (g_ptr_array_index (proxies, 0), "name"))), ==,
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (test_find_named (g_ptr_array_index (proxies, 0), "name"))), ==,
                    keep_state ? "typed" : "");
 
   return bench_summary (times, runs_wanted ());

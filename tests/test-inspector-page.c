@@ -59,24 +59,6 @@ fixture_tear_down (Fixture      *fixture,
   gtk_window_destroy (GTK_WINDOW (fixture->window));
 }
 
-/* The widget named @name under @root, or NULL. */
-static GtkWidget *
-find_named (GtkWidget  *root,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 /* Whether a label under @root shows a text containing @text. */
 static gboolean
 shows (GtkWidget  *root,
@@ -144,7 +126,7 @@ on_hot_reload (HotReload  *service,
 static void
 rebuild_alpha (Fixture *fixture)
 {
-  GtkWidget *button = find_named (fixture->page, "rebuild-alpha");
+  GtkWidget *button = test_find_named (fixture->page, "rebuild-alpha");
   guint      calls = rebuilder_calls;
   gboolean   reloaded = FALSE;
   gint64     deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
@@ -202,8 +184,8 @@ test_rows (Fixture      *fixture,
   g_assert_true (shows (fixture->page, "beta"));
   g_assert_true (shows (fixture->page, "Generation 0"));
   g_assert_true (shows (fixture->page, "No reload yet"));
-  g_assert_nonnull (find_named (fixture->page, "rebuild-beta"));
-  g_assert_false (gtk_widget_get_sensitive (find_named (fixture->page, "cancel-alpha")));
+  g_assert_nonnull (test_find_named (fixture->page, "rebuild-beta"));
+  g_assert_false (gtk_widget_get_sensitive (test_find_named (fixture->page, "cancel-alpha")));
 
   proxy = g_object_ref_sink (hot_node_new ("alpha_label", NULL));
   hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (fixture->page));

@@ -227,3 +227,21 @@ test_save_style_and_wait (const char *path,
 
   return (checked - saved_at) / 1000.0;
 }
+
+/* The widget named @name under @root, or NULL. */
+static inline GtkWidget *
+test_find_named (GtkWidget  *root,
+                 const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = test_find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
