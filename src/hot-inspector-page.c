@@ -215,6 +215,8 @@ format_state (HotStatus *status)
     g_string_append_printf (text, _ ("Generation %u"), hot_status_get_generation (status));
   g_string_append (text, " · ");
   g_string_append (text, hot_status_get_building (status) ? _ ("building…") : _ ("idle"));
+  if (hot_status_get_held (status))
+    g_string_append_printf (text, " · %s", _ ("held by the app"));
   g_string_append (text, " · ");
   g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u rebuild", "%u rebuilds", rebuilds), rebuilds);
   if (rebuilds > 0)
@@ -312,6 +314,17 @@ cancel_clicked (GtkButton        *button,
   hot_reload_cancel (self->service, g_object_get_data (G_OBJECT (button), "hotnode-module"));
 }
 
+static void
+reset_clicked (GtkButton        *button,
+               HotInspectorPage *self)
+{
+  const char *module = g_object_get_data (G_OBJECT (button), "hotnode-module");
+  g_autoptr (GError) error = NULL;
+
+  if (!hot_reload_reset (self->service, module, &error))
+    g_warning ("Could not reset module “%s”: %s", module, error->message);
+}
+
 static GtkWidget *
 new_label (const char *css_class)
 {
@@ -367,6 +380,8 @@ create_module_row (gpointer item,
   gtk_box_append (GTK_BOX (header),
                   new_module_button (self, _ ("Rebuild now"), "rebuild", module, G_CALLBACK (rebuild_clicked)));
   gtk_box_append (GTK_BOX (header), cancel);
+  gtk_box_append (GTK_BOX (header),
+                  new_module_button (self, _ ("Reset state"), "reset", module, G_CALLBACK (reset_clicked)));
 
   gtk_box_append (GTK_BOX (box), header);
   gtk_box_append (GTK_BOX (box), state);

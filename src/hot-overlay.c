@@ -17,13 +17,16 @@
  *
  *   hidden      nothing is building, nothing failed, no recent reload
  *   building    a spinner and the modules that are building
- *   reloaded    a short toast after a good build (HOT_OVERLAY_TOAST_SECONDS)
+ *   reloaded    a short toast after a good build (HOT_OVERLAY_TOAST_SECONDS),
+ *               with a button that starts the module afresh ("reset-requested")
+ *   held        per module whose reloads the app holds, a line saying so
  *   failed      per failed module, a panel with the compiler's diagnostics
  *               (location, message, source line) or the error; it stays
  *               until the module's next good build and can be collapsed
  *
- * Several can show at once. The overlay takes no keyboard focus; only a
- * failure panel's collapse button (and its scroll bar) takes clicks.
+ * Several can show at once. The overlay takes no keyboard focus; only its
+ * buttons (a failure panel's collapse button, a toast's reset button) and
+ * the failure panel's scroll bar take clicks.
  *
  * hot-window.c places it, one per window, in a popover of the window: its
  * maximum size (set from the window's) keeps it inside the window, and the
@@ -31,7 +34,7 @@
  * project's source root when they are inside it.
  */
 
-#define HOT_OVERLAY_TOAST_SECONDS 2
+#define HOT_OVERLAY_TOAST_SECONDS 4
 
 struct _HotOverlay
 {
@@ -54,6 +57,7 @@ G_DEFINE_FINAL_TYPE (HotOverlay, hot_overlay, GTK_TYPE_WIDGET)
 enum
 {
   CHANGED,
+  RESET_REQUESTED,
   N_SIGNALS
 };
 
@@ -207,6 +211,10 @@ hot_overlay_class_init (HotOverlayClass *klass)
   /* The content was rebuilt: what holds the overlay may size it again. */
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                    G_TYPE_NONE, 0);
+
+  /* The developer asked to start a module afresh (its name). */
+  signals[RESET_REQUESTED] = g_signal_new ("reset-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                           NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   hot_i18n_init ();
 }
@@ -378,6 +386,43 @@ failure_panel_new (HotOverlay *self,
   return panel;
 }
 
+static void
+reset_clicked (GtkButton  *button,
+               HotOverlay *self)
+{
+  g_autofree char *module = g_strdup (g_object_get_data (G_OBJECT (button), "module"));
+
+  g_signal_emit (self, signals[RESET_REQUESTED], 0, module);
+}
+
+/* "Reloaded counter", and a button that starts the module afresh. */
+static GtkWidget *
+toast_new (HotOverlay *self,
+           const char *module)
+{
+  GtkWidget       *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autofree char *text = g_strdup_printf (_ ("Reloaded %s"), module);
+  g_autofree char *name = g_strdup_printf ("reset-%s", module);
+  GtkWidget       *label = gtk_label_new (text);
+  GtkWidget       *button = gtk_button_new_with_label (_ ("Reset state"));
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_set_can_target (label, FALSE);
+  gtk_widget_set_name (button, name);
+  gtk_widget_set_tooltip_text (button, _ ("Start the module afresh: its statics back to their first values, "
+                                          "its widgets built again without carried state"));
+  gtk_widget_set_focusable (button, FALSE);
+  gtk_widget_set_focus_on_click (button, FALSE);
+  gtk_widget_add_css_class (button, "flat");
+  g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
+  g_signal_connect (button, "clicked", G_CALLBACK (reset_clicked), self);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), button);
+
+  return row;
+}
+
 static GtkWidget *
 bubble_new (GtkWidget *content,
             gboolean   takes_input)
@@ -435,6 +480,15 @@ hot_overlay_update (HotOverlay *self)
           n_shown++;
         }
 
+      if (hot_status_get_held (status))
+        {
+          g_autofree char *text = g_strdup_printf (_ ("%s: the app holds its reloads; the new code waits"),
+                                                   hot_status_get_module (status));
+
+          append_bubble (self, bubble_new (hot_overlay_label_new (text, "hotnode-warning"), FALSE));
+          n_shown++;
+        }
+
       if (vanished != NULL)
         {
           g_autofree char *names = g_strjoinv (", ", (char **) vanished);
@@ -461,13 +515,16 @@ hot_overlay_update (HotOverlay *self)
 
   for (guint i = 0; i < self->toasts->len; i++)
     {
-      g_autofree char *text = g_strdup_printf (_ ("Reloaded %s"), (char *) g_ptr_array_index (self->toasts, i));
+      GtkWidget *bubble = bubble_new (toast_new (self, g_ptr_array_index (self->toasts, i)), TRUE);
 
-      append_bubble (self, bubble_new (gtk_label_new (text), FALSE));
+      /* Only its button takes clicks. */
+      gtk_widget_set_vexpand (bubble, FALSE);
+      append_bubble (self, bubble);
+      takes_input = TRUE;
       n_shown++;
     }
 
-  /* Spinner and toast only show: clicks on them reach the app. */
+  /* The spinner only shows: clicks on it reach nothing of the overlay. */
   gtk_widget_set_can_target (self->box, takes_input);
   gtk_widget_set_visible (GTK_WIDGET (self), n_shown > 0);
   g_signal_emit (self, signals[CHANGED], 0);

@@ -88,6 +88,20 @@ static_in_module (const char *file,
   return hot_project_lookup_source (owner->project, file) == owner->info;
 }
 
+/* The module's live generation, or, before its first reload, the app's own
+ * code as one. */
+static HotGeneration *
+live_or_host (HotModule *module)
+{
+  static HotGeneration host;
+
+  if (hot_module_get_live (module) != NULL)
+    return hot_module_get_live (module);
+
+  host.table = hot_table_get_host ();
+  return &host;
+}
+
 /**
  * hot_reload_reset:
  * @self: the service
@@ -126,6 +140,6 @@ hot_reload_reset (HotReload  *self,
   g_debug ("Reset %u hot statics of module “%s”",
            hot_static_registry_reset (self->shared.statics, static_in_module, &owner), module);
 
-  return hot_instantiate_generation (found, hot_module_get_live (found), self->proxies, self->shared.quarantine,
-                                     FALSE, error);
+  return hot_instantiate_generation (found, live_or_host (found), self->proxies, self->shared.quarantine, FALSE,
+                                     error);
 }

@@ -271,6 +271,17 @@ toplevels_changed (GListModel *toplevels,
     self->unload_check_id = g_idle_add (check_unloads, self);
 }
 
+/* The overlay's "Reset state": the module starts afresh. */
+static void
+reset_from_window (const char *module,
+                   gpointer    user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!hot_reload_reset (user_data, module, &error))
+    g_warning ("Could not reset module “%s”: %s", module, error->message);
+}
+
 /* How hot_node_new () finds code */
 
 static const HotNodeEntry *
@@ -517,6 +528,7 @@ hot_reload_setup (HotReload *self,
 
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hot_instantiate_set_resolver (&resolver, self);
+  hot_window_set_reset_func (reset_from_window, self);
   hot_inspector_page_register ();
 
   /* A second after start: the app has drawn its window, and nobody saves a

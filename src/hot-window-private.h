@@ -8,6 +8,12 @@
 
 G_BEGIN_DECLS
 
+typedef void (*HotWindowResetFunc) (const char *module,
+                                    gpointer    user_data);
+
+void hot_window_set_reset_func (HotWindowResetFunc func,
+                                gpointer           user_data);
+
 GtkWidget *hot_window_ensure_overlay (GtkWindow  *window,
                                       GListModel *statuses,
                                       const char *source_root);

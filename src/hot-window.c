@@ -193,6 +193,32 @@ window_destroyed (GtkWidget     *window,
   g_clear_pointer (&wo->popover, gtk_widget_unparent);
 }
 
+static HotWindowResetFunc reset_func;
+static gpointer           reset_data;
+
+/**
+ * hot_window_set_reset_func:
+ * @func: what starts a module afresh, asked for from an overlay
+ * @user_data: for @func
+ *
+ * Set by the service: the overlay knows nothing of modules.
+ */
+void
+hot_window_set_reset_func (HotWindowResetFunc func,
+                           gpointer           user_data)
+{
+  reset_func = func;
+  reset_data = user_data;
+}
+
+static void
+overlay_reset_requested (GtkWidget  *overlay,
+                         const char *module)
+{
+  if (reset_func != NULL)
+    reset_func (module, reset_data);
+}
+
 /**
  * hot_window_ensure_overlay:
  * @window: a window
@@ -230,6 +256,7 @@ hot_window_ensure_overlay (GtkWindow  *window,
 
   g_signal_connect (wo->overlay, "notify::visible", G_CALLBACK (overlay_visible_changed), wo);
   g_signal_connect (wo->overlay, "changed", G_CALLBACK (overlay_changed), wo);
+  g_signal_connect (wo->overlay, "reset-requested", G_CALLBACK (overlay_reset_requested), NULL);
   g_signal_connect (window, "map", G_CALLBACK (window_mapped), wo);
   g_signal_connect (window, "unmap", G_CALLBACK (window_unmapped), wo);
   g_signal_connect (window, "unrealize", G_CALLBACK (window_unrealized), wo);

@@ -188,6 +188,14 @@ test_rows (Fixture      *fixture,
   g_assert_false (gtk_widget_get_sensitive (test_find_named (fixture->page, "cancel-alpha")));
 
   proxy = g_object_ref_sink (hot_node_new ("alpha_label", NULL));
+  /* "Reset state" builds the module's proxies afresh (here from the app's
+   * own code: nothing was reloaded yet). */
+  {
+    GtkWidget *child = hot_node_get_child (HOT_NODE_PROXY (proxy));
+
+    g_signal_emit_by_name (test_find_named (fixture->page, "reset-alpha"), "clicked");
+    g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) != child);
+  }
   hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (fixture->page));
   g_assert_cmpuint (count_rows (proxies), ==, 1);
   g_assert_true (shows (proxies, "alpha_label — module alpha"));

@@ -24,13 +24,16 @@ typedef struct
   const char *hide;
   const char *show;
   const char *reloaded;
+  const char *held;
 } Strings;
 
 static const Strings english = {
-  "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter"
+  "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter",
+  "counter: the app holds its reloads; the new code waits"
 };
 static const Strings german = {
-  "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen"
+  "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen",
+  "counter: Die Anwendung hält seine Neuladevorgänge an; der neue Code wartet"
 };
 
 static const Strings *expected;
@@ -308,6 +311,14 @@ captured_diagnostics (void)
 }
 
 static void
+store_module (char      **asked,
+              const char *module)
+{
+  g_free (*asked);
+  *asked = g_strdup (module);
+}
+
+static void
 test_states (Fixture      *fixture,
              gconstpointer data)
 {
@@ -382,6 +393,23 @@ test_states (Fixture      *fixture,
   g_assert_null (strstr (text, expected->failed));
   assert_shows (fixture, expected->reloaded);
   save_screenshot (fixture->window, "reloaded");
+
+  /* The toast's button asks to start the module afresh. */
+  {
+    GtkWidget *reset = test_find_named (fixture->overlay, "reset-counter");
+    g_autofree char *asked = NULL;
+    gulong     handler = g_signal_connect_swapped (fixture->overlay, "reset-requested", G_CALLBACK (store_module), &asked);
+
+    g_assert_nonnull (reset);
+    g_signal_emit_by_name (reset, "clicked");
+    g_assert_cmpstr (asked, ==, "counter");
+    g_signal_handler_disconnect (fixture->overlay, handler);
+  }
+
+  /* Reloads held by the app: said, until released. */
+  hot_status_set_held (fixture->counter, TRUE);
+  assert_shows (fixture, expected->held);
+  hot_status_set_held (fixture->counter, FALSE);
 
   /* The toast goes away by itself. */
   while (gtk_widget_get_visible (fixture->overlay))
