@@ -200,6 +200,9 @@ complete_snapshots (HotModule *self)
   hot_objects_complete (self->objects);
   if (self->attempted != NULL)
     hot_inputs_complete (self->inputs, self->attempted);
+  /* Headers learnt of while a build runs: it reads them as they are. */
+  if (self->building != NULL)
+    hot_inputs_complete (self->inputs, self->building);
 }
 
 #define EMPTY_WAIT_MS 100

@@ -28,6 +28,7 @@ typedef struct
   const char     *script; /* the rebuild command, run by sh */
   char           *output;
   guint           swaps;
+  guint           rebuilds; /* times the rebuild command was asked for */
   guint           finished;
   GError         *last_error;
   GAsyncResult   *from_hook; /* a rebuild asked for by the finished hook */
@@ -49,6 +50,7 @@ custom_rebuilder (HotModule *module,
 {
   Fixture *fixture = user_data;
 
+  fixture->rebuilds++;
   *output = g_strdup (fixture->output);
   return g_strdupv ((char *[]){ (char *) "sh", (char *) "-c", (char *) fixture->script, NULL });
 }
@@ -357,6 +359,28 @@ test_changed_unseen (Fixture      *fixture,
   g_assert_false (hot_module_is_busy (fixture->module));
 }
 
+static void
+test_headers_learnt_during_build (Fixture      *fixture,
+                                  gconstpointer data)
+{
+  g_autofree char *other = g_build_filename (fixture->dir, "other.h", NULL);
+
+  g_test_summary ("Headers learnt of while a build runs (ninja's deps log read at start) count with "
+                  "what they hold: the build is loaded, not started again");
+
+  write_file (other, "#define OTHER 1\n");
+  fixture->script = "sleep 0.3";
+  write_file (fixture->source, "int panel = 8;\n");
+  saved (fixture, fixture->source);
+  test_run_main_loop_for (50);
+  hot_module_add_headers (fixture->module, fixture->source, (const char *const[]){ other, NULL });
+  wait_for_builds (fixture, 1);
+
+  g_assert_no_error (fixture->last_error);
+  g_assert_cmpuint (fixture->rebuilds, ==, 1);
+  g_assert_cmpuint (fixture->swaps, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -375,6 +399,7 @@ main (int   argc,
   ADD ("/Hotnode/Module/cancel", test_cancel);
   ADD ("/Hotnode/Module/rebuild-from-hook", test_rebuild_from_hook);
   ADD ("/Hotnode/Module/changed-unseen", test_changed_unseen);
+  ADD ("/Hotnode/Module/headers-learnt-during-build", test_headers_learnt_during_build);
 
 #undef ADD
 
