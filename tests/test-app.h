@@ -86,15 +86,13 @@ test_copy_file (const char *from,
   g_assert_no_error (error);
 }
 
-static inline void test_copy_tree (const char *from,
-                                   const char *to);
-
-/* hotnode's source tree as a user would copy it: without build folders or
- * version control. */
+/* Copies the folder @from into @to, recursively (new files, new times),
+ * leaving out the entries of @from itself that @skip names (NULL: none). */
 static inline void
-test_copy_source_tree (const char *to)
+test_copy_tree_except (const char *from,
+                       const char *to,
+                       gboolean (*skip) (const char *name))
 {
-  const char *from = g_getenv ("HOTNODE_SOURCE_ROOT");
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) dir = g_dir_open (from, 0, &error);
   const char *name;
@@ -106,13 +104,35 @@ test_copy_source_tree (const char *to)
       g_autofree char *source = g_build_filename (from, name, NULL);
       g_autofree char *destination = g_build_filename (to, name, NULL);
 
-      if (g_str_has_prefix (name, "build") || g_str_has_prefix (name, "_build") || g_str_equal (name, ".git"))
+      if (skip != NULL && skip (name))
         continue;
       if (g_file_test (source, G_FILE_TEST_IS_DIR))
-        test_copy_tree (source, destination);
+        test_copy_tree_except (source, destination, NULL);
       else
         test_copy_file (source, destination);
     }
+}
+
+/* Copies the folder @from into @to, recursively (new files, new times). */
+static inline void
+test_copy_tree (const char *from,
+                const char *to)
+{
+  test_copy_tree_except (from, to, NULL);
+}
+
+static inline gboolean
+test_is_build_or_vcs (const char *name)
+{
+  return g_str_has_prefix (name, "build") || g_str_has_prefix (name, "_build") || g_str_equal (name, ".git");
+}
+
+/* hotnode's source tree as a user would copy it: without build folders or
+ * version control. */
+static inline void
+test_copy_source_tree (const char *to)
+{
+  test_copy_tree_except (g_getenv ("HOTNODE_SOURCE_ROOT"), to, test_is_build_or_vcs);
 }
 
 /* Copies the demo into a new project in a new temporary folder named
@@ -300,29 +320,6 @@ test_app_expect_line (TestApp    *app,
       if (g_str_has_prefix (line, prefix))
         return line;
       g_free (line);
-    }
-}
-
-/* Copies the folder @from into @to, recursively (new files, new times). */
-static inline void
-test_copy_tree (const char *from,
-                const char *to)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDir) dir = g_dir_open (from, 0, &error);
-  const char *name;
-
-  g_assert_no_error (error);
-  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *source = g_build_filename (from, name, NULL);
-      g_autofree char *destination = g_build_filename (to, name, NULL);
-
-      if (g_file_test (source, G_FILE_TEST_IS_DIR))
-        test_copy_tree (source, destination);
-      else
-        test_copy_file (source, destination);
     }
 }
 

@@ -6,6 +6,7 @@
 #include <hotnode.h>
 
 #include "hot-diagnostic-private.h"
+#include "test-captures.h"
 #include "test-utils.h"
 
 typedef struct
@@ -47,21 +48,12 @@ static const Case cases[] = {
 static GListModel *
 parse_capture (const char *name)
 {
-  g_autofree char *file_name = g_strconcat (name, ".txt", NULL);
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", file_name, NULL);
-  g_autofree char *build_dir = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "build", NULL);
-  g_autofree char *raw = NULL;
-  g_autofree char *clean = NULL;
-  g_autoptr (GError) error = NULL;
-  gsize length;
+  g_autofree char *clean = test_capture_clean (name);
 
-  g_file_get_contents (path, &raw, &length, &error);
-  g_assert_no_error (error);
-  clean = hot_diagnostic_clean_output (raw, length);
   g_assert_true (g_utf8_validate (clean, -1, NULL));
   g_assert_null (strchr (clean, '\x1b'));
 
-  return hot_diagnostic_parse (clean, build_dir, NULL);
+  return test_capture_parse_text (clean);
 }
 
 static void

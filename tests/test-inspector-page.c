@@ -9,9 +9,9 @@
 #include <hotnode.h>
 #include <signal.h>
 
-#include "hot-diagnostic-private.h"
 #include "hot-inspector-page-private.h"
 #include "hot-status-private.h"
+#include "test-captures.h"
 #include "test-utils.h"
 
 #define DEADLINE_S 20
@@ -230,21 +230,6 @@ test_rebuild (Fixture      *fixture,
   g_assert_true (shows (fixture->page, "dlopen"));
 }
 
-static GListModel *
-captured_diagnostics (void)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "gcc-warning-and-error.txt", NULL);
-  g_autofree char *build_dir = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "build", NULL);
-  g_autofree char *raw = NULL;
-  g_autofree char *clean = NULL;
-  gsize            length;
-
-  g_assert_true (g_file_get_contents (path, &raw, &length, NULL));
-  clean = hot_diagnostic_clean_output (raw, length);
-
-  return hot_diagnostic_parse (clean, build_dir, NULL);
-}
-
 static void
 test_screenshot (Fixture      *fixture,
                  gconstpointer data)
@@ -254,7 +239,7 @@ test_screenshot (Fixture      *fixture,
   g_autoptr (HotStatus) crashed = hot_status_new ("form", "/src/form");
   g_autoptr (GError) build_error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
   g_autoptr (GError) crash_error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED, "crashed");
-  g_autoptr (GListModel) diagnostics = captured_diagnostics ();
+  g_autoptr (GListModel) diagnostics = test_capture_parse ("gcc-warning-and-error");
   g_autoptr (GtkWidget) proxy = g_object_ref_sink (hot_node_new ("alpha_label", NULL));
   g_autoptr (GtkWidget) other = g_object_ref_sink (hot_node_new ("beta_label", NULL));
   g_autoptr (GdkTexture) texture = NULL;

@@ -9,11 +9,11 @@
 #include <hotnode.h>
 #include <signal.h>
 
-#include "hot-diagnostic-private.h"
 #include "hot-node-private.h"
 #include "hot-overlay-private.h"
 #include "hot-status-private.h"
 #include "hot-window-private.h"
+#include "test-captures.h"
 #include "test-utils.h"
 
 typedef struct
@@ -295,21 +295,6 @@ click_button (GtkWidget *root)
   return FALSE;
 }
 
-static GListModel *
-captured_diagnostics (void)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "gcc-warning-and-error.txt", NULL);
-  g_autofree char *build_dir = g_test_build_filename (G_TEST_DIST, "data", "diagnostics", "build", NULL);
-  g_autofree char *raw = NULL;
-  g_autofree char *clean = NULL;
-  gsize            length;
-
-  g_assert_true (g_file_get_contents (path, &raw, &length, NULL));
-  clean = hot_diagnostic_clean_output (raw, length);
-
-  return hot_diagnostic_parse (clean, build_dir, NULL);
-}
-
 static void
 store_module (char      **asked,
               const char *module)
@@ -323,7 +308,7 @@ test_states (Fixture      *fixture,
              gconstpointer data)
 {
   g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
-  g_autoptr (GListModel) diagnostics = captured_diagnostics ();
+  g_autoptr (GListModel) diagnostics = test_capture_parse ("gcc-warning-and-error");
   g_autofree char *hidden = NULL;
   g_autofree char *text = NULL;
   g_autofree char *source_root = diagnostics_dir ();
@@ -465,7 +450,7 @@ test_diagnostics (Fixture      *fixture,
                   gconstpointer data)
 {
   g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "failed");
-  g_autoptr (GListModel) diagnostics = captured_diagnostics ();
+  g_autoptr (GListModel) diagnostics = test_capture_parse ("gcc-warning-and-error");
   g_autoptr (GPtrArray) labels = g_ptr_array_new ();
   GtkWidget       *source;
   GtkWidget       *caret = NULL;
@@ -519,7 +504,7 @@ test_scrolls (Fixture      *fixture,
 {
   g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "failed");
   g_autoptr (GListStore) diagnostics = g_list_store_new (HOT_TYPE_DIAGNOSTIC);
-  g_autoptr (GListModel) captured = captured_diagnostics ();
+  g_autoptr (GListModel) captured = test_capture_parse ("gcc-warning-and-error");
   GtkWidget *scroller;
   GtkWidget *bar;
 
@@ -565,7 +550,7 @@ test_many_small_nodes (void)
   g_autoptr (GListStore) statuses = g_list_store_new (HOT_TYPE_STATUS);
   g_autoptr (HotStatus) status = hot_status_new ("cells", "/src/cells");
   g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "failed");
-  g_autoptr (GListModel) diagnostics = captured_diagnostics ();
+  g_autoptr (GListModel) diagnostics = test_capture_parse ("gcc-warning-and-error");
   g_autofree char *source_root = diagnostics_dir ();
   GtkWidget       *window = gtk_window_new ();
   GtkWidget       *grid = gtk_grid_new ();
