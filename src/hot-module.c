@@ -22,7 +22,8 @@
  *   live       what the live generation was built from (at start: the
  *              inputs as they are, which the app was built from)
  *   attempted  what the last failed build was made from, until a build
- *              succeeds: the same content is not built again by itself
+ *              succeeds or the inputs are back to `live`: the same content
+ *              is not built again by itself
  *   building   what the running build started from
  *   objects    what the build system's objects were compiled from
  *              (hot-objects.c), less the sources whose object a stopped
@@ -39,11 +40,17 @@
  * and a save that changes no content (an editor's temporary file, the same
  * text twice, another module's file) owes nothing.
  *
+ * When the inputs are back to `live` after a build of other content failed
+ * (a mistake undone), the failure is cleared from the status: it said
+ * nothing of what the files hold now, and the live code is theirs.
+ *
  * ## States
  *
  *   state      | running                 | inputs change         | rebuild_async ()        | cancel ()
  *   -----------+-------------------------+-----------------------+-------------------------+------------------
- *   IDLE       | nothing                 | owed? → BUILDING      | → BUILDING, forced      | nothing
+ *   IDLE       | nothing                 | back to live? clear   | → BUILDING, forced      | nothing
+ *              |                         |   the failure; owed?  |                         |
+ *              |                         |   → BUILDING          |                         |
  *   PREPARING  | fast path preparation   | owed? stop it; → IDLE | queued; stop it; → IDLE | stop it
  *   BUILDING   | fast builder or         | differ from building? | queued; stop it: → IDLE,| stop it, fail the
  *              | rebuilder (processes)   |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
@@ -191,6 +198,25 @@ build_owed (HotModule  *self,
   return !hot_inputs_same (self->inputs, self->live, now) && !hot_inputs_same (self->inputs, self->attempted, now);
 }
 
+/* A build of other content failed, and the inputs now hold again what the
+ * live generation was built from: the failure says nothing of them. A
+ * failure of the live content itself (a forced rebuild) still holds. */
+static void
+clear_undone_failure (HotModule  *self,
+                      GHashTable *now)
+{
+  if (self->attempted == NULL || hot_inputs_same (self->inputs, self->attempted, self->live) ||
+      !hot_inputs_same (self->inputs, self->live, now))
+    return;
+
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  if (hot_status_get_error (self->status) == NULL)
+    return;
+
+  g_message ("Module “%s” is back to what its live code was built from: the failure is cleared", self->info->name);
+  hot_status_clear_failure (self->status);
+}
+
 /* Every snapshot knows every input: a header learnt of since counts with
  * what it holds now, which is what the build that found it read. */
 static void
@@ -257,6 +283,7 @@ reconsider (HotModule *self)
   switch (self->state)
     {
     case STATE_IDLE:
+      clear_undone_failure (self, now);
       if (build_owed (self, now) && !wait_for_empty_source (self))
         hot_module_start_build (self);
       break;

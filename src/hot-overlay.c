@@ -19,6 +19,8 @@
  *   building    a spinner and the modules that are building
  *   reloaded    a short toast after a good build (HOT_OVERLAY_TOAST_SECONDS),
  *               with a button that starts the module afresh ("reset-requested")
+ *   restored    a short toast when a failure is cleared without a build (the
+ *               files are back to what the live code was built from)
  *   held        per module whose reloads the app holds, a line saying so
  *   failed      per failed module, a panel with the compiler's diagnostics
  *               (location, message, source line) or the error; it stays
@@ -43,7 +45,9 @@ struct _HotOverlay
   GListModel *statuses;
   GHashTable *collapsed; /* module names whose failure panel is collapsed */
   GHashTable *counts;    /* module name → last rebuild count seen */
-  GPtrArray  *toasts;    /* module names reloaded recently */
+  GHashTable *failed;    /* module names whose status has an error */
+  GPtrArray  *toasts;    /* module names reloaded or restored recently */
+  GHashTable *restored;  /* those of the toasts that were restored */
   guint       toast_id;
   char       *source_root; /* paths under it are shown relative to it */
   int         max_width;   /* -1: unbounded */
@@ -94,7 +98,9 @@ hot_overlay_finalize (GObject *object)
 
   g_hash_table_unref (self->collapsed);
   g_hash_table_unref (self->counts);
+  g_hash_table_unref (self->failed);
   g_ptr_array_unref (self->toasts);
+  g_hash_table_unref (self->restored);
   g_free (self->source_root);
 
   G_OBJECT_CLASS (hot_overlay_parent_class)->finalize (object);
@@ -224,7 +230,9 @@ hot_overlay_init (HotOverlay *self)
 {
   self->collapsed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->toasts = g_ptr_array_new_with_free_func (g_free);
+  self->restored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_width = -1;
   self->max_height = -1;
 
@@ -238,9 +246,35 @@ toast_done (gpointer user_data)
 
   self->toast_id = 0;
   g_ptr_array_set_size (self->toasts, 0);
+  g_hash_table_remove_all (self->restored);
   hot_overlay_update (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* A new result replaces the toast of the one before; @restored says which
+ * toast, when there is one. */
+static void
+replace_toast (HotOverlay *self,
+               const char *module,
+               gboolean    show,
+               gboolean    restored)
+{
+  guint toast;
+
+  if (g_ptr_array_find_with_equal_func (self->toasts, module, g_str_equal, &toast))
+    g_ptr_array_remove_index (self->toasts, toast);
+  g_hash_table_remove (self->restored, module);
+  if (!show)
+    return;
+
+  /* The failure is gone: the next one shows expanded again. */
+  g_hash_table_remove (self->collapsed, module);
+  g_ptr_array_add (self->toasts, g_strdup (module));
+  if (restored)
+    g_hash_table_add (self->restored, g_strdup (module));
+  g_clear_handle_id (&self->toast_id, g_source_remove);
+  self->toast_id = g_timeout_add_seconds (HOT_OVERLAY_TOAST_SECONDS, toast_done, self);
 }
 
 static void
@@ -250,24 +284,23 @@ status_changed (HotStatus  *status,
 {
   const char *module = hot_status_get_module (status);
   guint       count = hot_status_get_rebuild_count (status);
+  gboolean    failed = hot_status_get_error (status) != NULL;
 
   if (count != GPOINTER_TO_UINT (g_hash_table_lookup (self->counts, module)))
     {
-      guint toast;
-
       g_hash_table_replace (self->counts, g_strdup (module), GUINT_TO_POINTER (count));
-      /* A new result replaces the toast of the one before. */
-      if (g_ptr_array_find_with_equal_func (self->toasts, module, g_str_equal, &toast))
-        g_ptr_array_remove_index (self->toasts, toast);
-      if (hot_status_get_error (status) == NULL)
-        {
-          /* A good build: the next failure shows expanded again. */
-          g_hash_table_remove (self->collapsed, module);
-          g_ptr_array_add (self->toasts, g_strdup (module));
-          g_clear_handle_id (&self->toast_id, g_source_remove);
-          self->toast_id = g_timeout_add_seconds (HOT_OVERLAY_TOAST_SECONDS, toast_done, self);
-        }
+      replace_toast (self, module, !failed, FALSE);
     }
+  else if (!failed && g_hash_table_contains (self->failed, module))
+    {
+      /* Cleared with no build: a mistake undone. */
+      replace_toast (self, module, TRUE, TRUE);
+    }
+
+  if (failed)
+    g_hash_table_add (self->failed, g_strdup (module));
+  else
+    g_hash_table_remove (self->failed, module);
 
   hot_overlay_update (self);
 }
@@ -278,6 +311,8 @@ watch_status (HotOverlay *self,
 {
   g_hash_table_replace (self->counts, g_strdup (hot_status_get_module (status)),
                         GUINT_TO_POINTER (hot_status_get_rebuild_count (status)));
+  if (hot_status_get_error (status) != NULL)
+    g_hash_table_add (self->failed, g_strdup (hot_status_get_module (status)));
   g_signal_connect_object (status, "notify", G_CALLBACK (status_changed), self, 0);
 }
 
@@ -395,20 +430,28 @@ reset_clicked (GtkButton  *button,
   g_signal_emit (self, signals[RESET_REQUESTED], 0, module);
 }
 
-/* "Reloaded counter", and a button that starts the module afresh. */
+/* "Reloaded counter", and a button that starts the module afresh; or
+ * "counter is back to its live code". */
 static GtkWidget *
 toast_new (HotOverlay *self,
            const char *module)
 {
   GtkWidget       *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  g_autofree char *text = g_strdup_printf (_ ("Reloaded %s"), module);
+  gboolean         restored = g_hash_table_contains (self->restored, module);
+  g_autofree char *text = restored ? g_strdup_printf (_ ("%s is back to its live code"), module)
+                                   : g_strdup_printf (_ ("Reloaded %s"), module);
   g_autofree char *name = g_strdup_printf ("reset-%s", module);
   GtkWidget       *label = gtk_label_new (text);
-  GtkWidget       *button = gtk_button_new_with_label (_ ("Reset state"));
+  GtkWidget       *button;
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_widget_set_hexpand (label, TRUE);
   gtk_widget_set_can_target (label, FALSE);
+  gtk_box_append (GTK_BOX (row), label);
+  if (restored)
+    return row;
+
+  button = gtk_button_new_with_label (_ ("Reset state"));
   gtk_widget_set_name (button, name);
   gtk_widget_set_tooltip_text (button, _ ("Start the module afresh: its statics back to their first values, "
                                           "its widgets built again without carried state"));
@@ -417,7 +460,6 @@ toast_new (HotOverlay *self,
   gtk_widget_add_css_class (button, "flat");
   g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
   g_signal_connect (button, "clicked", G_CALLBACK (reset_clicked), self);
-  gtk_box_append (GTK_BOX (row), label);
   gtk_box_append (GTK_BOX (row), button);
 
   return row;

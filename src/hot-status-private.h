@@ -16,6 +16,7 @@ void       hot_status_finish_build (HotStatus    *self,
                                     const GError *error,
                                     GListModel   *diagnostics,
                                     guint         generation);
+void       hot_status_clear_failure (HotStatus *self);
 
 void hot_status_set_timings (HotStatus *self,
                              GVariant  *timings);

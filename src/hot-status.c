@@ -360,6 +360,32 @@ hot_status_set_held (HotStatus *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HELD]);
 }
 
+/* The error, the diagnostics and, when @error is NULL, the crash of the
+ * last result. */
+static void
+set_result (HotStatus    *self,
+            const GError *error,
+            GListModel   *diagnostics)
+{
+  if (self->error != NULL || error != NULL)
+    {
+      g_clear_error (&self->error);
+      self->error = error ? g_error_copy (error) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+
+  if (diagnostics != NULL || g_list_model_get_n_items (self->diagnostics) > 0)
+    {
+      g_clear_object (&self->diagnostics);
+      self->diagnostics = diagnostics ? g_object_ref (diagnostics)
+                                      : G_LIST_MODEL (g_list_store_new (HOT_TYPE_DIAGNOSTIC));
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DIAGNOSTICS]);
+    }
+
+  if (error == NULL)
+    hot_status_set_crash (self, NULL, 0, NULL);
+}
+
 /* Records the end of a rebuild; @error is NULL after a good one, and
  * @diagnostics NULL when the compiler said nothing. */
 void
@@ -379,20 +405,7 @@ hot_status_finish_build (HotStatus    *self,
   self->last_duration = duration;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_DURATION]);
 
-  if (self->error != NULL || error != NULL)
-    {
-      g_clear_error (&self->error);
-      self->error = error ? g_error_copy (error) : NULL;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-    }
-
-  if (diagnostics != NULL || g_list_model_get_n_items (self->diagnostics) > 0)
-    {
-      g_clear_object (&self->diagnostics);
-      self->diagnostics = diagnostics ? g_object_ref (diagnostics)
-                                      : G_LIST_MODEL (g_list_store_new (HOT_TYPE_DIAGNOSTIC));
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DIAGNOSTICS]);
-    }
+  set_result (self, error, diagnostics);
 
   if (self->generation != generation)
     {
@@ -400,11 +413,21 @@ hot_status_finish_build (HotStatus    *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
     }
 
-  if (error == NULL)
-    hot_status_set_crash (self, NULL, 0, NULL);
-
   hot_status_set_building (self, FALSE);
 
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* The module's files hold again what its live generation was built from:
+ * the failure of other content they held meanwhile no longer applies. The
+ * rebuild count stays (nothing was built). */
+void
+hot_status_clear_failure (HotStatus *self)
+{
+  g_assert (HOT_IS_STATUS (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  set_result (self, NULL, NULL);
   g_object_thaw_notify (G_OBJECT (self));
 }
 

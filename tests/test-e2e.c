@@ -116,6 +116,21 @@ overlay_text (Fixture *fixture)
   return g_strstrip (line);
 }
 
+/* Asks until the overlay shows @expected (the test's timeout bounds it). */
+static void
+wait_for_overlay (Fixture    *fixture,
+                  const char *expected)
+{
+  while (TRUE)
+    {
+      g_autofree char *overlay = overlay_text (fixture);
+
+      if (strstr (overlay, expected) != NULL)
+        return;
+      g_usleep (50 * 1000);
+    }
+}
+
 static guint
 rebuild_count (Fixture *fixture)
 {
@@ -286,6 +301,7 @@ template_edits (Fixture *fixture)
   g_autofree char *overlay = NULL;
   g_autoptr (GError) error = NULL;
   gint64 saved_at;
+  guint  count;
 
   g_file_get_contents (ui_path, &ui, NULL, &error);
   g_assert_no_error (error);
@@ -304,6 +320,15 @@ template_edits (Fixture *fixture)
   g_test_message ("Overlay after a malformed template: %s", overlay);
   g_assert_nonnull (strstr (overlay, "counter-badge.ui:"));
   assert_text (fixture, "counter-badge", "Edited by the end-to-end test");
+
+  /* Put back as it was live: the failure goes, with no build. */
+  count = rebuild_count (fixture);
+  write_counter_source (ui_path, ui, "Made from a template", "Edited by the end-to-end test");
+  wait_for_overlay (fixture, "counter is back to its live code");
+  g_clear_pointer (&overlay, g_free);
+  overlay = overlay_text (fixture);
+  g_assert_null (strstr (overlay, "failed"));
+  g_assert_cmpuint (rebuild_count (fixture), ==, count);
 
   write_counter_source (ui_path, ui, "Made from a template", "Made from a template");
   wait_for_text (fixture, "counter-badge", "Made from a template");
@@ -384,6 +409,23 @@ test_edit_reload (Fixture      *fixture,
   test_app_send (&fixture->app, "click counter-add");
   assert_text (fixture, "counter-value", "5");
   screenshot (fixture, "error.png");
+
+  /* The mistake undone, as it was live: the failure goes, with no build;
+   * the same mistake again fails again. */
+  {
+    guint count = rebuild_count (fixture);
+
+    write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"");
+    wait_for_overlay (fixture, "counter is back to its live code");
+    g_clear_pointer (&overlay, g_free);
+    overlay = overlay_text (fixture);
+    g_assert_null (strstr (overlay, "failed"));
+    g_assert_cmpuint (rebuild_count (fixture), ==, count);
+    screenshot (fixture, "restored.png");
+
+    write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\");", "\"" TITLE_AFTER "\")");
+    g_free (test_app_expect_line (&fixture->app, "failed counter"));
+  }
 
   /* Fixed: the new code is live, the failure is gone from the window. */
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Fixed\"");

@@ -294,6 +294,64 @@ test_failure_not_retried (Fixture      *fixture,
 }
 
 static void
+test_failure_undone (Fixture      *fixture,
+                     gconstpointer data)
+{
+  HotStatus *status = hot_module_get_status (fixture->module);
+
+  g_test_summary ("A mistake undone (the files back to what the live code was built from) clears "
+                  "the failure with no build; the same mistake saved again is built and fails again");
+
+  fixture->script = "echo 'panel.c:1:1: error: expected expression'; exit 1";
+  write_file (fixture->source, "int panel = ;\n");
+  saved (fixture, fixture->source);
+  wait_for_builds (fixture, 1);
+  g_assert_error (fixture->last_error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
+  g_assert_nonnull (hot_status_get_error (status));
+  g_assert_cmpuint (g_list_model_get_n_items (hot_status_get_diagnostics (status)), ==, 1);
+
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "*“alpha” is back to what its live code was built from*");
+  write_file (fixture->source, "int panel = 0;\n");
+  saved (fixture, fixture->source);
+  g_test_assert_expected_messages ();
+  g_assert_false (hot_module_is_busy (fixture->module));
+  g_assert_null (hot_status_get_error (status));
+  g_assert_cmpuint (g_list_model_get_n_items (hot_status_get_diagnostics (status)), ==, 0);
+  g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, 1);
+  g_assert_cmpuint (fixture->rebuilds, ==, 1);
+
+  /* The same mistake again: it is built (and fails) again. */
+  write_file (fixture->source, "int panel = ;\n");
+  saved (fixture, fixture->source);
+  wait_for_builds (fixture, 2);
+  g_assert_cmpuint (fixture->rebuilds, ==, 2);
+  g_assert_nonnull (hot_status_get_error (status));
+}
+
+static void
+test_live_failure_stays (Fixture      *fixture,
+                         gconstpointer data)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  HotStatus *status = hot_module_get_status (fixture->module);
+
+  g_test_summary ("A failed build of the live content itself (asked for) is not cleared by a save "
+                  "that leaves the content as it was");
+
+  fixture->script = "echo 'ld: cannot find -lmissing'; exit 1";
+  hot_module_rebuild_async (fixture->module, NULL, test_store_result, &result);
+  wait_for_builds (fixture, 1);
+  g_assert_false (hot_module_rebuild_finish (result, &error));
+  g_assert_nonnull (hot_status_get_error (status));
+
+  write_file (fixture->source, "int panel = 0;\n");
+  saved (fixture, fixture->source);
+  g_assert_false (hot_module_is_busy (fixture->module));
+  g_assert_nonnull (hot_status_get_error (status));
+}
+
+static void
 test_cancel (Fixture      *fixture,
              gconstpointer data)
 {
@@ -396,6 +454,8 @@ main (int   argc,
   ADD ("/Hotnode/Module/owed-by-content", test_owed_by_content);
   ADD ("/Hotnode/Module/change-during-build", test_change_during_build);
   ADD ("/Hotnode/Module/failure-not-retried", test_failure_not_retried);
+  ADD ("/Hotnode/Module/failure-undone", test_failure_undone);
+  ADD ("/Hotnode/Module/live-failure-stays", test_live_failure_stays);
   ADD ("/Hotnode/Module/cancel", test_cancel);
   ADD ("/Hotnode/Module/rebuild-from-hook", test_rebuild_from_hook);
   ADD ("/Hotnode/Module/changed-unseen", test_changed_unseen);

@@ -25,15 +25,17 @@ typedef struct
   const char *show;
   const char *reloaded;
   const char *held;
+  const char *restored;
 } Strings;
 
 static const Strings english = {
   "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter",
-  "counter: the app holds its reloads; the new code waits"
+  "counter: the app holds its reloads; the new code waits", "counter is back to its live code"
 };
 static const Strings german = {
   "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen",
-  "counter: Die Anwendung hält seine Neuladevorgänge an; der neue Code wartet"
+  "counter: Die Anwendung hält seine Neuladevorgänge an; der neue Code wartet",
+  "counter läuft wieder mit seinem aktuellen Code"
 };
 
 static const Strings *expected;
@@ -404,6 +406,37 @@ test_states (Fixture      *fixture,
   g_assert_cmpstr (text, ==, "");
 }
 
+static void
+test_restored (Fixture      *fixture,
+               gconstpointer data)
+{
+  g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
+  g_autoptr (GListModel) diagnostics = test_capture_parse ("gcc-warning-and-error");
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A failure cleared with no build (the files are back to the live code) takes the "
+                  "failure panel away and says so, with no Reset state button");
+
+  hot_status_finish_build (fixture->counter, 420000, error, diagnostics, 0);
+  assert_shows (fixture, expected->failed);
+
+  hot_status_clear_failure (fixture->counter);
+  assert_shows (fixture, expected->restored);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, expected->failed));
+  g_assert_null (strstr (text, "missing_value"));
+  g_assert_null (strstr (text, expected->reloaded));
+  g_assert_null (test_find_named (fixture->overlay, "reset-counter"));
+  save_screenshot (fixture->window, "restored");
+
+  /* A good build after it is a reload again. */
+  hot_status_finish_build (fixture->counter, 380000, NULL, NULL, 1);
+  assert_shows (fixture, expected->reloaded);
+  g_clear_pointer (&text, g_free);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, expected->restored));
+}
+
 /* The labels below @root, in order. */
 static void
 collect_labels (GtkWidget *root,
@@ -624,6 +657,7 @@ main (int   argc,
     }
 
   g_test_add ("/Hotnode/Overlay/states", Fixture, NULL, fixture_set_up, test_states, fixture_tear_down);
+  g_test_add ("/Hotnode/Overlay/restored", Fixture, NULL, fixture_set_up, test_restored, fixture_tear_down);
   g_test_add ("/Hotnode/Overlay/diagnostics", Fixture, NULL, fixture_set_up, test_diagnostics, fixture_tear_down);
   g_test_add ("/Hotnode/Overlay/scrolls", Fixture, NULL, fixture_set_up, test_scrolls, fixture_tear_down);
   g_test_add_func ("/Hotnode/Overlay/many-small-nodes", test_many_small_nodes);
