@@ -256,6 +256,31 @@ hot_diagnostic_to_string (HotDiagnostic *self)
   return g_strdup_printf ("%s:%u: %s: %s", self->file, self->line, severity, self->message);
 }
 
+/* Like g_strsplit (@text, "\n", -1), in one pass: under AddressSanitizer,
+ * g_strsplit's strstr () measures the rest of the text at every line, which
+ * made a few megabytes of compiler output take tens of seconds. */
+static GStrv
+split_lines (const char *text)
+{
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  const char *end = text + strlen (text);
+
+  for (const char *line = text;;)
+    {
+      const char *newline = memchr (line, '\n', end - line);
+
+      if (newline == NULL)
+        {
+          g_ptr_array_add (lines, g_strndup (line, end - line));
+          break;
+        }
+      g_ptr_array_add (lines, g_strndup (line, newline - line));
+      line = newline + 1;
+    }
+
+  return (GStrv) g_ptr_array_steal (lines, NULL);
+}
+
 /**
  * hot_diagnostic_clean_output:
  * @output: a build's output, in any encoding
@@ -301,7 +326,7 @@ read_source_line (GHashTable *cache,
         {
           g_autofree char *valid = g_utf8_make_valid (contents, length);
 
-          lines = g_strsplit (valid, "\n", -1);
+          lines = split_lines (valid);
         }
       g_hash_table_insert (cache, g_strdup (path), lines);
     }
@@ -392,7 +417,7 @@ hot_diagnostic_parse (const char        *output,
                        g_regex_new ("^(In file included from| +from) (.+?):([0-9]+)(?::[0-9]+)?[:,]$",
                                     G_REGEX_OPTIMIZE, 0, NULL));
 
-  lines = g_strsplit (output, "\n", -1);
+  lines = split_lines (output);
   for (guint i = 0; lines[i]; i++)
     {
       g_autoptr (GMatchInfo) match = NULL;
