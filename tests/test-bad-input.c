@@ -13,6 +13,7 @@
 
 #include <hotnode.h>
 
+#include "hot-elf-private.h"
 #include "hot-loader-private.h"
 #include "test-utils.h"
 
@@ -107,6 +108,162 @@ test_other_architecture (Fixture      *fixture,
 
   ((Elf64_Ehdr *) foreign)->e_machine = EM_S390 == ((Elf64_Ehdr *) foreign)->e_machine ? EM_X86_64 : EM_S390;
   assert_refused (fixture, foreign, fixture->length, "another architecture");
+}
+
+/* The program header of the first segment of @type in @contents. */
+static Elf64_Phdr *
+find_segment (char   *contents,
+              guint32 type)
+{
+  Elf64_Ehdr *header = (Elf64_Ehdr *) contents;
+
+  for (guint i = 0; i < header->e_phnum; i++)
+    {
+      Elf64_Phdr *segment = (Elf64_Phdr *) (contents + header->e_phoff) + i;
+
+      if (segment->p_type == type)
+        return segment;
+    }
+  g_assert_not_reached ();
+}
+
+/* Headers whose offsets, sizes and counts add up past the end of the
+ * address space, or point outside the file: refused before any of it is
+ * read (without the checks, the loader read far outside the file and
+ * crashed, or ASan reported it). */
+static void
+test_crafted_headers (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autofree char *bad = NULL;
+  Elf64_Ehdr      *header;
+
+  g_test_summary ("ELF headers with offsets and sizes that overflow or point outside the file are refused "
+                  "with a clear error, nothing read out of bounds");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+#define FRESH() \
+  (g_free (bad), bad = g_memdup2 (fixture->contents, fixture->length), header = (Elf64_Ehdr *) bad)
+
+  /* e_phoff + e_phnum * e_phentsize wraps around to a small number. */
+  FRESH ();
+  header->e_phoff = G_MAXUINT64 - (guint64) header->e_phnum * sizeof (Elf64_Phdr) + 1 + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* The same, made of the largest count: the table is 3.6 MB before the file. */
+  FRESH ();
+  header->e_phnum = G_MAXUINT16;
+  header->e_phoff = G_MAXUINT64 - (guint64) G_MAXUINT16 * sizeof (Elf64_Phdr) + 1 + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* A program header size that is not the one of this class. */
+  FRESH ();
+  header->e_phentsize = 8;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* Section headers past the end, by wrapping. */
+  FRESH ();
+  header->e_shoff = G_MAXUINT64 - (guint64) header->e_shnum * sizeof (Elf64_Shdr) + 1;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* A loaded segment whose offset and size wrap around. */
+  FRESH ();
+  find_segment (bad, PT_LOAD)->p_offset = G_MAXUINT64 - 4095;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* The dynamic section, read before dlopen, far outside the file with a
+   * size that brings the sum back inside. */
+  FRESH ();
+  find_segment (bad, PT_DYNAMIC)->p_offset = G_GUINT64_CONSTANT (1) << 63;
+  find_segment (bad, PT_DYNAMIC)->p_filesz = (G_GUINT64_CONSTANT (1) << 63) + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* Misaligned dynamic section. */
+  FRESH ();
+  find_segment (bad, PT_DYNAMIC)->p_offset += 1;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+#undef FRESH
+}
+
+/* Dynamic entries whose string offsets wrap around: hot_elf_read_needed ()
+ * drops them (it read outside the file before). */
+static void
+test_crafted_dynamic_strings (Fixture      *fixture,
+                              gconstpointer data)
+{
+  g_autofree char *bad = g_memdup2 (fixture->contents, fixture->length);
+  g_autofree char *runpath = NULL;
+  g_auto (GStrv) needed = NULL;
+  g_auto (GStrv) good = NULL;
+  Elf64_Phdr *dynamic_segment;
+  Elf64_Dyn  *dynamic;
+  guint       changed = 0;
+
+  g_test_summary ("DT_NEEDED and DT_RUNPATH offsets that wrap around the string table are dropped, "
+                  "nothing read out of bounds");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+  good = hot_elf_read_needed (fixture->contents, fixture->length, &runpath);
+  g_clear_pointer (&runpath, g_free);
+  g_assert_cmpuint (g_strv_length (good), >, 0);
+
+  dynamic_segment = find_segment (bad, PT_DYNAMIC);
+  dynamic = (Elf64_Dyn *) (bad + dynamic_segment->p_offset);
+  for (guint i = 0; i < dynamic_segment->p_filesz / sizeof (Elf64_Dyn) && dynamic[i].d_tag != DT_NULL; i++)
+    if (dynamic[i].d_tag == DT_NEEDED)
+      {
+        /* strtab + offset wraps to a few bytes before the string table */
+        dynamic[i].d_un.d_val = G_MAXUINT64 - 15 - changed;
+        changed++;
+      }
+  g_assert_cmpuint (changed, >, 0);
+
+  needed = hot_elf_read_needed (bad, fixture->length, &runpath);
+  g_assert_cmpuint (g_strv_length (needed), ==, g_strv_length (good) - changed);
+}
+
+/* A relocatable object for the fast builder's edit with section headers
+ * far before the file: refused. */
+static void
+test_crafted_object (Fixture      *fixture,
+                     gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "bad.o", NULL);
+  g_autoptr (GError) error = NULL;
+  char        contents[256] = { 0 };
+  Elf64_Ehdr *header = (Elf64_Ehdr *) contents;
+
+  g_test_summary ("An object whose section header table wraps around is refused by the fast builder's edit");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+  memcpy (header->e_ident, ELFMAG, SELFMAG);
+  header->e_ident[EI_CLASS] = ELFCLASS64;
+  header->e_type = ET_REL;
+  header->e_shentsize = sizeof (Elf64_Shdr);
+  header->e_shnum = G_MAXUINT16;
+  header->e_shstrndx = 1;
+  header->e_shoff = G_MAXUINT64 - (guint64) G_MAXUINT16 * sizeof (Elf64_Shdr) + 1 + 64;
+  g_file_set_contents (path, contents, sizeof contents, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (hot_elf_make_sections_writable (path, (const char *const[]){ "hot_nodes", NULL }, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
 }
 
 static void
@@ -230,6 +387,9 @@ main (int   argc,
   ADD ("/Hotnode/BadInput/empty", test_empty);
   ADD ("/Hotnode/BadInput/truncated", test_truncated);
   ADD ("/Hotnode/BadInput/other-architecture", test_other_architecture);
+  ADD ("/Hotnode/BadInput/crafted-headers", test_crafted_headers);
+  ADD ("/Hotnode/BadInput/crafted-dynamic-strings", test_crafted_dynamic_strings);
+  ADD ("/Hotnode/BadInput/crafted-object", test_crafted_object);
   ADD ("/Hotnode/BadInput/unresolved-symbol", test_unresolved_symbol);
   ADD ("/Hotnode/BadInput/writable-by-others", test_writable_by_others);
   ADD ("/Hotnode/BadInput/private-dir-not-ours", test_private_dir_not_ours);
