@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hotnode.h>
@@ -345,6 +346,124 @@ test_private_dir_not_writable (Fixture      *fixture,
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR);
 }
 
+/* A pid that was a process of ours and is gone. */
+static pid_t
+dead_pid (void)
+{
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    _exit (0);
+  g_assert_cmpint (pid, >, 0);
+  g_assert_cmpint (waitpid (pid, NULL, 0), ==, pid);
+
+  return pid;
+}
+
+static char *
+make_folder (const char *parent,
+             const char *name,
+             gboolean    with_marker)
+{
+  char            *path = g_build_filename (parent, name, NULL);
+  g_autofree char *kept = g_build_filename (path, "kept.txt", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_file_set_contents (kept, "a file of the user's\n", -1, &error);
+  g_assert_no_error (error);
+  if (with_marker)
+    {
+      g_autofree char *marker = g_build_filename (path, "hotnode-run", NULL);
+
+      g_file_set_contents (marker, "", -1, &error);
+      g_assert_no_error (error);
+    }
+
+  return path;
+}
+
+static void
+test_stale_runs (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autofree char *base = g_build_filename (fixture->tmp_dir, "stale", NULL);
+  g_autofree char *users = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *escape = NULL;
+  g_autofree char *unmarked = NULL;
+  g_autofree char *alive = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *users_file = NULL;
+  g_autoptr (HotLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  /* Names near the run folders' ("run-", pid, "-XXXXXX"), never removed */
+  const char *near_names[][2] = { { "run-", "-abcde" }, { "run-", "-abcdefg" }, { "run-0", "-abcdef" }, { "run-", "-abc.ef" }, { "xrun-", "-abcdef" }, { "run-", "_abcdef" }, { "run-", "-abcdef.old" } };
+  g_autoptr (GPtrArray) near = g_ptr_array_new_with_free_func (g_free);
+  pid_t gone = dead_pid ();
+
+  g_test_summary ("Only folders hotnode made for a process that is gone are removed: the exact name, a "
+                  "real folder with hotnode's marker; a link is never followed, a folder of the user's "
+                  "that a link points to is never emptied");
+
+  g_assert_cmpint (g_mkdir_with_parents (base, 0700), ==, 0);
+  users = make_folder (fixture->tmp_dir, "users-own", TRUE);
+  users_file = g_build_filename (users, "kept.txt", NULL);
+
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-Ab1Cd2", (int) gone);
+    g_autofree char *inner_link = NULL;
+
+    stale = make_folder (base, name, TRUE);
+    /* A link inside a stale run folder: removed, not followed. */
+    inner_link = g_build_filename (stale, "escape", NULL);
+    g_assert_cmpint (symlink (users, inner_link), ==, 0);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-Zz9Yy8", (int) gone);
+
+    unmarked = make_folder (base, name, FALSE);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-LnK123", (int) gone);
+
+    /* Named like a run folder, a link to the user's folder (which even
+     * holds a marker). */
+    link = g_build_filename (base, name, NULL);
+    g_assert_cmpint (symlink (users, link), ==, 0);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-aLiVe1", (int) getppid ());
+
+    alive = make_folder (base, name, TRUE);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (near_names); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%d%s", near_names[i][0], (int) gone, near_names[i][1]);
+
+      g_ptr_array_add (near, make_folder (base, name, TRUE));
+    }
+
+  loader = hot_loader_new (base, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (users_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (unmarked, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (alive, G_FILE_TEST_IS_DIR));
+  for (guint i = 0; i < near->len; i++)
+    if (!g_file_test (g_ptr_array_index (near, i), G_FILE_TEST_IS_DIR))
+      g_error ("%s was removed: its name is not one hotnode makes", (char *) g_ptr_array_index (near, i));
+
+  /* The loader's own folder has the marker, and goes at its end like this. */
+  {
+    g_autofree char *own_marker = g_build_filename (hot_loader_get_private_dir (loader), "hotnode-run", NULL);
+
+    g_assert_true (g_file_test (own_marker, G_FILE_TEST_IS_REGULAR));
+  }
+}
+
 static void
 test_disk_full (Fixture      *fixture,
                 gconstpointer data)
@@ -394,6 +513,7 @@ main (int   argc,
   ADD ("/Hotnode/BadInput/writable-by-others", test_writable_by_others);
   ADD ("/Hotnode/BadInput/private-dir-not-ours", test_private_dir_not_ours);
   ADD ("/Hotnode/BadInput/private-dir-not-writable", test_private_dir_not_writable);
+  ADD ("/Hotnode/BadInput/stale-runs", test_stale_runs);
   ADD ("/Hotnode/BadInput/disk-full", test_disk_full);
 
 #undef ADD
