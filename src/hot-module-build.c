@@ -62,8 +62,11 @@ rebuilder_done (GObject      *source,
   HotModule *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GListModel) diagnostics = NULL;
-  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &error);
+  g_autoptr (HotBuildLock) lock = NULL;
+  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &lock, &error);
 
+  /* Held until the library is copied: no other build writes it before. */
+  self->build_lock = g_steal_pointer (&lock);
   if (self->by_ninja)
     ninja_ended (self, output != NULL);
 
@@ -380,6 +383,7 @@ library_loaded (GObject      *source,
   g_autoptr (GError) error = NULL;
   HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
 
+  g_clear_pointer (&self->build_lock, hot_build_lock_unref);
   if (library != NULL && make_live (self, library, &error) && self->state == STATE_HELD)
     return;
   hot_module_build_ended (self, error, NULL);
@@ -403,6 +407,7 @@ load_output (HotModule  *self,
                                                         "inputs changed during the build");
 
       g_debug ("Inputs of module “%s” changed during its build: building again", self->info->name);
+      g_clear_pointer (&self->build_lock, hot_build_lock_unref);
       hot_module_build_ended (self, changed, NULL);
       return;
     }

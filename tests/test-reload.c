@@ -7,7 +7,10 @@
 #include "config.h"
 
 #include <hotnode.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "test-utils.h"
 
@@ -577,13 +580,35 @@ process_is_gone (int pid)
   return state != NULL && (state[2] == 'Z' || state[2] == 'X');
 }
 
-/* The signal reached @pid with its group; wait for it to act. A process
- * that was not signalled never goes, and the test times out. */
+/* The signal reached @pid with its group; wait for it to act, and for the
+ * build folder's lock, which the cancelled build holds until its group is
+ * gone, to be free again (the next test may run in a subprocess while this
+ * one waits for it). */
 static void
 wait_until_gone (int pid)
 {
+  g_autofree char *lock_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "hotnode-ninja.lock", NULL);
+  gint64           deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  int              fd;
+
   while (!process_is_gone (pid))
-    g_usleep (1000);
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Process %d of the cancelled build still runs after 10 s", pid);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  fd = open (lock_path, O_RDWR | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The cancelled build still holds %s after 10 s", lock_path);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  close (fd);
 }
 
 /* Starts a rebuild whose command leaves a `sleep` in the background, writes
