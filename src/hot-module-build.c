@@ -178,8 +178,11 @@ resources_updated (GObject      *source,
     }
 
   /* A new copy of the same code: new type names, so class_init runs
-   * again and reads the templates as they are now. */
-  load_output (self, live != NULL && live->library != NULL ? live->library->path : self->info->output);
+   * again and reads the templates as they are now. (start_resources_reload ()
+   * checked that the live code's built file is still there.) */
+  load_output (self, live != NULL && live->library != NULL && hot_library_get_built_path (live->library) != NULL
+                         ? hot_library_get_built_path (live->library)
+                         : self->info->output);
 }
 
 /* Only files read at run time changed (templates in a GResource): no
@@ -187,8 +190,13 @@ resources_updated (GObject      *source,
 static gboolean
 start_resources_reload (HotModule *self)
 {
+  HotGeneration *live = hot_module_get_live (self);
+
+  /* The live code is loaded again from its built file: a build since (of
+   * another instance of the app, say) means building. */
   if (self->shared->resources == NULL ||
-      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building))
+      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building) ||
+      (live != NULL && live->library != NULL && hot_library_get_built_path (live->library) == NULL))
     return FALSE;
 
   self->times.builder = "resources";
