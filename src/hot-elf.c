@@ -34,22 +34,58 @@
 #define HOST_ELF_MACHINE EM_NONE
 #endif
 
+/* The headers of this process's class (ElfW () confuses clang-format). */
+typedef ElfW (Phdr) HotElfPhdr;
+
 #if __SIZEOF_POINTER__ == 8
 #define HOST_ELF_CLASS ELFCLASS64
 #else
 #define HOST_ELF_CLASS ELFCLASS32
 #endif
 
+/* Whether @count items of @size bytes from @offset all lie inside a file
+ * of @length bytes, with no arithmetic that can overflow: every offset,
+ * size and count of a header is the file's to choose. */
+static gboolean
+in_file (guint64 offset,
+         guint64 count,
+         guint64 size,
+         gsize   length)
+{
+  guint64 bytes;
+
+  return g_uint64_checked_mul (&bytes, count, size) && offset <= length && bytes <= length - offset;
+}
+
+/* The program headers of @contents, when the ELF header's e_phoff,
+ * e_phnum and e_phentsize describe a table inside the file; NULL if not. */
+static const HotElfPhdr *
+program_headers (const char *contents,
+                 gsize       length)
+{
+  const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
+
+  if (length < sizeof (ElfW (Ehdr)) || header->e_phoff == 0 ||
+      header->e_phentsize != sizeof (ElfW (Phdr)) ||
+      header->e_phoff % G_ALIGNOF (ElfW (Phdr)) != 0 ||
+      !in_file (header->e_phoff, header->e_phnum, sizeof (ElfW (Phdr)), length))
+    return NULL;
+
+  return (const HotElfPhdr *) (contents + header->e_phoff);
+}
+
 /**
  * hot_elf_check:
- * @contents: the bytes of a file
+ * @contents: the bytes of a file, as g_malloc () aligns them
  * @length: their length
  * @path: the file's name, for messages
  * @error: return location for a #GError
  *
  * Checks that @contents is a complete shared object of this process's
- * architecture, whose loaded segments are all in the file (dlopen maps what
- * the file lacks too, and touching it later raises SIGBUS).
+ * architecture: its program and section header tables, its loaded
+ * segments and its dynamic section are all in the file (dlopen maps what
+ * the file lacks too, and touching it later raises SIGBUS), whatever
+ * offsets and sizes its headers hold.
  *
  * Returns: whether it is, or %FALSE with %HOT_RELOAD_ERROR_LOAD
  */
@@ -60,6 +96,7 @@ hot_elf_check (const char *contents,
                GError    **error)
 {
   const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
+  const HotElfPhdr *segments;
 
   if (length < sizeof (ElfW (Ehdr)) || memcmp (header->e_ident, ELFMAG, SELFMAG) != 0)
     {
@@ -78,18 +115,21 @@ hot_elf_check (const char *contents,
       return FALSE;
     }
 
-  if (header->e_type != ET_DYN || header->e_phoff == 0 ||
-      header->e_phoff + (gsize) header->e_phnum * sizeof (ElfW (Phdr)) > length ||
-      header->e_shoff + (gsize) header->e_shnum * header->e_shentsize > length)
+  segments = program_headers (contents, length);
+  if (header->e_type != ET_DYN || segments == NULL ||
+      (header->e_shnum > 0 && (header->e_shentsize != sizeof (ElfW (Shdr)) ||
+                               !in_file (header->e_shoff, header->e_shnum, sizeof (ElfW (Shdr)), length))))
     goto truncated;
 
   /* dlopen maps what the file lacks too, and touching it later raises
-   * SIGBUS: every loaded segment must be in the file. */
+   * SIGBUS: every loaded segment must be in the file. The dynamic section
+   * is read before dlopen (hot_elf_read_needed ()). */
   for (guint i = 0; i < header->e_phnum; i++)
     {
-      const ElfW (Phdr) *segment = (const ElfW (Phdr) *) (contents + header->e_phoff) + i;
-
-      if (segment->p_type == PT_LOAD && segment->p_offset + segment->p_filesz > length)
+      if ((segments[i].p_type == PT_LOAD || segments[i].p_type == PT_DYNAMIC) &&
+          !in_file (segments[i].p_offset, segments[i].p_filesz, 1, length))
+        goto truncated;
+      if (segments[i].p_type == PT_DYNAMIC && segments[i].p_offset % G_ALIGNOF (ElfW (Dyn)) != 0)
         goto truncated;
     }
 
@@ -97,33 +137,37 @@ hot_elf_check (const char *contents,
 
 truncated:
   g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
-               _ ("%s is not a complete shared library (truncated, or not ET_DYN)"),
+               _ ("%s is not a complete shared library (truncated, not ET_DYN, or its ELF headers point "
+                  "outside the file)"),
                path);
   return FALSE;
 }
 
-/* The file offset of a virtual address, through the PT_LOAD segments. */
+/* The file offset of a virtual address, through the PT_LOAD segments
+ * (each checked to be in the file); 0 when no segment holds it. */
 static gsize
 vaddr_to_offset (const ElfW (Phdr) * phdrs,
                  guint n_phdrs,
+                 gsize length,
                  ElfW (Addr) vaddr)
 {
   for (guint i = 0; i < n_phdrs; i++)
-    if (phdrs[i].p_type == PT_LOAD && vaddr >= phdrs[i].p_vaddr &&
-        vaddr < phdrs[i].p_vaddr + phdrs[i].p_filesz)
+    if (phdrs[i].p_type == PT_LOAD && in_file (phdrs[i].p_offset, phdrs[i].p_filesz, 1, length) &&
+        vaddr >= phdrs[i].p_vaddr && vaddr - phdrs[i].p_vaddr < phdrs[i].p_filesz)
       return vaddr - phdrs[i].p_vaddr + phdrs[i].p_offset;
 
   return 0;
 }
 
-/* A string of the string table, if it ends inside the file. */
+/* A string of the string table at @strtab (< @length), if it starts and
+ * ends inside the file. */
 static const char *
 string_at (const char *contents,
            gsize       length,
            gsize       strtab,
-           gsize       offset)
+           guint64     offset)
 {
-  if (strtab + offset >= length ||
+  if (offset >= length - strtab ||
       memchr (contents + strtab + offset, '\0', length - strtab - offset) == NULL)
     return NULL;
 
@@ -148,7 +192,7 @@ hot_elf_read_needed (const char *contents,
                      char      **runpath)
 {
   const ElfW (Ehdr) *header = (const ElfW (Ehdr) *) contents;
-  const ElfW (Phdr) *phdrs = (const ElfW (Phdr) *) (contents + header->e_phoff);
+  const HotElfPhdr *phdrs;
   const ElfW (Dyn) *dynamic = NULL;
   g_autoptr (GStrvBuilder) needed = g_strv_builder_new ();
   gsize    n_dynamic = 0, strtab = 0, path = 0;
@@ -159,8 +203,14 @@ hot_elf_read_needed (const char *contents,
 
   *runpath = NULL;
 
+  /* Checked again: nothing here trusts a header to point inside the file. */
+  phdrs = program_headers (contents, length);
+  if (phdrs == NULL)
+    return g_strv_builder_end (needed);
+
   for (guint i = 0; i < header->e_phnum; i++)
-    if (phdrs[i].p_type == PT_DYNAMIC && phdrs[i].p_offset + phdrs[i].p_filesz <= length)
+    if (phdrs[i].p_type == PT_DYNAMIC && in_file (phdrs[i].p_offset, phdrs[i].p_filesz, 1, length) &&
+        phdrs[i].p_offset % G_ALIGNOF (ElfW (Dyn)) == 0)
       {
         dynamic = (const ElfW (Dyn) *) (contents + phdrs[i].p_offset);
         n_dynamic = phdrs[i].p_filesz / sizeof (ElfW (Dyn));
@@ -169,7 +219,7 @@ hot_elf_read_needed (const char *contents,
   for (gsize i = 0; i < n_dynamic && dynamic[i].d_tag != DT_NULL; i++)
     {
       if (dynamic[i].d_tag == DT_STRTAB)
-        strtab = vaddr_to_offset (phdrs, header->e_phnum, dynamic[i].d_un.d_ptr);
+        strtab = vaddr_to_offset (phdrs, header->e_phnum, length, dynamic[i].d_un.d_ptr);
       else if (dynamic[i].d_tag == DT_RUNPATH || dynamic[i].d_tag == DT_RPATH)
         {
           path = dynamic[i].d_un.d_val;
@@ -233,12 +283,12 @@ hot_elf_make_sections_writable (const char        *object_path,
   if (length < sizeof header || memcmp (header.e_ident, ELFMAG, SELFMAG) != 0 ||
       header.e_ident[EI_CLASS] != HOST_ELF_CLASS || header.e_type != ET_REL ||
       header.e_shentsize != sizeof (ElfW (Shdr)) || header.e_shstrndx >= header.e_shnum ||
-      header.e_shoff + (gsize) header.e_shnum * sizeof (ElfW (Shdr)) > length)
+      !in_file (header.e_shoff, header.e_shnum, sizeof (ElfW (Shdr)), length))
     goto not_elf;
 
   memcpy (&names_section, contents + header.e_shoff + header.e_shstrndx * sizeof (ElfW (Shdr)),
           sizeof names_section);
-  if (names_section.sh_offset + names_section.sh_size > length)
+  if (!in_file (names_section.sh_offset, names_section.sh_size, 1, length))
     goto not_elf;
 
   for (guint i = 0; i < header.e_shnum; i++)
@@ -248,9 +298,10 @@ hot_elf_make_sections_writable (const char        *object_path,
       ElfW (Shdr) section;
 
       memcpy (&section, place, sizeof section);
+      if (section.sh_name >= names_section.sh_size)
+        continue;
       name = contents + names_section.sh_offset + section.sh_name;
-      if (section.sh_name >= names_section.sh_size ||
-          memchr (name, '\0', names_section.sh_size - section.sh_name) == NULL)
+      if (memchr (name, '\0', names_section.sh_size - section.sh_name) == NULL)
         continue;
       if (g_strv_contains (names, name) && (section.sh_flags & SHF_WRITE) == 0)
         {

@@ -11,7 +11,12 @@ G_BEGIN_DECLS
 typedef struct
 {
   char           *module;
-  char           *path; /* the private copy that was opened */
+  char           *path;       /* the private copy that was opened (a link to built_path once mapped) */
+  char           *built_path; /* what was copied, and its identity then */
+  guint64         built_dev;
+  guint64         built_ino;
+  gint64          built_size;
+  gint64          built_mtime_ns;
   guint           generation;
   gpointer        handle;
   const HotImage *image;
@@ -20,7 +25,8 @@ typedef struct
 } HotLibrary;
 
 void hot_library_free (HotLibrary *library);
-void hot_library_leave_loaded (HotLibrary *library);
+void        hot_library_leave_loaded (HotLibrary *library);
+const char *hot_library_get_built_path (const HotLibrary *library);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotLibrary, hot_library_free)
 
 #define HOT_TYPE_LOADER (hot_loader_get_type ())

@@ -29,7 +29,8 @@
  *
  *   <base>/                       0700, owned by the user, checked
  *   <base>/run-<pid>-XXXXXX/      one per process, unpredictable name
- *   <base>/run-.../<module>-<generation>.so   0500
+ *   <base>/run-.../<module>-<generation>.so   0500, until dlopen () has
+ *                                 mapped it; then a link to the built file
  *
  * (hot-private-dir.c). Libraries are
  * opened RTLD_LOCAL, so a generation's symbols never interpose with the
@@ -309,6 +310,40 @@ set_dlopen_error (const LoadJob *job,
                job->built_path, symbol, message, symbol);
 }
 
+/* The copy is mapped: its file is not needed any more, and a long session
+ * would otherwise fill the private folder (tmpfs, memory) with one copy per
+ * reload. A link to the built library takes its place, for what reads the
+ * opened file by its name afterwards: addr2line in a crash report (through
+ * dladdr ()). It reads the built library as it is then, which is the
+ * generation's unless it has been rebuilt since; hot_library_get_built_path ()
+ * says whether it has. */
+static void
+forget_copy (const LoadJob *job,
+             HotLibrary    *library)
+{
+  g_autofree char *built = g_canonicalize_filename (job->built_path, NULL);
+  struct stat      st;
+
+  if (stat (built, &st) == 0)
+    {
+      library->built_path = g_strdup (built);
+      library->built_dev = st.st_dev;
+      library->built_ino = st.st_ino;
+      library->built_size = st.st_size;
+      library->built_mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+    }
+
+  if (g_unlink (library->path) != 0)
+    {
+      int saved_errno = errno;
+
+      g_debug ("Could not remove the loaded copy %s: %s", library->path, g_strerror (saved_errno));
+      return;
+    }
+  if (symlink (built, library->path) != 0)
+    g_debug ("No link from %s to %s: crash reports of this generation name no source lines", library->path, built);
+}
+
 /* Copies, opens and checks a library; safe in any thread. */
 static HotLibrary *
 load_library (const LoadJob *job,
@@ -342,6 +377,7 @@ load_library (const LoadJob *job,
   library->handle = handle;
   library->copied_at = copied_at;
   library->opened_at = g_get_monotonic_time ();
+  forget_copy (job, library);
 
   image = dlsym (handle, "hot_module_image");
   if (image == NULL)
@@ -618,14 +654,38 @@ hot_loader_load_finish (HotLoader    *self,
  *
  * Frees what describes @library and leaves its code loaded: widgets,
  * closures and types of its code may be alive anywhere in the app. Its
- * copy goes with the private folder at exit.
+ * link in the private folder goes with the folder at exit.
  */
 void
 hot_library_leave_loaded (HotLibrary *library)
 {
   g_free (library->module);
   g_free (library->path);
+  g_free (library->built_path);
   g_free (library);
+}
+
+/**
+ * hot_library_get_built_path:
+ * @library: a library
+ *
+ * The built library that @library was copied from, if it is still the
+ * file that was copied (same file, size and time): to load the same code
+ * again.
+ *
+ * Returns: (nullable): its path, or %NULL when it changed or is gone
+ */
+const char *
+hot_library_get_built_path (const HotLibrary *library)
+{
+  struct stat st;
+
+  if (library->built_path == NULL || stat (library->built_path, &st) != 0 || st.st_dev != library->built_dev ||
+      st.st_ino != library->built_ino || st.st_size != library->built_size ||
+      (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec != library->built_mtime_ns)
+    return NULL;
+
+  return library->built_path;
 }
 
 /**
@@ -633,7 +693,7 @@ hot_library_leave_loaded (HotLibrary *library)
  * @library: a library
  *
  * Closes a library whose code was never called (a refused generation) and
- * removes its copy.
+ * removes its copy (or the link that took its place).
  */
 void
 hot_library_free (HotLibrary *library)
@@ -647,6 +707,7 @@ hot_library_free (HotLibrary *library)
     g_unlink (library->path);
   g_free (library->module);
   g_free (library->path);
+  g_free (library->built_path);
   g_free (library);
 }
 

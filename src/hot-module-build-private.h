@@ -4,6 +4,7 @@
 #include "hot-fast-builder-private.h"
 #include "hot-module-private.h"
 #include "hot-objects-private.h"
+#include "hot-rebuilder-private.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,7 @@ struct _HotModule
   GCancellable *cancellable; /* of the running preparation or build */
   GHashTable   *building;
   gboolean      by_ninja;         /* the running build runs ninja */
+  HotBuildLock *build_lock;       /* the rebuilder's, from its end until its library is copied */
   gboolean      cancel_requested; /* by hot_module_cancel () */
   GPtrArray    *waiting;
   GPtrArray    *queued;

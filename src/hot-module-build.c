@@ -62,8 +62,11 @@ rebuilder_done (GObject      *source,
   HotModule *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GListModel) diagnostics = NULL;
-  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &error);
+  g_autoptr (HotBuildLock) lock = NULL;
+  g_autofree char *output = hot_rebuilder_run_finish (result, &diagnostics, &lock, &error);
 
+  /* Held until the library is copied: no other build writes it before. */
+  self->build_lock = g_steal_pointer (&lock);
   if (self->by_ninja)
     ninja_ended (self, output != NULL);
 
@@ -175,8 +178,11 @@ resources_updated (GObject      *source,
     }
 
   /* A new copy of the same code: new type names, so class_init runs
-   * again and reads the templates as they are now. */
-  load_output (self, live != NULL && live->library != NULL ? live->library->path : self->info->output);
+   * again and reads the templates as they are now. (start_resources_reload ()
+   * checked that the live code's built file is still there.) */
+  load_output (self, live != NULL && live->library != NULL && hot_library_get_built_path (live->library) != NULL
+                         ? hot_library_get_built_path (live->library)
+                         : self->info->output);
 }
 
 /* Only files read at run time changed (templates in a GResource): no
@@ -184,8 +190,13 @@ resources_updated (GObject      *source,
 static gboolean
 start_resources_reload (HotModule *self)
 {
+  HotGeneration *live = hot_module_get_live (self);
+
+  /* The live code is loaded again from its built file: a build since (of
+   * another instance of the app, say) means building. */
   if (self->shared->resources == NULL ||
-      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building))
+      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building) ||
+      (live != NULL && live->library != NULL && hot_library_get_built_path (live->library) == NULL))
     return FALSE;
 
   self->times.builder = "resources";
@@ -380,6 +391,7 @@ library_loaded (GObject      *source,
   g_autoptr (GError) error = NULL;
   HotLibrary *library = hot_loader_load_finish (HOT_LOADER (source), result, &error);
 
+  g_clear_pointer (&self->build_lock, hot_build_lock_unref);
   if (library != NULL && make_live (self, library, &error) && self->state == STATE_HELD)
     return;
   hot_module_build_ended (self, error, NULL);
@@ -403,6 +415,7 @@ load_output (HotModule  *self,
                                                         "inputs changed during the build");
 
       g_debug ("Inputs of module “%s” changed during its build: building again", self->info->name);
+      g_clear_pointer (&self->build_lock, hot_build_lock_unref);
       hot_module_build_ended (self, changed, NULL);
       return;
     }

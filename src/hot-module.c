@@ -131,6 +131,7 @@ hot_module_free (HotModule *self)
       g_clear_object (&self->cancellable);
     }
   g_assert (self->cancellable == NULL);
+  g_clear_pointer (&self->build_lock, hot_build_lock_unref);
   g_clear_object (&self->fast_builder);
   g_free (self->fast_path_declined);
   g_clear_object (&self->status);

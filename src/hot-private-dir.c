@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -18,29 +20,103 @@
  *
  *   <base>/                       0700, owned by the user, checked
  *   <base>/run-<pid>-XXXXXX/      one per process, unpredictable name
+ *   <base>/run-.../hotnode-run    the marker: hotnode made this folder
  *
  * Folders of processes that are gone (crashed or killed) are removed when a
- * folder is created; the folders of this process are removed at exit.
+ * folder is created; the folders of this process are removed at exit. Only
+ * what hotnode made is removed: a folder whose name is exactly
+ * `run-<pid>-XXXXXX` (XXXXXX as g_mkdtemp () makes it), that is a real
+ * folder (not a link to one), this user's, with the marker in it. Removal
+ * goes through file descriptors opened with O_NOFOLLOW and unlinkat (): a
+ * link inside is removed, never followed.
  */
+
+#define MARKER_NAME "hotnode-run"
+#define MAX_DEPTH 16 /* copies are files; a deeper tree is not ours */
 
 static GPtrArray *own_dirs; /* removed at exit */
 
+/* Removes what the folder @fd holds, not following links, then closes
+ * @fd. */
 static void
-remove_tree (const char *path)
+empty_dir_at (int   fd,
+              guint depth)
 {
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
+  DIR           *dir = fdopendir (fd);
+  struct dirent *entry;
 
-  while (dir && (name = g_dir_read_name (dir)))
+  if (dir == NULL)
     {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
+      close (fd);
+      return;
     }
-  g_rmdir (path);
+
+  while ((entry = readdir (dir)) != NULL)
+    {
+      struct stat st;
+      int         child;
+
+      if (g_str_equal (entry->d_name, ".") || g_str_equal (entry->d_name, ".."))
+        continue;
+      if (fstatat (dirfd (dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        continue;
+      if (!S_ISDIR (st.st_mode))
+        {
+          unlinkat (dirfd (dir), entry->d_name, 0);
+          continue;
+        }
+      if (depth >= MAX_DEPTH)
+        continue;
+      child = openat (dirfd (dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0)
+        continue;
+      empty_dir_at (child, depth + 1);
+      unlinkat (dirfd (dir), entry->d_name, AT_REMOVEDIR);
+    }
+  closedir (dir);
+}
+
+/* Removes the run folder @name of @parent_fd when it is a folder of this
+ * user's (not a link) holding hotnode's marker. */
+static void
+remove_run_dir_at (int         parent_fd,
+                   const char *name)
+{
+  struct stat before, opened, marker;
+  int         fd;
+
+  if (fstatat (parent_fd, name, &before, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (before.st_mode) ||
+      before.st_uid != getuid ())
+    return;
+
+  fd = openat (parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  /* The folder opened is the one looked at, and hotnode made it. */
+  if (fstat (fd, &opened) != 0 || opened.st_dev != before.st_dev || opened.st_ino != before.st_ino ||
+      fstatat (fd, MARKER_NAME, &marker, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (marker.st_mode))
+    {
+      g_debug ("Not removing %s: it has no marker of hotnode's", name);
+      close (fd);
+      return;
+    }
+
+  empty_dir_at (fd, 0);
+  unlinkat (parent_fd, name, AT_REMOVEDIR);
+}
+
+/* Removes the run folder at @path (see remove_run_dir_at ()). */
+static void
+remove_run_dir (const char *path)
+{
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  int              parent_fd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (parent_fd < 0)
+    return;
+  remove_run_dir_at (parent_fd, name);
+  close (parent_fd);
 }
 
 /**
@@ -53,39 +129,56 @@ void
 hot_private_dir_remove_own (void)
 {
   for (guint i = 0; own_dirs && i < own_dirs->len; i++)
-    remove_tree (g_ptr_array_index (own_dirs, i));
+    remove_run_dir (g_ptr_array_index (own_dirs, i));
 }
 
-static gboolean
-process_is_gone (const char *run_dir_name)
+/* The process id of a run folder named exactly `run-<pid>-XXXXXX`, with
+ * XXXXXX of g_mkdtemp ()'s letters; 0 for any other name. */
+static pid_t
+run_dir_pid (const char *name)
 {
-  guint64 pid;
+  const char *digits = name + strlen ("run-");
+  const char *end;
+  guint64     pid;
 
-  if (!g_str_has_prefix (run_dir_name, "run-"))
-    return FALSE;
-  pid = g_ascii_strtoull (run_dir_name + strlen ("run-"), NULL, 10);
-  if (pid == 0 || pid == (guint64) getpid ())
-    return FALSE;
+  if (!g_str_has_prefix (name, "run-") || !g_ascii_isdigit (*digits) || *digits == '0')
+    return 0;
+  for (end = digits; g_ascii_isdigit (*end); end++)
+    ;
+  if (end - digits > 10 || *end != '-' || strlen (end + 1) != 6)
+    return 0;
+  for (const char *letter = end + 1; *letter; letter++)
+    if (!g_ascii_isalnum (*letter))
+      return 0;
 
-  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+  pid = g_ascii_strtoull (digits, NULL, 10);
+  if (pid > G_MAXINT32)
+    return 0;
+
+  return (pid_t) pid;
 }
 
 static void
 remove_stale_runs (const char *base_dir)
 {
-  g_autoptr (GDir) dir = g_dir_open (base_dir, 0, NULL);
-  const char *name;
+  int            base_fd = open (base_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR           *dir = base_fd >= 0 ? fdopendir (dup (base_fd)) : NULL;
+  struct dirent *entry;
 
-  while (dir && (name = g_dir_read_name (dir)))
+  while (dir != NULL && (entry = readdir (dir)) != NULL)
     {
-      if (process_is_gone (name))
-        {
-          g_autofree char *path = g_build_filename (base_dir, name, NULL);
+      pid_t pid = run_dir_pid (entry->d_name);
 
-          g_debug ("Removing %s, left by a process that is gone", path);
-          remove_tree (path);
-        }
+      if (pid == 0 || pid == getpid () || kill (pid, 0) == 0 || errno != ESRCH)
+        continue;
+      g_debug ("Removing %s/%s, left by a process that is gone", base_dir, entry->d_name);
+      remove_run_dir_at (base_fd, entry->d_name);
     }
+
+  if (dir != NULL)
+    closedir (dir);
+  if (base_fd >= 0)
+    close (base_fd);
 }
 
 static gboolean
@@ -129,7 +222,7 @@ ensure_private_base (const char *base_dir,
  *
  * Checks @base_dir (made if missing: 0700, this user's), removes the
  * folders of processes that are gone, and makes a folder of this process
- * in it, removed at exit.
+ * in it, with hotnode's marker, removed at exit.
  *
  * Returns: (transfer full): the folder, or %NULL with
  *   %HOT_RELOAD_ERROR_PRIVATE_DIR
@@ -139,6 +232,8 @@ hot_private_dir_create (const char *base_dir,
                         GError    **error)
 {
   g_autofree char *template = NULL;
+  g_autofree char *marker = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (!ensure_private_base (base_dir, error))
     return NULL;
@@ -152,6 +247,16 @@ hot_private_dir_create (const char *base_dir,
 
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
                    _ ("Could not create a private folder in %s: %s"), base_dir, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  marker = g_build_filename (template, MARKER_NAME, NULL);
+  if (!g_file_set_contents_full (marker, "A folder of hotnode's loaded copies; removed when its process is gone.\n",
+                                 -1, G_FILE_SET_CONTENTS_NONE, 0400, &local_error))
+    {
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
+                   _ ("Could not create a private folder in %s: %s"), base_dir, local_error->message);
+      g_rmdir (template);
       return NULL;
     }
 

@@ -5,6 +5,25 @@
 
 G_BEGIN_DECLS
 
+/* What HOT_PROCESS_CAP_OUTPUT keeps of a command's output: the first and
+ * the last half of this. */
+#define HOT_PROCESS_OUTPUT_KEPT (512 * 1024)
+
+typedef enum
+{
+  HOT_PROCESS_FLAGS_NONE = 0,
+  HOT_PROCESS_CAP_OUTPUT = 1 << 0,
+} HotProcessFlags;
+
+void hot_process_run_full_async (const char *const  *argv,
+                                 const char         *cwd,
+                                 HotProcessFlags     flags,
+                                 gpointer            hold,
+                                 GDestroyNotify      release_hold,
+                                 GCancellable       *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer            user_data);
+
 void         hot_process_run_async (const char *const  *argv,
                                     const char         *cwd,
                                     GCancellable       *cancellable,

@@ -7,6 +7,12 @@
 
 G_BEGIN_DECLS
 
+typedef struct _HotBuildLock HotBuildLock;
+
+HotBuildLock *hot_build_lock_ref (HotBuildLock *lock);
+void          hot_build_lock_unref (HotBuildLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotBuildLock, hot_build_lock_unref)
+
 GStrv hot_rebuilder_argv_from_env (const HotModuleInfo *info,
                                    const char          *command_line,
                                    GError             **error);
@@ -18,9 +24,10 @@ void  hot_rebuilder_run_async (const HotModuleInfo *info,
                                GCancellable        *cancellable,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data);
-char *hot_rebuilder_run_finish (GAsyncResult *result,
-                                GListModel  **diagnostics,
-                                GError      **error);
+char *hot_rebuilder_run_finish (GAsyncResult  *result,
+                                GListModel   **diagnostics,
+                                HotBuildLock **lock,
+                                GError       **error);
 
 void  hot_rebuilder_list_deps_async (const HotModuleInfo *info,
                                      GCancellable        *cancellable,

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "hot-diagnostic-private.h"
 #include "hot-process-private.h"
@@ -12,10 +16,68 @@
 /*
  * The rebuilder: the command that rebuilds a module's library the way the
  * app's build does (ninja, HOT_RELOAD_REBUILDER or the app's own choice),
- * run in a process group of its own, its output read into diagnostics when
- * it fails. Knows nothing of GTK or of what the module does with the
- * library.
+ * run in a process group of its own, its output (its first and last
+ * 256 KiB) read into diagnostics when it fails. Knows nothing of GTK or of
+ * what the module does with the library.
+ *
+ * Builds in one build folder take turns, in this app and in any other
+ * process of hotnode's (two instances of one app, say): each holds an
+ * exclusive flock () on `<build folder>/hotnode-ninja.lock` from before the
+ * command starts until the library it wrote has been copied (the caller
+ * keeps the HotBuildLock that hot_rebuilder_run_finish () hands it), or,
+ * when the build is cancelled, until no process of the command's group is
+ * left (hot-process.c). So no build writes a library another reads, and no
+ * two ninjas write one folder's logs. The lock is waited for without
+ * blocking: tried again every LOCK_POLL_MS while another holds it.
+ *
+ * A run's states:
+ *
+ *   locking    waiting for the lock (only while another build holds it)
+ *   running    the command runs; hot-process.c holds a reference to the
+ *              lock until its group is gone
+ *   done       the task returned the library (the lock goes to the
+ *              caller) or an error (the lock goes with the task)
  */
+
+#define LOCK_NAME "hotnode-ninja.lock"
+#define LOCK_POLL_MS 10
+
+struct _HotBuildLock
+{
+  int fd;
+};
+
+static void
+build_lock_clear (gpointer data)
+{
+  HotBuildLock *lock = data;
+
+  close (lock->fd); /* releases the flock () */
+}
+
+/**
+ * hot_build_lock_ref:
+ * @lock: a held lock
+ *
+ * Returns: (transfer full): @lock
+ */
+HotBuildLock *
+hot_build_lock_ref (HotBuildLock *lock)
+{
+  return g_atomic_rc_box_acquire (lock);
+}
+
+/**
+ * hot_build_lock_unref:
+ * @lock: a held lock
+ *
+ * Releases the build folder's lock with the last reference.
+ */
+void
+hot_build_lock_unref (HotBuildLock *lock)
+{
+  g_atomic_rc_box_release_full (lock, build_lock_clear);
+}
 
 /* Replaces the placeholders of HOT_RELOAD_REBUILDER in one argument. */
 static char *
@@ -117,7 +179,12 @@ build_log_tail (const char *log)
 typedef struct
 {
   const HotModuleInfo *info;
+  char               **argv;
   char                *output;
+  int                  lock_fd;     /* locking: not locked yet; -1: no lock */
+  HotBuildLock        *lock;        /* running and done */
+  guint                poll_id;     /* locking */
+  gboolean             waited;      /* for another build: said so once */
   GListModel          *diagnostics; /* when the build failed */
 } Run;
 
@@ -126,6 +193,11 @@ run_free (gpointer data)
 {
   Run *run = data;
 
+  g_clear_handle_id (&run->poll_id, g_source_remove);
+  if (run->lock_fd >= 0)
+    close (run->lock_fd);
+  g_clear_pointer (&run->lock, hot_build_lock_unref);
+  g_strfreev (run->argv);
   g_free (run->output);
   g_clear_object (&run->diagnostics);
   g_free (run);
@@ -180,16 +252,90 @@ rebuilder_exited (GObject      *source,
     g_task_return_pointer (task, g_strdup (run->output), g_free);
 }
 
+/* locking → running */
+static void
+start_command (GTask *task)
+{
+  Run *run = g_task_get_task_data (task);
+
+  if (run->lock_fd >= 0)
+    {
+      run->lock = g_atomic_rc_box_new (HotBuildLock);
+      run->lock->fd = run->lock_fd;
+      run->lock_fd = -1;
+    }
+
+  hot_process_run_full_async ((const char *const *) run->argv, run->info->build_dir, HOT_PROCESS_CAP_OUTPUT,
+                              run->lock ? hot_build_lock_ref (run->lock) : NULL,
+                              (GDestroyNotify) hot_build_lock_unref, g_task_get_cancellable (task),
+                              rebuilder_exited, task);
+}
+
+/* locking: tries the lock; says whether it is settled (taken, or the run
+ * is over). */
+static gboolean
+try_lock (GTask *task)
+{
+  Run *run = g_task_get_task_data (task);
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return TRUE;
+    }
+
+  if (flock (run->lock_fd, LOCK_EX | LOCK_NB) == 0)
+    {
+      start_command (task);
+      return TRUE;
+    }
+
+  if (errno != EWOULDBLOCK && errno != EINTR)
+    {
+      int saved_errno = errno;
+
+      g_debug ("Cannot lock %s/" LOCK_NAME " (%s): building module “%s” without it", run->info->build_dir,
+               g_strerror (saved_errno), run->info->name);
+      close (run->lock_fd);
+      run->lock_fd = -1;
+      start_command (task);
+      return TRUE;
+    }
+
+  if (!run->waited)
+    g_debug ("Module “%s” waits for another build in %s to end", run->info->name, run->info->build_dir);
+  run->waited = TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+lock_poll (gpointer user_data)
+{
+  GTask *task = user_data;
+  Run   *run = g_task_get_task_data (task);
+  guint  id = run->poll_id;
+
+  /* The task may be gone when try_lock () returns TRUE. */
+  run->poll_id = 0;
+  if (try_lock (task))
+    return G_SOURCE_REMOVE;
+  run->poll_id = id;
+
+  return G_SOURCE_CONTINUE;
+}
+
 /**
  * hot_rebuilder_run_async:
  * @info: the module
  * @argv: the command
  * @output: the library it writes
  * @cancellable: (nullable): stops the command and everything it started
- * @callback: called when it has ended
+ * @callback: called when it has ended, or at once when cancelled
  * @user_data: data for @callback
  *
- * Runs @argv in the build folder, in a process group of its own.
+ * Runs @argv in the build folder, in a process group of its own, once no
+ * other build holds the build folder's lock (see the top of this file).
  */
 void
 hot_rebuilder_run_async (const HotModuleInfo *info,
@@ -199,14 +345,29 @@ hot_rebuilder_run_async (const HotModuleInfo *info,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  Run   *run = g_new0 (Run, 1);
+  GTask           *task = g_task_new (NULL, cancellable, callback, user_data);
+  Run             *run = g_new0 (Run, 1);
+  g_autofree char *lock_path = g_build_filename (info->build_dir, LOCK_NAME, NULL);
 
   g_task_set_source_tag (task, hot_rebuilder_run_async);
   run->info = info;
+  run->argv = g_strdupv ((char **) argv);
   run->output = g_strdup (output);
+  run->lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   g_task_set_task_data (task, run, run_free);
-  hot_process_run_async (argv, info->build_dir, cancellable, rebuilder_exited, task);
+
+  if (run->lock_fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_debug ("Cannot open %s (%s): building module “%s” without the lock", lock_path, g_strerror (saved_errno),
+               info->name);
+      start_command (task);
+      return;
+    }
+
+  if (!try_lock (task))
+    run->poll_id = g_timeout_add (LOCK_POLL_MS, lock_poll, task);
 }
 
 /**
@@ -214,15 +375,19 @@ hot_rebuilder_run_async (const HotModuleInfo *info,
  * @result: the result given to the callback
  * @diagnostics: (out) (transfer full) (optional): the compiler's messages,
  *   when the build failed
+ * @lock: (out) (transfer full) (optional) (nullable): the build folder's
+ *   lock, when the build succeeded: hold it until the library is copied
+ *   (%NULL when the folder could not be locked)
  * @error: return location for a #GError: %HOT_RELOAD_ERROR_BUILD, or
  *   %G_IO_ERROR_CANCELLED
  *
  * Returns: (transfer full): the library built, or %NULL
  */
 char *
-hot_rebuilder_run_finish (GAsyncResult *result,
-                          GListModel  **diagnostics,
-                          GError      **error)
+hot_rebuilder_run_finish (GAsyncResult  *result,
+                          GListModel   **diagnostics,
+                          HotBuildLock **lock,
+                          GError       **error)
 {
   GTask *task = G_TASK (result);
   Run   *run = g_task_get_task_data (task);
@@ -230,6 +395,8 @@ hot_rebuilder_run_finish (GAsyncResult *result,
 
   if (diagnostics != NULL)
     *diagnostics = run->diagnostics ? g_object_ref (run->diagnostics) : NULL;
+  if (lock != NULL)
+    *lock = output != NULL && run->lock != NULL ? hot_build_lock_ref (run->lock) : NULL;
 
   return output;
 }

@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hotnode.h>
 
+#include "hot-elf-private.h"
 #include "hot-loader-private.h"
 #include "test-utils.h"
 
@@ -109,6 +111,162 @@ test_other_architecture (Fixture      *fixture,
   assert_refused (fixture, foreign, fixture->length, "another architecture");
 }
 
+/* The program header of the first segment of @type in @contents. */
+static Elf64_Phdr *
+find_segment (char   *contents,
+              guint32 type)
+{
+  Elf64_Ehdr *header = (Elf64_Ehdr *) contents;
+
+  for (guint i = 0; i < header->e_phnum; i++)
+    {
+      Elf64_Phdr *segment = (Elf64_Phdr *) (contents + header->e_phoff) + i;
+
+      if (segment->p_type == type)
+        return segment;
+    }
+  g_assert_not_reached ();
+}
+
+/* Headers whose offsets, sizes and counts add up past the end of the
+ * address space, or point outside the file: refused before any of it is
+ * read (without the checks, the loader read far outside the file and
+ * crashed, or ASan reported it). */
+static void
+test_crafted_headers (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autofree char *bad = NULL;
+  Elf64_Ehdr      *header;
+
+  g_test_summary ("ELF headers with offsets and sizes that overflow or point outside the file are refused "
+                  "with a clear error, nothing read out of bounds");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+#define FRESH() \
+  (g_free (bad), bad = g_memdup2 (fixture->contents, fixture->length), header = (Elf64_Ehdr *) bad)
+
+  /* e_phoff + e_phnum * e_phentsize wraps around to a small number. */
+  FRESH ();
+  header->e_phoff = G_MAXUINT64 - (guint64) header->e_phnum * sizeof (Elf64_Phdr) + 1 + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* The same, made of the largest count: the table is 3.6 MB before the file. */
+  FRESH ();
+  header->e_phnum = G_MAXUINT16;
+  header->e_phoff = G_MAXUINT64 - (guint64) G_MAXUINT16 * sizeof (Elf64_Phdr) + 1 + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* A program header size that is not the one of this class. */
+  FRESH ();
+  header->e_phentsize = 8;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* Section headers past the end, by wrapping. */
+  FRESH ();
+  header->e_shoff = G_MAXUINT64 - (guint64) header->e_shnum * sizeof (Elf64_Shdr) + 1;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* A loaded segment whose offset and size wrap around. */
+  FRESH ();
+  find_segment (bad, PT_LOAD)->p_offset = G_MAXUINT64 - 4095;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* The dynamic section, read before dlopen, far outside the file with a
+   * size that brings the sum back inside. */
+  FRESH ();
+  find_segment (bad, PT_DYNAMIC)->p_offset = G_GUINT64_CONSTANT (1) << 63;
+  find_segment (bad, PT_DYNAMIC)->p_filesz = (G_GUINT64_CONSTANT (1) << 63) + 64;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+  /* Misaligned dynamic section. */
+  FRESH ();
+  find_segment (bad, PT_DYNAMIC)->p_offset += 1;
+  assert_refused (fixture, bad, fixture->length, "not a complete shared library");
+
+#undef FRESH
+}
+
+/* Dynamic entries whose string offsets wrap around: hot_elf_read_needed ()
+ * drops them (it read outside the file before). */
+static void
+test_crafted_dynamic_strings (Fixture      *fixture,
+                              gconstpointer data)
+{
+  g_autofree char *bad = g_memdup2 (fixture->contents, fixture->length);
+  g_autofree char *runpath = NULL;
+  g_auto (GStrv) needed = NULL;
+  g_auto (GStrv) good = NULL;
+  Elf64_Phdr *dynamic_segment;
+  Elf64_Dyn  *dynamic;
+  guint       changed = 0;
+
+  g_test_summary ("DT_NEEDED and DT_RUNPATH offsets that wrap around the string table are dropped, "
+                  "nothing read out of bounds");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+  good = hot_elf_read_needed (fixture->contents, fixture->length, &runpath);
+  g_clear_pointer (&runpath, g_free);
+  g_assert_cmpuint (g_strv_length (good), >, 0);
+
+  dynamic_segment = find_segment (bad, PT_DYNAMIC);
+  dynamic = (Elf64_Dyn *) (bad + dynamic_segment->p_offset);
+  for (guint i = 0; i < dynamic_segment->p_filesz / sizeof (Elf64_Dyn) && dynamic[i].d_tag != DT_NULL; i++)
+    if (dynamic[i].d_tag == DT_NEEDED)
+      {
+        /* strtab + offset wraps to a few bytes before the string table */
+        dynamic[i].d_un.d_val = G_MAXUINT64 - 15 - changed;
+        changed++;
+      }
+  g_assert_cmpuint (changed, >, 0);
+
+  needed = hot_elf_read_needed (bad, fixture->length, &runpath);
+  g_assert_cmpuint (g_strv_length (needed), ==, g_strv_length (good) - changed);
+}
+
+/* A relocatable object for the fast builder's edit with section headers
+ * far before the file: refused. */
+static void
+test_crafted_object (Fixture      *fixture,
+                     gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "bad.o", NULL);
+  g_autoptr (GError) error = NULL;
+  char        contents[256] = { 0 };
+  Elf64_Ehdr *header = (Elf64_Ehdr *) contents;
+
+  g_test_summary ("An object whose section header table wraps around is refused by the fast builder's edit");
+
+  if (sizeof (void *) != 8)
+    {
+      g_test_skip ("The crafted headers are 64-bit ones");
+      return;
+    }
+
+  memcpy (header->e_ident, ELFMAG, SELFMAG);
+  header->e_ident[EI_CLASS] = ELFCLASS64;
+  header->e_type = ET_REL;
+  header->e_shentsize = sizeof (Elf64_Shdr);
+  header->e_shnum = G_MAXUINT16;
+  header->e_shstrndx = 1;
+  header->e_shoff = G_MAXUINT64 - (guint64) G_MAXUINT16 * sizeof (Elf64_Shdr) + 1 + 64;
+  g_file_set_contents (path, contents, sizeof contents, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (hot_elf_make_sections_writable (path, (const char *const[]){ "hot_nodes", NULL }, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
+}
+
 static void
 test_unresolved_symbol (Fixture      *fixture,
                         gconstpointer data)
@@ -188,6 +346,124 @@ test_private_dir_not_writable (Fixture      *fixture,
   g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR);
 }
 
+/* A pid that was a process of ours and is gone. */
+static pid_t
+dead_pid (void)
+{
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    _exit (0);
+  g_assert_cmpint (pid, >, 0);
+  g_assert_cmpint (waitpid (pid, NULL, 0), ==, pid);
+
+  return pid;
+}
+
+static char *
+make_folder (const char *parent,
+             const char *name,
+             gboolean    with_marker)
+{
+  char            *path = g_build_filename (parent, name, NULL);
+  g_autofree char *kept = g_build_filename (path, "kept.txt", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  g_file_set_contents (kept, "a file of the user's\n", -1, &error);
+  g_assert_no_error (error);
+  if (with_marker)
+    {
+      g_autofree char *marker = g_build_filename (path, "hotnode-run", NULL);
+
+      g_file_set_contents (marker, "", -1, &error);
+      g_assert_no_error (error);
+    }
+
+  return path;
+}
+
+static void
+test_stale_runs (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autofree char *base = g_build_filename (fixture->tmp_dir, "stale", NULL);
+  g_autofree char *users = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *escape = NULL;
+  g_autofree char *unmarked = NULL;
+  g_autofree char *alive = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *users_file = NULL;
+  g_autoptr (HotLoader) loader = NULL;
+  g_autoptr (GError) error = NULL;
+  /* Names near the run folders' ("run-", pid, "-XXXXXX"), never removed */
+  const char *near_names[][2] = { { "run-", "-abcde" }, { "run-", "-abcdefg" }, { "run-0", "-abcdef" }, { "run-", "-abc.ef" }, { "xrun-", "-abcdef" }, { "run-", "_abcdef" }, { "run-", "-abcdef.old" } };
+  g_autoptr (GPtrArray) near = g_ptr_array_new_with_free_func (g_free);
+  pid_t gone = dead_pid ();
+
+  g_test_summary ("Only folders hotnode made for a process that is gone are removed: the exact name, a "
+                  "real folder with hotnode's marker; a link is never followed, a folder of the user's "
+                  "that a link points to is never emptied");
+
+  g_assert_cmpint (g_mkdir_with_parents (base, 0700), ==, 0);
+  users = make_folder (fixture->tmp_dir, "users-own", TRUE);
+  users_file = g_build_filename (users, "kept.txt", NULL);
+
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-Ab1Cd2", (int) gone);
+    g_autofree char *inner_link = NULL;
+
+    stale = make_folder (base, name, TRUE);
+    /* A link inside a stale run folder: removed, not followed. */
+    inner_link = g_build_filename (stale, "escape", NULL);
+    g_assert_cmpint (symlink (users, inner_link), ==, 0);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-Zz9Yy8", (int) gone);
+
+    unmarked = make_folder (base, name, FALSE);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-LnK123", (int) gone);
+
+    /* Named like a run folder, a link to the user's folder (which even
+     * holds a marker). */
+    link = g_build_filename (base, name, NULL);
+    g_assert_cmpint (symlink (users, link), ==, 0);
+  }
+  {
+    g_autofree char *name = g_strdup_printf ("run-%d-aLiVe1", (int) getppid ());
+
+    alive = make_folder (base, name, TRUE);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (near_names); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%d%s", near_names[i][0], (int) gone, near_names[i][1]);
+
+      g_ptr_array_add (near, make_folder (base, name, TRUE));
+    }
+
+  loader = hot_loader_new (base, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (users_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (unmarked, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (alive, G_FILE_TEST_IS_DIR));
+  for (guint i = 0; i < near->len; i++)
+    if (!g_file_test (g_ptr_array_index (near, i), G_FILE_TEST_IS_DIR))
+      g_error ("%s was removed: its name is not one hotnode makes", (char *) g_ptr_array_index (near, i));
+
+  /* The loader's own folder has the marker, and goes at its end like this. */
+  {
+    g_autofree char *own_marker = g_build_filename (hot_loader_get_private_dir (loader), "hotnode-run", NULL);
+
+    g_assert_true (g_file_test (own_marker, G_FILE_TEST_IS_REGULAR));
+  }
+}
+
 static void
 test_disk_full (Fixture      *fixture,
                 gconstpointer data)
@@ -230,10 +506,14 @@ main (int   argc,
   ADD ("/Hotnode/BadInput/empty", test_empty);
   ADD ("/Hotnode/BadInput/truncated", test_truncated);
   ADD ("/Hotnode/BadInput/other-architecture", test_other_architecture);
+  ADD ("/Hotnode/BadInput/crafted-headers", test_crafted_headers);
+  ADD ("/Hotnode/BadInput/crafted-dynamic-strings", test_crafted_dynamic_strings);
+  ADD ("/Hotnode/BadInput/crafted-object", test_crafted_object);
   ADD ("/Hotnode/BadInput/unresolved-symbol", test_unresolved_symbol);
   ADD ("/Hotnode/BadInput/writable-by-others", test_writable_by_others);
   ADD ("/Hotnode/BadInput/private-dir-not-ours", test_private_dir_not_ours);
   ADD ("/Hotnode/BadInput/private-dir-not-writable", test_private_dir_not_writable);
+  ADD ("/Hotnode/BadInput/stale-runs", test_stale_runs);
   ADD ("/Hotnode/BadInput/disk-full", test_disk_full);
 
 #undef ADD

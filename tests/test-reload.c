@@ -7,7 +7,10 @@
 #include "config.h"
 
 #include <hotnode.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "test-utils.h"
 
@@ -577,13 +580,35 @@ process_is_gone (int pid)
   return state != NULL && (state[2] == 'Z' || state[2] == 'X');
 }
 
-/* The signal reached @pid with its group; wait for it to act. A process
- * that was not signalled never goes, and the test times out. */
+/* The signal reached @pid with its group; wait for it to act, and for the
+ * build folder's lock, which the cancelled build holds until its group is
+ * gone, to be free again (the next test may run in a subprocess while this
+ * one waits for it). */
 static void
 wait_until_gone (int pid)
 {
+  g_autofree char *lock_path = g_build_filename (g_getenv ("HOTNODE_BUILD_ROOT"), "hotnode-ninja.lock", NULL);
+  gint64           deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  int              fd;
+
   while (!process_is_gone (pid))
-    g_usleep (1000);
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Process %d of the cancelled build still runs after 10 s", pid);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  fd = open (lock_path, O_RDWR | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The cancelled build still holds %s after 10 s", lock_path);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  close (fd);
 }
 
 /* Starts a rebuild whose command leaves a `sleep` in the background, writes
@@ -894,6 +919,47 @@ copy_exists (guint number)
 }
 
 static void
+test_copies_removed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (private_dir, 0, NULL);
+  GtkWidget  *label = new_proxy ("alpha_label", NULL);
+  const char *run;
+  guint       n_links = 0;
+
+  g_test_summary ("A loaded copy's file is removed once dlopen has mapped it (a link to the built library "
+                  "takes its place), and its code runs on");
+
+  g_assert_true (reload_to ("libalpha-gen2.so", &error));
+  g_assert_no_error (error);
+  g_assert_true (reload_to ("libalpha.so", &error));
+  g_assert_no_error (error);
+
+  while (dir != NULL && (run = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *run_path = g_build_filename (private_dir, run, NULL);
+      g_autoptr (GDir) copies = g_dir_open (run_path, 0, NULL);
+      const char *name;
+
+      while (copies != NULL && (name = g_dir_read_name (copies)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (run_path, name, NULL);
+
+          if (!g_str_has_suffix (name, ".so"))
+            continue;
+          if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+            g_error ("The loaded copy %s is still there", path);
+          n_links++;
+        }
+    }
+  g_assert_cmpuint (n_links, >=, 2);
+
+  /* The code of the newest generation, whose copy is gone, builds widgets. */
+  g_assert_true (GTK_IS_LABEL (hot_node_get_child (HOT_NODE_PROXY (label))));
+  g_assert_finalize_object (label);
+}
+
+static void
 test_unload_open_window (void)
 {
   HotReload *service = hot_reload_get_default ();
@@ -1188,6 +1254,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/Reload/nested-vanished", test_nested_vanished);
   g_test_add_func ("/Hotnode/Reload/logged", test_logged);
   g_test_add_func ("/Hotnode/Reload/unload-open-window", test_unload_open_window);
+  g_test_add_func ("/Hotnode/Reload/copies-removed", test_copies_removed);
 
   status = g_test_run ();
   test_remove_tree (private_dir);

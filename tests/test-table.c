@@ -414,6 +414,13 @@ test_loader_private_dir (Fixture      *fixture,
   g_assert_cmpint (chmod (base, 0700), ==, 0);
   g_file_set_contents (stale_file, "old", -1, &error);
   g_assert_no_error (error);
+  /* The marker hotnode writes in its folders (only those are removed). */
+  {
+    g_autofree char *marker = g_build_filename (stale, "hotnode-run", NULL);
+
+    g_file_set_contents (marker, "", -1, &error);
+    g_assert_no_error (error);
+  }
 
   loader = hot_loader_new (base, &error);
   g_assert_no_error (error);
