@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "hot-build-step-private.h"
 
@@ -12,7 +13,9 @@
 /*
  * One step of a fast build (hot-fast-builder.c): a command run as a
  * process group of its own, whose output, cleaned, is read when it
- * succeeds; when it fails, its first line of output is the build's error.
+ * succeeds; when it fails, its first error (not an "In file included
+ * from" line) is the build's error, unless the step's failed callback
+ * lets the build go on.
  * The build is a GTask that goes from step to step: each step holds it
  * while its process runs.
  */
@@ -20,8 +23,9 @@
 typedef struct
 {
   GTask           *task;
-  HotBuildStepDone done;
-  HotBuildStepNext next;
+  HotBuildStepDone   done;
+  HotBuildStepFailed failed;
+  HotBuildStepNext   next;
   char            *what; /* for messages: "tcc", "ninja", … */
 } Step;
 
@@ -58,11 +62,13 @@ step_finished (GObject      *source,
                                       g_bytes_get_size (output));
   if (!g_subprocess_get_successful (subprocess))
     {
-      g_auto (GStrv) lines = g_strsplit (g_strstrip (text), "\n", 4);
+      g_autofree char *first_error = hot_build_step_first_error (text);
 
-      g_task_return_new_error (step->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                               _ ("%s failed: %s"), step->what,
-                               lines[0] && *lines[0] ? lines[0] : _ ("no output"));
+      if (step->failed != NULL && step->failed (step->task, text, first_error))
+        step->next (g_object_ref (step->task));
+      else
+        g_task_return_new_error (step->task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, _ ("%s failed: %s"),
+                                 step->what, first_error ? first_error : _ ("no output"));
     }
   else if (!step->done (step->task, text, &error))
     g_task_return_error (step->task, g_steal_pointer (&error));
@@ -73,13 +79,47 @@ step_finished (GObject      *source,
 }
 
 /**
+ * hot_build_step_first_error:
+ * @output: what a compiler printed, cleaned
+ *
+ * Returns: (transfer full) (nullable): the first line of @output that
+ *   says "error" (gcc's "FILE:LINE:COLUMN: error: ...", tcc's "FILE:LINE:
+ *   error: ..."), else its first line that is not an "In file included
+ *   from" one, else %NULL
+ */
+char *
+hot_build_step_first_error (const char *output)
+{
+  g_auto (GStrv) lines = g_strsplit (output, "\n", -1);
+  const char *first = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = g_strstrip (lines[i]);
+
+      if (*line == '\0' || g_str_has_prefix (line, "In file included from") ||
+          (g_str_has_prefix (line, "from ") && g_str_has_suffix (line, ",")))
+        continue;
+      if (strstr (line, ": error: ") != NULL || strstr (line, ": fatal error: ") != NULL ||
+          g_str_has_prefix (line, "error: "))
+        return g_strdup (line);
+      if (first == NULL)
+        first = line;
+    }
+
+  return g_strdup (first);
+}
+
+/**
  * hot_build_step_run:
  * @task: the build; taken
  * @argv: (array zero-terminated=1): the command
  * @cwd: where it runs
  * @what: what runs, for messages: "tcc", "ninja", "linking"…
  * @done: reads its output when it succeeds
- * @next: goes on with the build after @done
+ * @failed: (nullable): reads its output when it fails, and says whether
+ *   the build goes on
+ * @next: goes on with the build after @done or @failed
  *
  * Runs @argv in @cwd in a process group of its own; @done reads its output
  * when it succeeds and the build goes on with @next; the build fails when
@@ -91,12 +131,14 @@ hot_build_step_run (GTask             *task,
                     const char        *cwd,
                     const char        *what,
                     HotBuildStepDone   done,
+                    HotBuildStepFailed failed,
                     HotBuildStepNext   next)
 {
   Step *step = g_new0 (Step, 1);
 
   step->task = task;
   step->done = done;
+  step->failed = failed;
   step->next = next;
   step->what = g_strdup (what);
   hot_process_run_async (argv, cwd, g_task_get_cancellable (task), step_finished, step);

@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <errno.h>
+#include <string.h>
 
 #include "hot-fast-builder-private.h"
 
@@ -12,6 +14,7 @@
 #include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
 #include "hot-pch-private.h"
+#include "hot-tcc-prelude-private.h"
 
 /*
  * HotFastBuilder: rebuilds one hot module without the build system, which
@@ -33,8 +36,21 @@
  *   text relocations), and, at link time, tcc's runtime library (va_arg)
  *   and -z noexecstack (tcc objects do not say what stack they need). Its
  *   compiles are halved by preludes (see hot-tcc-prelude.c).
- * - the build's own compiler with a precompiled <gtk/gtk.h>, made once per
- *   module with the flags of the first source compiled.
+ * - the build's own compiler with a precompiled header: the system headers
+ *   the source starts with (<gtk/gtk.h>, <adwaita.h>, ...), made once per
+ *   set of headers and flags (see hot-pch.c).
+ *
+ * A source whose headers tcc does not compile (tcc's first error is in a
+ * header, not in the source) is compiled with the build's compiler and a
+ * precompiled header from then on: the set of headers (the key of its
+ * prelude: prologue, flags and what the headers hold) is remembered, and
+ * tcc's error is logged once. A header that does not precompile is
+ * remembered too: its sources are compiled without one.
+ *
+ * The builder's folder is in the build folder. When it is gone (the build
+ * folder was deleted and set up again) or is another one, everything that
+ * was in it is forgotten at the start of the next build: the preludes, the
+ * objects, the link command.
  *
  * Each object compiled here is known by the fingerprint of what it was
  * compiled from (hot-inputs.c): a build compiles exactly the sources whose
@@ -64,11 +80,15 @@ struct _HotFastBuilder
   HotInputs           *inputs;
   HotFastPath          mode;
   char                *work_dir;
+  GStatBuf             work_dir_stat; /* of the folder it made, once made */
+  gboolean             work_dir_made;
   char                *tcc;            /* tcc's path, in tcc mode */
   gboolean             gold;           /* ld.gold is installed */
   char                *tcc_runtime;    /* libtcc1.a, once known */
-  char                *header;         /* tcc's compatibility header, or the PCH header */
-  gboolean             header_ready;   /* written (and precompiled) */
+  char                *header;         /* tcc's compatibility header */
+  gboolean             header_ready;   /* written */
+  GHashTable          *tcc_refused;    /* prelude key → tcc's first error: compiled with gcc */
+  GHashTable          *pch_failed;     /* precompiled header that did not precompile */
   GStrv                link_argv;      /* the build's link command */
   GHashTable          *object_sources; /* the build's object → source */
   GHashTable          *objects;        /* source → object compiled here */
@@ -88,6 +108,8 @@ hot_fast_builder_finalize (GObject *object)
   g_free (self->tcc_runtime);
   g_free (self->header);
   g_strfreev (self->link_argv);
+  g_clear_pointer (&self->tcc_refused, g_hash_table_unref);
+  g_clear_pointer (&self->pch_failed, g_hash_table_unref);
   g_clear_pointer (&self->object_sources, g_hash_table_unref);
   g_clear_pointer (&self->objects, g_hash_table_unref);
   g_clear_pointer (&self->object_inputs, g_hash_table_unref);
@@ -108,6 +130,8 @@ hot_fast_builder_init (HotFastBuilder *self)
   self->object_sources = g_hash_table_new (g_str_hash, g_str_equal);
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->object_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->tcc_refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->pch_failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**
@@ -144,8 +168,6 @@ hot_fast_builder_new (const HotModuleInfo *info,
       self->header = g_build_filename (self->work_dir, "hot-tcc-compat.h", NULL);
       self->fast_tcc = hot_fast_tcc_new (self->tcc, self->header, self->work_dir, info->build_dir, inputs);
     }
-  else
-    self->header = g_build_filename (self->work_dir, "hot-pch.h", NULL);
 
   g_hash_table_iter_init (&iter, info->commands);
   while (g_hash_table_iter_next (&iter, (gpointer *) &source, (gpointer *) &command))
@@ -228,7 +250,17 @@ hot_fast_builder_compile_argv (HotFastBuilder *self,
 
   if (self->mode == HOT_FAST_PATH_TCC)
     return hot_fast_tcc_compile_argv (self->fast_tcc, command, source, NULL, NULL, object, NULL, NULL);
-  return hot_compile_command_gcc_argv (command, self->header, object, NULL);
+
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *prologue = NULL;
+    g_autofree char *header = NULL;
+
+    if (g_file_get_contents (source, &contents, NULL, NULL))
+      prologue = hot_tcc_source_prologue (contents);
+    header = prologue ? hot_pch_header_path (self->work_dir, command, prologue) : NULL;
+    return hot_compile_command_gcc_argv (command, header, object, NULL);
+  }
 }
 
 typedef struct
@@ -237,6 +269,9 @@ typedef struct
   char       *object;      /* of the running compile */
   char       *prelude_key; /* tcc: of the source to compile, once known */
   char       *prologue;
+  gboolean    by_gcc;      /* the source is compiled by the build's compiler */
+  gboolean    pch_checked; /* gcc: its precompiled header is current, or it has none */
+  char       *pch;         /* gcc: its precompiled header, if any */
   char       *copy_dir; /* where the compile runs, if not the build folder */
   char       *output;
   gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
@@ -253,6 +288,7 @@ build_job_free (gpointer data)
   g_free (job->object);
   g_free (job->prelude_key);
   g_free (job->prologue);
+  g_free (job->pch);
   g_free (job->copy_dir);
   g_free (job->output);
   g_clear_pointer (&job->snapshot, g_hash_table_unref);
@@ -262,18 +298,33 @@ build_job_free (gpointer data)
 
 static void build_next (GTask *task);
 
+/* What is known of the source the build is at is for the next one. */
+static void
+job_next_source (BuildJob *job)
+{
+  g_ptr_array_remove_index (job->sources, 0);
+  g_clear_pointer (&job->prelude_key, g_free);
+  g_clear_pointer (&job->prologue, g_free);
+  g_clear_pointer (&job->pch, g_free);
+  g_clear_pointer (&job->copy_dir, g_free);
+  job->by_gcc = FALSE;
+  job->pch_checked = FALSE;
+}
+
 /* Runs @argv in @cwd (NULL: the build folder); @done reads its output
- * and the build goes on, or fails (see hot-build-step.c). Takes @task. */
+ * and the build goes on, or fails unless @failed lets it go on (see
+ * hot-build-step.c). Takes @task. */
 static void
 run_step (GTask             *task,
           const char *const *argv,
           const char        *cwd,
           const char        *what,
-          HotBuildStepDone   done)
+          HotBuildStepDone   done,
+          HotBuildStepFailed failed)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
 
-  hot_build_step_run (task, argv, cwd ? cwd : self->info->build_dir, what, done, build_next);
+  hot_build_step_run (task, argv, cwd ? cwd : self->info->build_dir, what, done, failed, build_next);
 }
 
 static gboolean
@@ -299,13 +350,78 @@ link_command_found (GTask      *task,
 }
 
 static gboolean
-header_ready (GTask      *task,
-              const char *output,
-              GError    **error)
+pch_made (GTask      *task,
+          const char *output,
+          GError    **error)
+{
+  BuildJob *job = g_task_get_task_data (task);
+
+  job->pch_checked = TRUE;
+  return TRUE;
+}
+
+/* A header that does not precompile: its sources are compiled without
+ * one (the compile shows what is wrong). */
+static gboolean
+pch_failed (GTask      *task,
+            const char *output,
+            const char *first_error)
 {
   HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
 
-  self->header_ready = TRUE;
+  g_message ("Could not precompile the headers of %s (%s); compiling it without a precompiled header",
+             (const char *) g_ptr_array_index (job->sources, 0), first_error ? first_error : "no output");
+  g_hash_table_add (self->pch_failed, g_steal_pointer (&job->pch));
+  job->pch_checked = TRUE;
+  return TRUE;
+}
+
+/* Whether tcc's first error is in a header rather than in @command's
+ * source (or its copy): "FILE:LINE: error: ...". */
+static gboolean
+error_in_header (const HotCompileCommand *command,
+                 const char              *source,
+                 const char              *first_error)
+{
+  const char      *colon = first_error ? strchr (first_error, ':') : NULL;
+  g_autofree char *file = NULL;
+
+  if (colon == NULL || !g_ascii_isdigit (colon[1]))
+    return FALSE;
+  file = g_strndup (first_error, colon - first_error);
+  return !g_str_equal (file, command->file) && !g_str_equal (file, source) && !g_str_has_suffix (file, ".o.c");
+}
+
+/* A tcc compile that failed: when the error is in a header, the source is
+ * compiled by gcc, now and from now on, and tcc's error is logged once. */
+static gboolean
+tcc_failed (GTask      *task,
+            const char *output,
+            const char *first_error)
+{
+  HotFastBuilder          *self = g_task_get_source_object (task);
+  BuildJob                *job = g_task_get_task_data (task);
+  const char              *source = g_ptr_array_index (job->sources, 0);
+  const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
+
+  g_autofree char *error_text = NULL;
+
+  if (job->prelude_key == NULL || !error_in_header (command, source, first_error))
+    return FALSE;
+
+  /* tcc puts the prelude's folder before the names of its line markers. */
+  error_text = g_str_has_prefix (first_error, self->work_dir) && first_error[strlen (self->work_dir)] == '/' &&
+                       first_error[strlen (self->work_dir) + 1] == '/'
+                   ? g_strdup (first_error + strlen (self->work_dir) + 1)
+                   : g_strdup (first_error);
+
+  g_message ("tcc does not compile the headers %s includes (%s); compiling it with %s and a precompiled "
+             "header from now on",
+             source, error_text, hot_compile_command_compiler (command));
+  g_hash_table_insert (self->tcc_refused, g_strdup (job->prelude_key), g_steal_pointer (&error_text));
+  g_clear_pointer (&job->object, g_free);
+  g_clear_pointer (&job->copy_dir, g_free);
   return TRUE;
 }
 
@@ -319,8 +435,7 @@ source_compiled (GTask      *task,
   const char      *source = g_ptr_array_index (job->sources, 0);
   g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
 
-  if (self->mode == HOT_FAST_PATH_TCC &&
-      !hot_elf_make_sections_writable (job->object, table_sections, error))
+  if (!job->by_gcc && !hot_elf_make_sections_writable (job->object, table_sections, error))
     return FALSE;
 
   /* Headers met for the first time count with what they hold now: what
@@ -330,9 +445,7 @@ source_compiled (GTask      *task,
   g_hash_table_replace (self->objects, g_strdup (source), g_steal_pointer (&job->object));
   g_hash_table_replace (self->object_inputs, g_strdup (source),
                         hot_inputs_fingerprint (self->inputs, job->snapshot, source));
-  g_ptr_array_remove_index (job->sources, 0);
-  g_clear_pointer (&job->prelude_key, g_free);
-  g_clear_pointer (&job->copy_dir, g_free);
+  job_next_source (job);
   return TRUE;
 }
 
@@ -365,8 +478,71 @@ prelude_done (GObject      *source,
   build_next (task);
 }
 
-/* The next step for the first source still to compile: the header all
- * compiles include, its tcc prelude, or its compile. Takes @task. */
+/* The next step for the first source still to compile by gcc: its
+ * precompiled header, or its compile. Takes @task. */
+static void
+compile_next_by_gcc (GTask *task)
+{
+  HotFastBuilder          *self = g_task_get_source_object (task);
+  BuildJob                *job = g_task_get_task_data (task);
+  const char              *source = g_ptr_array_index (job->sources, 0);
+  const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  if (!job->pch_checked)
+    {
+      g_autofree char *contents = NULL;
+
+      if (job->prologue == NULL && g_file_get_contents (source, &contents, NULL, NULL))
+        job->prologue = hot_tcc_source_prologue (contents);
+      g_clear_pointer (&job->pch, g_free);
+      argv = hot_pch_prepare (self->work_dir, command, job->prologue ? job->prologue : "", &job->pch, &error);
+      if (argv != NULL && !g_hash_table_contains (self->pch_failed, job->pch))
+        {
+          run_step (task, (const char *const *) argv, NULL, _ ("precompiling headers"), pch_made, pch_failed);
+          return;
+        }
+      if (error != NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+          return;
+        }
+      if (job->pch != NULL && g_hash_table_contains (self->pch_failed, job->pch))
+        g_clear_pointer (&job->pch, g_free);
+      job->pch_checked = TRUE;
+      g_clear_pointer (&argv, g_strfreev);
+    }
+
+  if (job->prepare_only)
+    {
+      job_next_source (job);
+      build_next (task);
+      return;
+    }
+
+  g_free (job->object);
+  job->object = object_path (self, command);
+  argv = hot_compile_command_gcc_argv (command, job->pch, job->object, NULL);
+  {
+    g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
+    g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
+
+    g_strv_builder_addv (with_depfile, (const char **) argv);
+    g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
+    g_strfreev (argv);
+    argv = g_strv_builder_end (with_depfile);
+  }
+  /* The object is rewritten: until it is done, it is no one's. */
+  g_hash_table_remove (self->objects, source);
+  g_hash_table_remove (self->object_inputs, source);
+  run_step (task, (const char *const *) argv, NULL, hot_compile_command_compiler (command), source_compiled, NULL);
+}
+
+/* The next step for the first source still to compile: tcc's
+ * compatibility header, the source's tcc prelude, or its compile (by gcc
+ * when tcc does not compile its headers). Takes @task. */
 static void
 compile_next (GTask *task)
 {
@@ -377,41 +553,48 @@ compile_next (GTask *task)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) argv = NULL;
 
-  if (!self->header_ready)
+  if (self->mode == HOT_FAST_PATH_GCC_PCH)
     {
-      argv = hot_pch_prepare (self->header, self->mode == HOT_FAST_PATH_TCC, command, &self->header_ready, &error);
-      if (argv != NULL)
-        run_step (task, (const char *const *) argv, NULL, _ ("precompiling <gtk/gtk.h>"), header_ready);
-      else if (error != NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-        }
-      else
-        build_next (task);
+      job->by_gcc = TRUE;
+      compile_next_by_gcc (task);
       return;
     }
 
-  if (self->mode == HOT_FAST_PATH_TCC && job->prelude_key == NULL &&
+  if (!self->header_ready)
+    {
+      if (!hot_pch_write_tcc_header (self->header, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+          return;
+        }
+      self->header_ready = TRUE;
+    }
+
+  if (job->prelude_key == NULL &&
       hot_fast_tcc_start_prelude (self->fast_tcc, command, source, job->snapshot, &job->prologue,
                                   &job->prelude_key, g_task_get_cancellable (task), prelude_done, task))
     return;
 
+  /* Headers tcc does not compile: gcc, without trying tcc again. */
+  if (job->prelude_key != NULL && g_hash_table_contains (self->tcc_refused, job->prelude_key))
+    {
+      job->by_gcc = TRUE;
+      compile_next_by_gcc (task);
+      return;
+    }
+
   if (job->prepare_only)
     {
-      g_ptr_array_remove_index (job->sources, 0);
-      g_clear_pointer (&job->prelude_key, g_free);
+      job_next_source (job);
       build_next (task);
       return;
     }
 
   g_free (job->object);
   job->object = object_path (self, command);
-  if (self->mode == HOT_FAST_PATH_TCC)
-    argv = hot_fast_tcc_compile_argv (self->fast_tcc, command, source, job->prologue, job->prelude_key,
-                                      job->object, &job->copy_dir, &error);
-  else
-    argv = hot_fast_builder_compile_argv (self, source, job->object);
+  argv = hot_fast_tcc_compile_argv (self->fast_tcc, command, source, job->prologue, job->prelude_key,
+                                    job->object, &job->copy_dir, &error);
   if (argv == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -431,9 +614,7 @@ compile_next (GTask *task)
   g_hash_table_remove (self->objects, source);
   g_hash_table_remove (self->object_inputs, source);
   /* A copy for the prelude is compiled in its folder (see hot_fast_tcc_compile_argv ()). */
-  run_step (task, (const char *const *) argv, job->copy_dir,
-            self->mode == HOT_FAST_PATH_TCC ? "tcc" : hot_compile_command_compiler (command),
-            source_compiled);
+  run_step (task, (const char *const *) argv, job->copy_dir, "tcc", source_compiled, tcc_failed);
 }
 
 /* The next step of the build: what is found once (tcc's runtime, the link
@@ -446,7 +627,7 @@ build_next (GTask *task)
 
   if (self->mode == HOT_FAST_PATH_TCC && self->tcc_runtime == NULL)
     {
-      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found);
+      run_step (task, (const char *[]){ self->tcc, "-print-search-dirs", NULL }, NULL, "tcc", runtime_found, NULL);
     }
   else if (self->link_argv == NULL)
     {
@@ -460,7 +641,7 @@ build_next (GTask *task)
           return;
         }
       run_step (task, (const char *[]){ ninja, "-t", "commands", "-s", self->info->target, NULL },
-                NULL, "ninja", link_command_found);
+                NULL, "ninja", link_command_found, NULL);
     }
   else if (job->sources->len > 0)
     {
@@ -480,13 +661,66 @@ build_next (GTask *task)
       argv = hot_link_command_argv ((const char *const *) self->link_argv, self->info->build_dir,
                                     self->object_sources, self->objects, job->output,
                                     self->mode == HOT_FAST_PATH_TCC ? self->tcc_runtime : NULL, self->gold);
-      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked);
+      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
     }
   else
     {
       g_task_return_pointer (task, g_strdup (job->output), g_free);
       g_object_unref (task);
     }
+}
+
+/* Forgets what was in the builder's folder: the preludes, the
+ * compatibility header, the objects, the link command (the build folder
+ * was set up again). What tcc does not compile and the runtime stay. */
+static void
+forget_work_dir (HotFastBuilder *self)
+{
+  g_hash_table_remove_all (self->objects);
+  g_hash_table_remove_all (self->object_inputs);
+  g_hash_table_remove_all (self->pch_failed);
+  g_clear_pointer (&self->link_argv, g_strfreev);
+  self->header_ready = FALSE;
+  if (self->fast_tcc != NULL)
+    hot_fast_tcc_forget (self->fast_tcc);
+}
+
+/* When the folder the builder made is gone, or another is in its place,
+ * the builder starts over. */
+static void
+check_work_dir (HotFastBuilder *self)
+{
+  GStatBuf st;
+
+  if (self->work_dir_made &&
+      (g_stat (self->work_dir, &st) != 0 || st.st_dev != self->work_dir_stat.st_dev ||
+       st.st_ino != self->work_dir_stat.st_ino))
+    {
+      g_message ("The fast path's folder %s is gone or was made again (the build folder was set up again?); "
+                 "making its preludes, headers and objects again",
+                 self->work_dir);
+      forget_work_dir (self);
+      self->work_dir_made = FALSE;
+    }
+}
+
+/* Makes the builder's folder. */
+static gboolean
+work_dir_ready (HotFastBuilder *self,
+                GError        **error)
+{
+  check_work_dir (self);
+  if (g_mkdir_with_parents (self->work_dir, 0700) != 0 || g_stat (self->work_dir, &self->work_dir_stat) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, _ ("could not create %s: %s"),
+                   self->work_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  self->work_dir_made = TRUE;
+
+  return TRUE;
 }
 
 static void
@@ -497,14 +731,14 @@ start_job (HotFastBuilder     *self,
            gpointer            user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GError) error = NULL;
 
   g_task_set_source_tag (task, start_job);
   g_task_set_task_data (task, job, build_job_free);
 
-  if (g_mkdir_with_parents (self->work_dir, 0700) != 0)
+  if (!work_dir_ready (self, &error))
     {
-      g_task_return_new_error (task, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
-                               _ ("could not create %s: %s"), self->work_dir, g_strerror (errno));
+      g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
     }
@@ -538,6 +772,9 @@ hot_fast_builder_build_async (HotFastBuilder     *self,
   gpointer       source;
 
   g_return_if_fail (HOT_IS_FAST_BUILDER (self));
+
+  /* Before its objects are looked at: they may be gone. */
+  check_work_dir (self);
 
   job = g_new0 (BuildJob, 1);
   job->sources = g_ptr_array_new_with_free_func (g_free);

@@ -17,6 +17,7 @@ HotFastTcc *hot_fast_tcc_new (const char *tcc,
                               const char *build_dir,
                               HotInputs  *inputs);
 void        hot_fast_tcc_free (HotFastTcc *self);
+void        hot_fast_tcc_forget (HotFastTcc *self);
 char       *hot_fast_tcc_find_runtime (const char *search_dirs,
                                        GError    **error);
 gboolean    hot_fast_tcc_start_prelude (HotFastTcc              *self,

@@ -75,6 +75,19 @@ hot_fast_tcc_free (HotFastTcc *self)
 }
 
 /**
+ * hot_fast_tcc_forget:
+ * @self: the tcc path of a module
+ *
+ * Forgets the preludes made: their files are gone (the build folder was
+ * deleted); they are made again when next needed.
+ */
+void
+hot_fast_tcc_forget (HotFastTcc *self)
+{
+  g_hash_table_remove_all (self->preludes);
+}
+
+/**
  * hot_fast_tcc_find_runtime:
  * @search_dirs: the output of `tcc -print-search-dirs`
  * @error: return location for a #GError

@@ -8,6 +8,9 @@ G_BEGIN_DECLS
 char    *hot_tcc_source_prologue (const char *contents);
 char    *hot_tcc_repair_definitions (const char *text,
                                      gsize       length);
+char    *hot_tcc_find_aliases (const char *text,
+                               gsize       length,
+                               const char *cwd);
 char    *hot_tcc_prelude_key (const char        *prologue,
                               const char *const *flags,
                               const char        *headers);

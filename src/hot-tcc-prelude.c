@@ -33,7 +33,10 @@
  * - repairing: on a worker thread, "tcc-KEY.i" is read, walked line by line
  *   (memchr: a sanitizer's strstr measures the rest of the text on every
  *   call, which made a split of 3.6 MB quadratic), repaired, written to
- *   "tcc-KEY.h" and removed.
+ *   "tcc-KEY.h" and removed. The first time, when the walk finds a
+ *   `#pragma once` header tcc read twice under two names (see
+ *   hot_tcc_find_aliases ()), it writes "tcc-KEY.h.once.h" instead and the
+ *   make goes back to preprocessing, with that header included first.
  * The task owns a MakeData for all three; a cancelled make completes with
  * G_IO_ERROR_CANCELLED (the process is killed, the thread stops within a
  * few thousand lines).
@@ -44,8 +47,12 @@
 
 typedef struct
 {
-  char *raw_path; /* tcc-KEY.i: tcc's output */
-  char *path;     /* tcc-KEY.h: the prelude */
+  GStrv flags;         /* tcc and the flags the prologue's sources are compiled with */
+  char *prologue_path; /* tcc-KEY.c: the prologue */
+  char *raw_path;      /* tcc-KEY.i: tcc's output */
+  char *path;          /* tcc-KEY.h: the prelude */
+  char *aliases_path;  /* tcc-KEY.h.once.h: headers tcc reads twice, if it does */
+  char *cwd;           /* where tcc runs */
 } MakeData;
 
 static void
@@ -54,7 +61,11 @@ make_data_free (gpointer data)
   MakeData *make = data;
 
   g_free (make->raw_path);
+  g_strfreev (make->flags);
+  g_free (make->prologue_path);
   g_free (make->path);
+  g_free (make->aliases_path);
+  g_free (make->cwd);
   g_free (make);
 }
 
@@ -148,6 +159,135 @@ repair_line (GString    *repaired,
   g_string_append_c (repaired, '\n');
 }
 
+/*
+ * Headers tcc reads twice. tcc keys `#pragma once` by the name a file was
+ * included under, so a header included once as "gtksourcetypes.h" and
+ * once as "completion-providers/words/../../gtksourcetypes.h" (GtkSourceView
+ * 5 does this) is read twice, and its inline functions are then defined
+ * twice; gcc keys it by the file. The line markers of tcc's output name
+ * the files it read: a `#pragma once` file named under a second name is an
+ * alias. tcc is then run again with a header that marks each alias as read
+ * (`#line 1 "ALIAS"` then `#pragma once`), so it reads each file once, as
+ * gcc does.
+ */
+
+/* The file name of the line marker at @text (`# N "FILE"`, maybe with a
+ * flag), or NULL. */
+static char *
+marker_file (const char *text,
+             gsize       length)
+{
+  const char *end = text + length;
+  const char *p = text + 2;
+  const char *name_end;
+
+  if (length < 4 || text[0] != '#' || text[1] != ' ' || !g_ascii_isdigit (*p))
+    return NULL;
+  while (p < end && g_ascii_isdigit (*p))
+    p++;
+  if (end - p < 3 || p[0] != ' ' || p[1] != '"')
+    return NULL;
+  p += 2;
+  name_end = memchr (p, '"', end - p);
+  /* A name with escapes could not be given back to tcc as it is. */
+  if (name_end == NULL || memchr (p, '\\', name_end - p) != NULL)
+    return NULL;
+
+  return g_strndup (p, name_end - p);
+}
+
+/* Whether @path says `#pragma once` on a line of its own. */
+static gboolean
+has_pragma_once (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize            length;
+  const char      *end;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  end = contents + length;
+  for (const char *line = contents; line < end; line = next_line (line, end))
+    {
+      const char *p = line;
+
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p++ != '#')
+        continue;
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (!g_str_has_prefix (p, "pragma") || (p[6] != ' ' && p[6] != '\t'))
+        continue;
+      p += strlen ("pragma");
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (g_str_has_prefix (p, "once") && strchr (" \t\r\n/", p[4]) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/**
+ * hot_tcc_find_aliases:
+ * @text: what `tcc -E` wrote
+ * @length: the length of @text
+ * @cwd: where tcc ran
+ *
+ * Returns: (transfer full): the header that marks each `#pragma once`
+ *   file tcc read under a second name as read under that name (see
+ *   above), or %NULL when tcc read none twice
+ */
+char *
+hot_tcc_find_aliases (const char *text,
+                      gsize       length,
+                      const char *cwd)
+{
+  g_autoptr (GHashTable) first_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GString) aliases = NULL;
+  const char *end = text + length;
+
+  g_return_val_if_fail (text != NULL || length == 0, NULL);
+  g_return_val_if_fail (cwd != NULL, NULL);
+
+  for (const char *line = text; line < end; line = next_line (line, end))
+    {
+      const char      *newline = memchr (line, '\n', end - line);
+      g_autofree char *name = line[0] == '#' ? marker_file (line, (newline ? newline : end) - line) : NULL;
+      g_autofree char *path = NULL;
+      char            *identity;
+      const char      *first_name;
+      GStatBuf         st;
+
+      /* Each name once; "<command line>" and such are no files. */
+      if (name == NULL || !g_hash_table_add (names, g_strdup (name)))
+        continue;
+      path = g_canonicalize_filename (name, cwd);
+      if (g_stat (path, &st) != 0)
+        continue;
+
+      identity = g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, (guint64) st.st_dev,
+                                  (guint64) st.st_ino);
+      first_name = g_hash_table_lookup (first_names, identity);
+      if (first_name == NULL)
+        {
+          g_hash_table_insert (first_names, identity, g_strdup (name));
+          continue;
+        }
+      g_free (identity);
+      if (!has_pragma_once (path))
+        continue;
+
+      if (aliases == NULL)
+        aliases = g_string_new ("/* Written by hotnode: headers tcc would read twice (hot-tcc-prelude.c). */\n");
+      g_string_append_printf (aliases, "/* %s */\n#line 1 \"%s\"\n#pragma once\n", first_name, name);
+    }
+
+  return aliases ? g_string_free (g_steal_pointer (&aliases), FALSE) : NULL;
+}
+
 /* Returns NULL when @cancellable was cancelled on the way. */
 static char *
 repair_definitions (const char   *text,
@@ -237,7 +377,45 @@ prelude_path (const char *work_dir,
   return g_build_filename (work_dir, name, NULL);
 }
 
-/* The repairing state, on a worker thread. */
+static void preprocessed (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
+/* The preprocessing state: runs tcc. Takes @task. */
+static void
+preprocess (GTask *task)
+{
+  MakeData *make = g_task_get_task_data (task);
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto (GStrv) command = NULL;
+  g_autofree char *aliases_dir = NULL;
+  g_autofree char *aliases_name = NULL;
+
+  g_strv_builder_addv (argv, (const char **) make->flags);
+  if (make->aliases_path != NULL)
+    {
+      /* tcc puts the folder of the file it reads before a #line name, even
+       * an absolute one: the aliases are read from their own folder, by a
+       * name without one (the flags' paths are absolute). */
+      aliases_dir = g_path_get_dirname (make->aliases_path);
+      aliases_name = g_path_get_basename (make->aliases_path);
+      g_strv_builder_addv (argv, (const char *[]){ "-include", aliases_name, NULL });
+    }
+  g_strv_builder_addv (argv, (const char *[]){ "-E", "-dD", make->prologue_path, "-o", make->raw_path, NULL });
+  command = g_strv_builder_end (argv);
+  hot_process_run_async ((const char *const *) command, aliases_dir ? aliases_dir : make->cwd,
+                         g_task_get_cancellable (task), preprocessed, task);
+}
+
+/* The repairing state, on a worker thread: returns REPAIR_AGAIN when tcc
+ * read a header twice (the aliases are written), REPAIR_WRITTEN when the
+ * prelude is. */
+enum
+{
+  REPAIR_WRITTEN,
+  REPAIR_AGAIN,
+};
+
 static void
 repair_in_thread (GTask        *task,
                   gpointer      source_object,
@@ -248,6 +426,7 @@ repair_in_thread (GTask        *task,
   g_autoptr (GError) error = NULL;
   g_autofree char *raw = NULL;
   g_autofree char *repaired = NULL;
+  g_autofree char *aliases = NULL;
   gsize            length = 0;
 
   if (g_task_return_error_if_cancelled (task))
@@ -259,6 +438,20 @@ repair_in_thread (GTask        *task,
       return;
     }
   g_unlink (make->raw_path);
+
+  if (make->aliases_path == NULL && (aliases = hot_tcc_find_aliases (raw, length, make->cwd)) != NULL)
+    {
+      g_autofree char *aliases_path = g_strconcat (make->path, ".once.h", NULL);
+
+      if (!g_file_set_contents (aliases_path, aliases, -1, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      make->aliases_path = g_steal_pointer (&aliases_path);
+      g_task_return_int (task, REPAIR_AGAIN);
+      return;
+    }
 
   repaired = repair_definitions (raw, length, cancellable);
   if (repaired == NULL)
@@ -272,7 +465,33 @@ repair_in_thread (GTask        *task,
       return;
     }
 
-  g_task_return_pointer (task, g_strdup (make->path), g_free);
+  g_task_return_int (task, REPAIR_WRITTEN);
+}
+
+/* The end of the repairing state. */
+static void
+repaired (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GTask    *task = user_data;
+  MakeData *make = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  gssize outcome = g_task_propagate_int (G_TASK (result), &error);
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (outcome == REPAIR_AGAIN)
+    {
+      g_debug ("tcc read #pragma once headers twice under two names; preprocessing again with %s",
+               make->aliases_path);
+      preprocess (g_steal_pointer (&task));
+      return;
+    }
+  else
+    g_task_return_pointer (task, g_strdup (make->path), g_free);
+
+  g_object_unref (task);
 }
 
 /* The end of the preprocessing state. */
@@ -308,7 +527,14 @@ preprocessed (GObject      *source,
     }
   else
     {
-      g_task_run_in_thread (task, repair_in_thread);
+      /* The worker's task holds no reference of @task's: @task's data
+       * lives until repaired () is called. */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+      GTask        *repair = g_task_new (NULL, cancellable, repaired, g_steal_pointer (&task));
+
+      g_task_set_task_data (repair, make, NULL);
+      g_task_run_in_thread (repair, repair_in_thread);
+      g_object_unref (repair);
     }
 }
 
@@ -338,10 +564,7 @@ hot_tcc_prelude_make_async (const char *const  *flags,
                             gpointer            user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
-  g_auto (GStrv) command = NULL;
-  g_autofree char *prologue_path = NULL;
-  MakeData        *make;
+  MakeData *make;
 
   g_return_if_fail (flags != NULL && flags[0] != NULL);
   g_return_if_fail (prologue != NULL && *prologue != '\0');
@@ -352,22 +575,21 @@ hot_tcc_prelude_make_async (const char *const  *flags,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, hot_tcc_prelude_make_async);
   make = g_new0 (MakeData, 1);
+  make->flags = g_strdupv ((char **) flags);
+  make->prologue_path = prelude_path (work_dir, key, ".c");
   make->raw_path = prelude_path (work_dir, key, ".i");
   make->path = prelude_path (work_dir, key, ".h");
+  make->cwd = g_strdup (cwd);
   g_task_set_task_data (task, make, make_data_free);
 
   /* Without the prologue written, no prelude this time (nor remembered). */
-  prologue_path = prelude_path (work_dir, key, ".c");
-  if (!g_file_set_contents (prologue_path, prologue, -1, NULL))
+  if (!g_file_set_contents (make->prologue_path, prologue, -1, NULL))
     {
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
 
-  g_strv_builder_addv (argv, (const char **) flags);
-  g_strv_builder_addv (argv, (const char *[]){ "-E", "-dD", prologue_path, "-o", make->raw_path, NULL });
-  command = g_strv_builder_end (argv);
-  hot_process_run_async ((const char *const *) command, cwd, cancellable, preprocessed, g_steal_pointer (&task));
+  preprocess (g_steal_pointer (&task));
 }
 
 /**

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The fast paths on a real module of this build (tests/fixtures/gamma, with
- * GObject types): compiled with the real tcc or gcc, linked by the
- * module's own link command, loaded with the loader. */
+/* The fast paths on real modules of this build (tests/fixtures/gamma, with
+ * GObject types; sourceview and adwaita-fixture, on GtkSourceView 5 and
+ * libadwaita; refused, whose header tcc does not take): compiled with the
+ * real tcc or gcc, linked by the module's own link command, loaded with
+ * the loader. */
 #include "config.h"
 
 #include <elf.h>
@@ -15,8 +17,27 @@
 #include "hot-table-private.h"
 #include "test-utils.h"
 
+/* A fixture module: its folder and source under tests/fixtures, the
+ * package it needs, a node of it and the type of the widget it builds. */
 typedef struct
 {
+  const char *name;
+  const char *source;
+  const char *package;
+  const char *node;
+  const char *type_prefix;
+} Module;
+
+static const Module gamma_module = { "gamma", "gamma/gamma.c", NULL, "gamma_badge_node", "GammaBadge__hot" };
+static const Module sourceview_module = { "sourceview", "sourceview/sourceview.c", "gtksourceview-5",
+                                          "sourceview_view", "GtkSourceView" };
+static const Module adwaita_module = { "adwaita-fixture", "adwaita/adwaita.c", "libadwaita-1", "adwaita_bin",
+                                       "AdwBin" };
+static const Module refused_module = { "refused", "refused/refused.c", NULL, "refused_label", "GtkLabel" };
+
+typedef struct
+{
+  const Module        *module;
   HotProject          *project;
   const HotModuleInfo *info;
   char                *source;
@@ -33,15 +54,20 @@ fixture_set_up (Fixture      *fixture,
 {
   g_autoptr (GError) error = NULL;
 
+  fixture->module = data ? data : &gamma_module;
   fixture->project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
   g_assert_no_error (error);
-  fixture->source = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", "gamma", "gamma.c", NULL);
+  fixture->source = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", fixture->module->source,
+                                      NULL);
   fixture->info = hot_project_lookup_source (fixture->project, fixture->source);
+  /* The build leaves out a module whose package is not installed. */
+  if (fixture->info == NULL && fixture->module->package != NULL)
+    return;
   g_assert_nonnull (fixture->info);
-  g_assert_cmpstr (fixture->info->name, ==, "gamma");
+  g_assert_cmpstr (fixture->info->name, ==, fixture->module->name);
 
   /* What earlier runs left: each test starts from nothing. */
-  fixture->work_dir = g_build_filename (fixture->info->build_dir, "hotnode-fast", "gamma", NULL);
+  fixture->work_dir = g_build_filename (fixture->info->build_dir, "hotnode-fast", fixture->module->name, NULL);
   test_remove_tree (fixture->work_dir);
 
   fixture->private_dir = g_dir_make_tmp ("hotnode-test-fast-XXXXXX", &error);
@@ -56,6 +82,12 @@ static void
 fixture_tear_down (Fixture      *fixture,
                    gconstpointer data)
 {
+  if (fixture->info == NULL)
+    {
+      g_free (fixture->source);
+      hot_project_free (fixture->project);
+      return;
+    }
   g_clear_object (&fixture->loader);
   hot_inputs_free (fixture->inputs);
   hot_digest_cache_free (fixture->digests);
@@ -127,7 +159,22 @@ build (Fixture        *fixture,
   return build_from (builder, snapshot, NULL);
 }
 
-/* Loads @output and builds its badge: the type is the generation's own. */
+/* Whether the fixture's module was built; the test skips when not. */
+static gboolean
+module_built (Fixture *fixture)
+{
+  g_autofree char *reason = NULL;
+
+  if (fixture->info != NULL)
+    return TRUE;
+  reason = g_strdup_printf ("%s is not installed (module %s not built)", fixture->module->package,
+                            fixture->module->name);
+  g_test_skip (reason);
+  return FALSE;
+}
+
+/* Loads @output and builds its node's widget: a type of the generation's
+ * own in gamma. */
 static void
 assert_loads_and_builds (Fixture    *fixture,
                          const char *output)
@@ -140,13 +187,13 @@ assert_loads_and_builds (Fixture    *fixture,
   const HotNodeEntry      *entry;
   GtkWidget               *badge;
 
-  library = hot_loader_load (fixture->loader, "gamma", output, &error);
+  library = hot_loader_load (fixture->loader, fixture->module->name, output, &error);
   g_assert_no_error (error);
   g_assert_true (hot_table_add_image (table, library->image, &error));
   g_assert_no_error (error);
 
   /* __FILE__ as the build gives it: the key of the module's statics. */
-  entry = hot_table_lookup_node (table, "gamma_badge_node");
+  entry = hot_table_lookup_node (table, fixture->module->node);
   g_assert_nonnull (entry);
   g_assert_cmpstr (entry->file, ==, command->file);
 
@@ -154,7 +201,7 @@ assert_loads_and_builds (Fixture    *fixture,
    * when the loader and the module share one libhotnode; here the test
    * links a copy of the loader). */
   badge = g_object_ref_sink (entry->func (NULL));
-  g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (badge), "GammaBadge__hot"));
+  g_assert_true (g_str_has_prefix (G_OBJECT_TYPE_NAME (badge), fixture->module->type_prefix));
   g_object_unref (badge);
 
   /* Never closed: its types stay registered. */
@@ -170,10 +217,32 @@ count_preludes (Fixture *fixture)
   guint       preludes = 0;
 
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_prefix (name, "tcc-") && g_str_has_suffix (name, ".h"))
+    if (g_str_has_prefix (name, "tcc-") && g_str_has_suffix (name, ".h") && !g_str_has_suffix (name, ".once.h"))
       preludes++;
 
   return preludes;
+}
+
+/* The text of the first precompiled header in the work folder, or NULL. */
+static char *
+read_pch_header (Fixture *fixture)
+{
+  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "hot-pch-") && g_str_has_suffix (name, ".h"))
+      {
+        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        g_autofree char *gch = g_strconcat (path, ".gch", NULL);
+        char            *text = NULL;
+
+        g_assert_true (g_file_test (gch, G_FILE_TEST_IS_REGULAR));
+        g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+        return text;
+      }
+
+  return NULL;
 }
 
 static void
@@ -220,16 +289,17 @@ test_pch (Fixture      *fixture,
 {
   g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
   g_autofree char *output = NULL;
-  g_autofree char *gch = NULL;
+  g_autofree char *header = NULL;
 
-  g_test_summary ("The build's compiler with a precompiled <gtk/gtk.h> builds a module source that loads "
-                  "with its own types");
+  g_test_summary ("The build's compiler with the headers the source starts with precompiled (<hotnode.h>) "
+                  "builds a module source that loads with its own types");
 
   output = build (fixture, builder);
   assert_loads_and_builds (fixture, output);
 
-  gch = g_build_filename (fixture->work_dir, "hot-pch.h.gch", NULL);
-  g_assert_true (g_file_test (gch, G_FILE_TEST_IS_REGULAR));
+  header = read_pch_header (fixture);
+  g_assert_nonnull (header);
+  g_assert_nonnull (strstr (header, "#include <hotnode.h>"));
 }
 
 /* When the fast builder's object of the fixture's source was written. */
@@ -306,19 +376,223 @@ test_without_tcc (Fixture      *fixture,
   g_assert_nonnull (strstr (error->message, "tcc"));
 }
 
+/* tcc, prepared and then building: the library loads and builds its node. */
+static void
+assert_tcc_builds (Fixture *fixture)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = NULL;
+
+  hot_fast_builder_prepare_async (builder, NULL, test_store_result, &result);
+  g_assert_true (hot_fast_builder_prepare_finish (builder, test_wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_preludes (fixture), ==, 1);
+
+  output = build (fixture, builder);
+  g_assert_false (has_text_relocations (output));
+  assert_loads_and_builds (fixture, output);
+}
+
+static void
+test_tcc_sourceview (Fixture      *fixture,
+                     gconstpointer data)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+
+  g_test_summary ("tcc compiles a source including <gtksourceview/gtksource.h>, which includes #pragma once "
+                  "headers a second time under another name, with its prelude; it loads and builds a "
+                  "GtkSourceView");
+
+  if (!module_built (fixture))
+    return;
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  assert_tcc_builds (fixture);
+}
+
+static void
+test_tcc_adwaita (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+
+  g_test_summary ("tcc compiles a source including <adwaita.h> with its prelude; it loads and builds an AdwBin");
+
+  if (!module_built (fixture))
+    return;
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  assert_tcc_builds (fixture);
+}
+
+static void
+test_pch_adwaita (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autofree char         *output = NULL;
+  g_autofree char         *header = NULL;
+  g_autofree char         *depfile = NULL;
+  g_autofree char         *deps = NULL;
+  const HotCompileCommand *command;
+
+  g_test_summary ("The precompiled header holds the system headers the source starts with (<adwaita.h>), "
+                  "with the definition before them and without the project's header after them; the "
+                  "compile uses it and the library loads");
+
+  if (!module_built (fixture))
+    return;
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
+  output = build (fixture, builder);
+  assert_loads_and_builds (fixture, output);
+
+  header = read_pch_header (fixture);
+  g_assert_nonnull (header);
+  g_assert_nonnull (strstr (header, "#define ADWAITA_FIXTURE_TITLE"));
+  g_assert_nonnull (strstr (header, "#include <adwaita.h>"));
+  g_assert_null (strstr (header, "adwaita-fixture.h"));
+
+  /* The compile read the precompiled header: of the headers, it read
+   * only the project's own (gcc's depfile lists what it read). */
+  command = g_hash_table_lookup (fixture->info->commands, fixture->source);
+  {
+    g_autofree char *name = g_path_get_basename (command->object);
+
+    depfile = g_strdup_printf ("%s/%s.d", fixture->work_dir, name);
+  }
+  g_assert_true (g_file_get_contents (depfile, &deps, NULL, NULL));
+  g_assert_nonnull (strstr (deps, "adwaita-fixture.h"));
+  g_assert_null (strstr (deps, "/adwaita.h"));
+}
+
+static void
+test_tcc_refused (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GHashTable) edited = NULL;
+  g_autofree char         *tcc = g_find_program_in_path ("tcc");
+  g_autofree char         *output = NULL;
+  g_autofree char         *again = NULL;
+  g_autofree char         *copy = NULL;
+  g_autofree char         *header = NULL;
+  const HotCompileCommand *command;
+
+  g_test_summary ("A source whose header tcc does not compile is compiled by gcc with a precompiled header in "
+                  "the same build, tcc's first error (file:line: message) logged once; the next build does "
+                  "not try tcc again");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  /* The headers the source includes, as the app knows them from ninja's
+   * deps log: the set of headers is the same from build to build. */
+  command = g_hash_table_lookup (fixture->info->commands, fixture->source);
+  {
+    g_autofree char *target = g_strdup (command->object + strlen (fixture->info->build_dir) + 1);
+    g_autofree char *deps = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GSubprocess) ninja = NULL;
+
+    g_assert_true (g_str_has_prefix (command->object, fixture->info->build_dir));
+    ninja = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "ninja", "-C", fixture->info->build_dir, "-t",
+                              "deps", target, NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (ninja, NULL, NULL, &deps, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (hot_inputs_read_ninja_deps (fixture->inputs, deps), ==, 1);
+  }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "tcc does not compile the headers *refused.c includes "
+                                                         "(*refused-wide.h:5: error: *); compiling it with *");
+  output = build (fixture, builder);
+  g_test_assert_expected_messages ();
+  assert_loads_and_builds (fixture, output);
+  header = read_pch_header (fixture);
+  g_assert_nonnull (header);
+  g_assert_nonnull (strstr (header, "#include <hotnode.h>"));
+
+  /* The copy tcc compiles with the prelude is not written again. */
+  {
+    g_autofree char *name = g_path_get_basename (command->object);
+
+    copy = g_strdup_printf ("%s/%s.c", fixture->work_dir, name);
+  }
+  g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_unlink (copy), ==, 0);
+  edited = hot_inputs_snapshot (fixture->inputs);
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  again = build_from (builder, edited, NULL);
+  assert_loads_and_builds (fixture, again);
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_work_dir_gone (Fixture      *fixture,
+                    gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GHashTable) edited = NULL;
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+  g_autofree char *again = NULL;
+
+  g_test_summary ("When the builder's folder is deleted (the build folder set up again), the next build makes "
+                  "its compatibility header, preludes and objects again, and says so");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  assert_loads_and_builds (fixture, output);
+
+  test_remove_tree (fixture->work_dir);
+  edited = hot_inputs_snapshot (fixture->inputs);
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "The fast path's folder * is gone or was made again*");
+  again = build_from (builder, edited, NULL);
+  g_test_assert_expected_messages ();
+  assert_loads_and_builds (fixture, again);
+  g_assert_cmpuint (count_preludes (fixture), ==, g_strv_length (fixture->info->sources));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   gtk_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, module, func) \
+  g_test_add (path, Fixture, module, fixture_set_up, func, fixture_tear_down)
 
-  ADD ("/Hotnode/FastBuilder/tcc", test_tcc);
-  ADD ("/Hotnode/FastBuilder/pch", test_pch);
-  ADD ("/Hotnode/FastBuilder/by-content", test_by_content);
-  ADD ("/Hotnode/FastBuilder/without-tcc", test_without_tcc);
+  ADD ("/Hotnode/FastBuilder/tcc", &gamma_module, test_tcc);
+  ADD ("/Hotnode/FastBuilder/pch", &gamma_module, test_pch);
+  ADD ("/Hotnode/FastBuilder/by-content", &gamma_module, test_by_content);
+  ADD ("/Hotnode/FastBuilder/without-tcc", &gamma_module, test_without_tcc);
+  ADD ("/Hotnode/FastBuilder/tcc-sourceview", &sourceview_module, test_tcc_sourceview);
+  ADD ("/Hotnode/FastBuilder/tcc-adwaita", &adwaita_module, test_tcc_adwaita);
+  ADD ("/Hotnode/FastBuilder/pch-adwaita", &adwaita_module, test_pch_adwaita);
+  ADD ("/Hotnode/FastBuilder/tcc-refused", &refused_module, test_tcc_refused);
+  ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
 
 #undef ADD
 

@@ -144,6 +144,88 @@ test_made (void)
   test_remove_tree (work_dir);
 }
 
+/* Writes @contents to @name under @dir, with its folders. */
+static char *
+write_file (const char *dir,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *folder = g_path_get_dirname (path);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&path);
+}
+
+/* How many times @needle is in @haystack. */
+static guint
+count_in (const char *haystack,
+          const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+
+  return n;
+}
+
+static void
+test_pragma_once (void)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *work_dir = NULL;
+  g_autofree char *prelude = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *object = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) compile = NULL;
+  const char *prologue = "#include \"inc/once.h\"\n"
+                         "#include \"inc/twice.h\"\n"
+                         "#include \"inc/sub/dir/other.h\"\n";
+
+  g_test_summary ("A #pragma once header that tcc reads a second time under another name (GtkSourceView "
+                  "5's \"../../gtksourcetypes.h\") is in the prelude once, as gcc reads it, so its inline "
+                  "functions compile; a header without #pragma once stays in it each time it is included");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  work_dir = g_dir_make_tmp ("hotnode-test-prelude-XXXXXX", NULL);
+  g_free (write_file (work_dir, "inc/once.h", "#pragma once\n"
+                                              "#include \"twice.h\"\n"
+                                              "static inline int once_function (void) { return 1; }\n"));
+  g_free (write_file (work_dir, "inc/twice.h", "extern int twice_declared;\n"));
+  g_free (write_file (work_dir, "inc/sub/dir/other.h", "#pragma once\n"
+                                                       "#include \"../../once.h\"\n"));
+
+  prelude = make_prelude (work_dir, prologue, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (prelude, &contents, NULL, NULL));
+  g_assert_cmpuint (count_in (contents, "once_function"), ==, 1);
+  /* Once from once.h, once from the prologue: with a dropped entry, none
+   * of the files it includes is dropped outside it. */
+  g_assert_cmpuint (count_in (contents, "twice_declared"), ==, 2);
+
+  copy = write_file (work_dir, "copy.c", "int use (void) { return once_function (); }\n");
+  object = g_build_filename (work_dir, "copy.o", NULL);
+  compile = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, tcc, "-include", prelude, "-c", copy, "-o",
+                              object, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (compile, NULL, &error));
+  g_assert_no_error (error);
+
+  test_remove_tree (work_dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -154,6 +236,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/TccPrelude/repair", test_repair);
   g_test_add_func ("/Hotnode/TccPrelude/cancelled", test_cancelled);
   g_test_add_func ("/Hotnode/TccPrelude/made", test_made);
+  g_test_add_func ("/Hotnode/TccPrelude/pragma-once", test_pragma_once);
 
   return g_test_run ();
 }
