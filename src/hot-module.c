@@ -741,3 +741,26 @@ hot_module_prepare_async (HotModule          *self,
   self->preparation = task;
   hot_fast_builder_prepare_async (fast_builder, self->cancellable, fast_path_prepared, self);
 }
+
+/**
+ * hot_module_info_changed:
+ * @self: a module that is not busy
+ *
+ * Its description (hot_module_get_info ()) changed in place: meson
+ * regenerated the build, and the module has other sources or compiles them
+ * otherwise. A new source counts with what it holds now (what the build
+ * system compiled), a removed one is no longer an input, the fast builder
+ * starts over with the new commands, and the headers are learnt again.
+ */
+void
+hot_module_info_changed (HotModule *self)
+{
+  g_return_if_fail (self->state == STATE_IDLE);
+
+  hot_inputs_update_sources (self->inputs);
+  complete_snapshots (self);
+  g_clear_object (&self->fast_builder);
+  g_clear_pointer (&self->fast_path_declined, g_free);
+  self->hooks->inputs_changed (self, self->hooks_data);
+  hot_module_read_deps (self);
+}
