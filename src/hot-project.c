@@ -587,8 +587,8 @@ command_argv (JsonObject *command,
  * "<its output>.p/", which tells the module's entry from the app's for the
  * same source. Without the file, builds still work: only
  * hot_module_info_mark_stale () and the fast path have nothing to go on.
- * An entry that cannot be used is left out with a log line, or kept with no
- * command when only its command is wrong (its source then goes to ninja). */
+ * An entry that cannot be used (no file, no command, members of the wrong
+ * type) is left out with a log line. */
 static void
 load_compile_commands (HotProject *self)
 {
@@ -622,6 +622,7 @@ load_compile_commands (HotProject *self)
       g_autofree char     *object = NULL;
       g_autofree char     *object_dir = NULL;
       g_autofree char     *why = NULL;
+      GStrv                argv;
 
       if (entry == NULL)
         {
@@ -654,14 +655,18 @@ load_compile_commands (HotProject *self)
       if (!g_str_has_prefix (object, object_dir))
         continue;
 
+      argv = command_argv (entry, &why);
+      if (argv == NULL)
+        {
+          g_message ("Entry %u of %s (%s) has no command to run: %s; left out", i, path, file, why);
+          continue;
+        }
+
       command = g_new0 (HotCompileCommand, 1);
       command->directory = g_strdup (directory);
       command->file = g_strdup (file);
       command->object = g_steal_pointer (&object);
-      command->argv = command_argv (entry, &why);
-      if (command->argv == NULL)
-        g_message ("Entry %u of %s (%s) has no command to run: %s; module “%s” builds it with ninja", i, path,
-                   file, why, info->name);
+      command->argv = argv;
       g_hash_table_replace (info->commands, g_steal_pointer (&source), command);
     }
 }

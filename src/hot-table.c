@@ -342,11 +342,11 @@ static const char *
 node_entry_lacks (const HotNodeEntry *entry)
 {
   if (entry->name == NULL || *entry->name == '\0')
-    return _ ("a name");
+    return _ ("name");
   if (entry->file == NULL || *entry->file == '\0')
-    return _ ("a file");
+    return _ ("file");
   if (entry->func == NULL)
-    return _ ("a function");
+    return _ ("function");
   return NULL;
 }
 
@@ -354,15 +354,15 @@ static const char *
 static_entry_lacks (const HotStaticEntry *entry)
 {
   if (entry->name == NULL || *entry->name == '\0')
-    return _ ("a name");
+    return _ ("name");
   if (entry->file == NULL || *entry->file == '\0')
-    return _ ("a file");
+    return _ ("file");
   if (entry->size == 0)
-    return _ ("a size");
+    return _ ("size");
   if (entry->ref == NULL || entry->storage == NULL)
     return _ ("storage");
   if (entry->type == NULL || *entry->type == '\0')
-    return _ ("a type");
+    return _ ("type");
   return NULL;
 }
 
