@@ -748,9 +748,12 @@ hot_module_prepare_async (HotModule          *self,
  *
  * Its description (hot_module_get_info ()) changed in place: meson
  * regenerated the build, and the module has other sources or compiles them
- * otherwise. A new source counts with what it holds now (what the build
- * system compiled), a removed one is no longer an input, the fast builder
- * starts over with the new commands, and the headers are learnt again.
+ * otherwise. A removed source is no longer an input, a new one is, the
+ * fast builder starts over with the new commands, and the headers are
+ * learnt again. The live code was built from the old sources: the module
+ * is built again, so that what the window shows is built from what the
+ * build now says (and from a new source saved before the build was read
+ * again).
  */
 void
 hot_module_info_changed (HotModule *self)
@@ -763,4 +766,5 @@ hot_module_info_changed (HotModule *self)
   g_clear_pointer (&self->fast_path_declined, g_free);
   self->hooks->inputs_changed (self, self->hooks_data);
   hot_module_read_deps (self);
+  hot_module_rebuild_async (self, NULL, NULL, NULL);
 }
