@@ -46,6 +46,12 @@ G_BEGIN_DECLS
  *   its widgets were built; the reload was rolled back
  * @HOT_RELOAD_ERROR_STATIC_TYPE: a static changed its type (as spelt in the
  *   source) under the same key, keeping its size. Since: 0.1
+ * @HOT_RELOAD_ERROR_UNSAFE_BUILD_DIR: the build folder, a folder above it or
+ *   a file hotnode reads in it belongs to another user or others can write
+ *   to it: hotnode does not run its commands. Since: 0.1
+ * @HOT_RELOAD_ERROR_BAD_ENTRY: an entry of a `hot_nodes` or `hot_statics`
+ *   table is malformed (no name, no file, no function, a static of size 0).
+ *   Since: 0.1
  *
  * Error codes of %HOT_RELOAD_ERROR.
  *
@@ -68,6 +74,8 @@ typedef enum
   HOT_RELOAD_ERROR_UNKNOWN_NODE,
   HOT_RELOAD_ERROR_LOGGED,
   HOT_RELOAD_ERROR_STATIC_TYPE,
+  HOT_RELOAD_ERROR_UNSAFE_BUILD_DIR,
+  HOT_RELOAD_ERROR_BAD_ENTRY,
 } HotReloadError;
 
 HOTNODE_AVAILABLE_IN_ALL

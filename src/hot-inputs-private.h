@@ -25,6 +25,7 @@ typedef struct _HotInputs HotInputs;
 HotInputs *hot_inputs_new (const HotModuleInfo *info,
                            HotDigestCache      *cache);
 void       hot_inputs_free (HotInputs *self);
+void       hot_inputs_update_sources (HotInputs *self);
 void       hot_inputs_add_deps (HotInputs         *self,
                                 const char        *source,
                                 const char *const *deps);

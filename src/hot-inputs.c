@@ -163,10 +163,7 @@ HotInputs *
 hot_inputs_new (const HotModuleInfo *info,
                 HotDigestCache      *cache)
 {
-  HotInputs     *self = g_new0 (HotInputs, 1);
-  GHashTableIter iter;
-  gpointer       source;
-  gpointer       command;
+  HotInputs *self = g_new0 (HotInputs, 1);
 
   self->info = info;
   self->cache = cache;
@@ -174,10 +171,41 @@ hot_inputs_new (const HotModuleInfo *info,
   self->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->resources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  for (guint i = 0; info->sources[i]; i++)
-    g_hash_table_insert (self->deps, g_strdup (info->sources[i]),
-                         g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL));
+  hot_inputs_update_sources (self);
 
+  return self;
+}
+
+/**
+ * hot_inputs_update_sources:
+ * @self: inputs
+ *
+ * Takes the module's sources and objects from its description again, after
+ * meson regenerated the build: a new source is an input (its headers come
+ * with hot_inputs_add_deps ()), a source the module no longer has is not.
+ */
+void
+hot_inputs_update_sources (HotInputs *self)
+{
+  const HotModuleInfo *info = self->info;
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer       source;
+  gpointer       command;
+
+  for (guint i = 0; info->sources[i]; i++)
+    {
+      g_hash_table_add (wanted, info->sources[i]);
+      if (!g_hash_table_contains (self->deps, info->sources[i]))
+        g_hash_table_insert (self->deps, g_strdup (info->sources[i]),
+                             g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL));
+    }
+  g_hash_table_iter_init (&iter, self->deps);
+  while (g_hash_table_iter_next (&iter, &source, NULL))
+    if (!g_hash_table_contains (wanted, source))
+      g_hash_table_iter_remove (&iter);
+
+  g_hash_table_remove_all (self->objects);
   g_hash_table_iter_init (&iter, info->commands);
   while (g_hash_table_iter_next (&iter, &source, &command))
     {
@@ -187,8 +215,6 @@ hot_inputs_new (const HotModuleInfo *info,
         object += strlen (info->build_dir) + 1;
       g_hash_table_insert (self->objects, g_strdup (object), g_strdup (source));
     }
-
-  return self;
 }
 
 void

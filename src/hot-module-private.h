@@ -100,6 +100,7 @@ void     hot_module_cancel (HotModule *self);
 void     hot_module_inhibit (HotModule *self);
 void     hot_module_uninhibit (HotModule *self);
 void     hot_module_check_unload (HotModule *self);
+void     hot_module_info_changed (HotModule *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotModule, hot_module_free)
 

@@ -741,3 +741,30 @@ hot_module_prepare_async (HotModule          *self,
   self->preparation = task;
   hot_fast_builder_prepare_async (fast_builder, self->cancellable, fast_path_prepared, self);
 }
+
+/**
+ * hot_module_info_changed:
+ * @self: a module that is not busy
+ *
+ * Its description (hot_module_get_info ()) changed in place: meson
+ * regenerated the build, and the module has other sources or compiles them
+ * otherwise. A removed source is no longer an input, a new one is, the
+ * fast builder starts over with the new commands, and the headers are
+ * learnt again. The live code was built from the old sources: the module
+ * is built again, so that what the window shows is built from what the
+ * build now says (and from a new source saved before the build was read
+ * again).
+ */
+void
+hot_module_info_changed (HotModule *self)
+{
+  g_return_if_fail (self->state == STATE_IDLE);
+
+  hot_inputs_update_sources (self->inputs);
+  complete_snapshots (self);
+  g_clear_object (&self->fast_builder);
+  g_clear_pointer (&self->fast_path_declined, g_free);
+  self->hooks->inputs_changed (self, self->hooks_data);
+  hot_module_read_deps (self);
+  hot_module_rebuild_async (self, NULL, NULL, NULL);
+}

@@ -30,11 +30,20 @@ typedef struct
  * (meson-info/intro-targets.json). Knows nothing of GTK. */
 typedef struct _HotProject HotProject;
 
-char                *hot_project_find_build_dir (const char *start_dir,
+gboolean             hot_project_check_build_dir (const char *build_dir,
+                                                  GError    **error);
+char                *hot_project_find_build_dir (const char *executable,
                                                  GError    **error);
 HotProject          *hot_project_load (const char *build_dir,
                                        GError    **error);
 void                 hot_project_free (HotProject *self);
+gboolean             hot_project_update (HotProject *self,
+                                         HotProject *fresh,
+                                         gboolean (*may_change) (const HotModuleInfo *info,
+                                                     gpointer             user_data),
+                                         gpointer    user_data,
+                                         GPtrArray **changed,
+                                         GPtrArray **added);
 const char          *hot_project_get_build_dir (HotProject *self);
 const char          *hot_project_get_source_dir (HotProject *self);
 const HotModuleInfo *hot_project_lookup_source (HotProject *self,

@@ -22,6 +22,8 @@
 #define DEBOUNCE_MS 50
 #define SETTLE_MS 5
 #define PREPARE_DELAY_MS 1000
+#define PROJECT_PENDING "hotnode-project-pending"
+#define PROJECT_REREAD_ID "hotnode-project-reread-id"
 
 static gboolean prepare_fast_paths (gpointer user_data);
 
@@ -150,6 +152,8 @@ module_swap (HotModule     *module,
   return TRUE;
 }
 
+static void schedule_project_reread (HotReload *self);
+
 static void
 module_finished (HotModule    *module,
                  const GError *error,
@@ -158,6 +162,10 @@ module_finished (HotModule    *module,
   HotReload  *self = user_data;
   const char *name = hot_module_get_name (module);
   HotStatus  *status = hot_module_get_status (module);
+
+  /* A new description of the build waited for this module to be idle. */
+  if (g_object_get_data (G_OBJECT (self), PROJECT_PENDING) != NULL)
+    schedule_project_reread (self);
 
   if (error == NULL)
     {
@@ -418,6 +426,127 @@ add_resource_inputs (HotReload *self)
     }
 }
 
+/* The modules the app's own nodes and statics come from. Adds the modules
+ * it makes to @created. */
+static void
+attach_modules (HotReload *self,
+                GPtrArray *created)
+{
+  HotTable  *host = hot_table_get_host ();
+  GPtrArray *nodes = hot_table_get_nodes (host);
+  GPtrArray *host_statics = hot_table_get_statics (host);
+  HotModule *module;
+
+  for (guint i = 0; i < nodes->len + host_statics->len; i++)
+    {
+      const HotNodeEntry   *node = i < nodes->len ? g_ptr_array_index (nodes, i) : NULL;
+      const HotStaticEntry *entry = node ? NULL : g_ptr_array_index (host_statics, i - nodes->len);
+      const HotModuleInfo  *info = hot_project_lookup_source (self->project, node ? node->file : entry->file);
+      gboolean              known = info != NULL && g_hash_table_contains (self->modules, info->name);
+
+      if (info == NULL || (module = ensure_module (self, info)) == NULL)
+        continue;
+      if (node != NULL && !g_hash_table_contains (self->node_modules, node->name))
+        g_hash_table_insert (self->node_modules, (gpointer) node->name, module);
+      if (!known && created != NULL)
+        g_ptr_array_add (created, module);
+    }
+}
+
+static gboolean
+module_may_change (const HotModuleInfo *info,
+                   gpointer             user_data)
+{
+  HotReload *self = user_data;
+  HotModule *module = g_hash_table_lookup (self->modules, info->name);
+
+  return module == NULL || hot_module_get_info (module) != info || !hot_module_is_busy (module);
+}
+
+/* meson regenerated the build (a meson.build changed and ninja ran): a
+ * module's new or renamed sources become its inputs, a removed one is no
+ * longer watched, a new module with the app's nodes reloads. A module that
+ * is building takes its new description once it is done. */
+static gboolean
+reread_project (gpointer user_data)
+{
+  HotReload *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HotProject) fresh = NULL;
+  g_autoptr (GPtrArray) changed = NULL;
+  g_autoptr (GPtrArray) added = NULL;
+  g_autoptr (GPtrArray) created = g_ptr_array_new ();
+  gboolean complete;
+
+  g_object_steal_data (G_OBJECT (self), PROJECT_REREAD_ID);
+  fresh = hot_project_load (hot_project_get_build_dir (self->project), &error);
+  if (fresh == NULL)
+    {
+      /* meson may be writing it still: its last file brings another look. */
+      g_message ("The build folder changed but could not be read again (%s); hot reload goes on with what it "
+                 "knew of the build",
+                 error->message);
+      return G_SOURCE_REMOVE;
+    }
+
+  complete = hot_project_update (self->project, fresh, module_may_change, self, &changed, &added);
+  g_object_set_data (G_OBJECT (self), PROJECT_PENDING, complete ? NULL : GINT_TO_POINTER (TRUE));
+
+  for (guint i = 0; i < changed->len; i++)
+    {
+      const HotModuleInfo *info = g_ptr_array_index (changed, i);
+      HotModule           *module = g_hash_table_lookup (self->modules, info->name);
+
+      if (module != NULL && hot_module_get_info (module) == info)
+        {
+          g_message ("Module “%s” is built from other sources or with other commands since meson regenerated the "
+                     "build: %u sources",
+                     info->name, g_strv_length (info->sources));
+          hot_module_info_changed (module);
+        }
+    }
+
+  attach_modules (self, created);
+  for (guint i = 0; i < created->len; i++)
+    {
+      HotModule *module = g_ptr_array_index (created, i);
+
+      g_message ("New hot module “%s” since meson regenerated the build", hot_module_get_name (module));
+      watch_inputs (self, module);
+      hot_module_read_deps (module);
+      if (self->to_prepare != NULL)
+        g_ptr_array_add (self->to_prepare, module);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+remove_source (gpointer id)
+{
+  g_source_remove (GPOINTER_TO_UINT (id));
+}
+
+static void
+schedule_project_reread (HotReload *self)
+{
+  if (g_object_get_data (G_OBJECT (self), PROJECT_REREAD_ID) == NULL)
+    g_object_set_data_full (G_OBJECT (self), PROJECT_REREAD_ID, GUINT_TO_POINTER (g_idle_add (reread_project, self)),
+                            remove_source);
+}
+
+/* Whether @path is meson's description of the build, which it writes
+ * again when it regenerates the build. */
+static gboolean
+is_build_description (HotReload  *self,
+                      const char *path)
+{
+  g_autofree char *meson_info = g_build_filename (hot_project_get_build_dir (self->project), "meson-info", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  return g_str_equal (dir, meson_info);
+}
+
 static void
 watcher_changed (HotWatcher *watcher,
                  GStrv       paths,
@@ -430,11 +559,19 @@ watcher_changed (HotWatcher *watcher,
   GHashTableIter iter;
   HotModule     *module;
 
-  /* A style sheet is loaded again, and built by nobody. */
+  /* A style sheet is loaded again, and built by nobody; meson's
+   * description of the build is read again. */
   for (guint i = 0; paths[i]; i++)
     {
       g_ptr_array_add (saved, g_strdup (paths[i]));
-      if (hot_style_file_changed (paths[i]))
+      if (is_build_description (self, paths[i]))
+        {
+          g_hash_table_add (claimed, g_ptr_array_index (saved, i));
+          if (g_str_has_suffix (paths[i], G_DIR_SEPARATOR_S "intro-targets.json") ||
+              g_str_has_suffix (paths[i], G_DIR_SEPARATOR_S "meson-info.json"))
+            schedule_project_reread (self);
+        }
+      else if (hot_style_file_changed (paths[i]))
         g_hash_table_add (claimed, g_ptr_array_index (saved, i));
     }
 
@@ -471,17 +608,18 @@ hot_reload_setup (HotReload *self,
                   GError   **error)
 {
   g_autofree char *build_dir = g_strdup (hot_settings_get ()->build_dir);
-  HotTable        *host = hot_table_get_host ();
-  GPtrArray       *nodes = hot_table_get_nodes (host);
-  GPtrArray       *host_statics = hot_table_get_statics (host);
-  GHashTableIter   iter;
+  g_autofree char *intro = NULL;
   HotModule       *module;
+  GHashTableIter   iter;
 
+  /* HOT_RELOAD_BUILD_DIR, or the build folder that built the executable;
+   * hot_project_load () refuses either when someone else may have written
+   * it. */
   if (build_dir == NULL)
     {
-      g_autofree char *exe_dir = hot_loader_get_executable_dir ();
+      g_autofree char *executable = g_file_read_link ("/proc/self/exe", NULL);
 
-      build_dir = hot_project_find_build_dir (exe_dir ? exe_dir : ".", error);
+      build_dir = hot_project_find_build_dir (executable ? executable : "", error);
       if (build_dir == NULL)
         return FALSE;
     }
@@ -495,25 +633,10 @@ hot_reload_setup (HotReload *self,
     return FALSE;
 
   self->shared.statics = hot_static_registry_new ();
-  hot_static_registry_capture (self->shared.statics, host);
+  hot_static_registry_capture (self->shared.statics, hot_table_get_host ());
   self->shared.digests = hot_digest_cache_new ();
 
-  for (guint i = 0; i < nodes->len; i++)
-    {
-      const HotNodeEntry  *entry = g_ptr_array_index (nodes, i);
-      const HotModuleInfo *info = hot_project_lookup_source (self->project, entry->file);
-
-      if (info != NULL && (module = ensure_module (self, info)) != NULL)
-        g_hash_table_insert (self->node_modules, (gpointer) entry->name, module);
-    }
-  for (guint i = 0; i < host_statics->len; i++)
-    {
-      const HotStaticEntry *entry = g_ptr_array_index (host_statics, i);
-      const HotModuleInfo  *info = hot_project_lookup_source (self->project, entry->file);
-
-      if (info != NULL)
-        ensure_module (self, info);
-    }
+  attach_modules (self, NULL);
 
   self->watcher = hot_watcher_new (DEBOUNCE_MS, SETTLE_MS);
   g_signal_connect_object (self->watcher, "changed", G_CALLBACK (watcher_changed), self, 0);
@@ -525,6 +648,10 @@ hot_reload_setup (HotReload *self,
       watch_inputs (self, module);
       hot_module_read_deps (module);
     }
+
+  /* meson writes its description again when it regenerates the build. */
+  intro = g_build_filename (hot_project_get_build_dir (self->project), "meson-info", "intro-targets.json", NULL);
+  hot_watcher_add_file (self->watcher, intro);
 
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hot_instantiate_set_resolver (&resolver, self);

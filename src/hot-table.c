@@ -332,7 +332,55 @@ check_entry_abi (guint32     abi,
 
   g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_ABI,
                _ ("Entry “%s” of %s was built against hotnode ABI %u, this app uses ABI %u"),
-               name, file, abi, HOT_ABI_VERSION);
+               name ? name : "?", file ? file : "?", abi, HOT_ABI_VERSION);
+  return FALSE;
+}
+
+/* What is missing from an entry that HOT_NODE () or HOT_STATIC () would
+ * have filled, or NULL. */
+static const char *
+node_entry_lacks (const HotNodeEntry *entry)
+{
+  if (entry->name == NULL || *entry->name == '\0')
+    return _ ("name");
+  if (entry->file == NULL || *entry->file == '\0')
+    return _ ("file");
+  if (entry->func == NULL)
+    return _ ("function");
+  return NULL;
+}
+
+static const char *
+static_entry_lacks (const HotStaticEntry *entry)
+{
+  if (entry->name == NULL || *entry->name == '\0')
+    return _ ("name");
+  if (entry->file == NULL || *entry->file == '\0')
+    return _ ("file");
+  if (entry->size == 0)
+    return _ ("size");
+  if (entry->ref == NULL || entry->storage == NULL)
+    return _ ("storage");
+  if (entry->type == NULL || *entry->type == '\0')
+    return _ ("type");
+  return NULL;
+}
+
+static gboolean
+check_entry (const char *table,
+             guint       index,
+             const char *lacks,
+             const char *name,
+             const char *file,
+             GError    **error)
+{
+  if (lacks == NULL)
+    return TRUE;
+
+  g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BAD_ENTRY,
+               _ ("Entry %u of the %s table (“%s” in %s) has no %s: it was not made by HOT_NODE () or "
+                  "HOT_STATIC (); remove the code that writes it"),
+               index, table, name && *name ? name : "?", file && *file ? file : "?", lacks);
   return FALSE;
 }
 
@@ -363,7 +411,9 @@ hot_table_add_image (HotTable       *self,
     {
       const HotNodeEntry *other;
 
-      if (!check_entry_abi (entry->abi, entry->file, entry->name, error))
+      if (!check_entry_abi (entry->abi, entry->file, entry->name, error) ||
+          !check_entry ("hot_nodes", entry - image->nodes_start, node_entry_lacks (entry), entry->name, entry->file,
+                        error))
         return FALSE;
 
       other = g_hash_table_lookup (self->nodes, entry->name);
@@ -383,7 +433,9 @@ hot_table_add_image (HotTable       *self,
     {
       g_autofree char *static_key = NULL;
 
-      if (!check_entry_abi (entry->abi, entry->file, entry->name, error))
+      if (!check_entry_abi (entry->abi, entry->file, entry->name, error) ||
+          !check_entry ("hot_statics", entry - image->statics_start, static_entry_lacks (entry), entry->name,
+                        entry->file, error))
         return FALSE;
 
       static_key = hot_static_entry_dup_key (entry);

@@ -320,6 +320,36 @@ test_duplicate_key (Fixture      *fixture,
 }
 
 static void
+test_bad_entry (Fixture      *fixture,
+                gconstpointer data)
+{
+  const char *const cases[][2] = {
+    { "libbad-node.so", "hot_nodes" },
+    { "libbad-static.so", "hot_statics" },
+  };
+
+  g_test_summary ("A table entry without a name (a node; a static, of size 0) is refused with BAD_ENTRY, "
+                  "naming the table and what is missing");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (HotLibrary) library = load_fixture (fixture, "bad", cases[i][0]);
+      g_autoptr (HotTable) table = hot_table_new ();
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (hot_table_add_image (table, library->image, &error));
+      g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BAD_ENTRY);
+      g_test_message ("%s: %s", cases[i][0], error->message);
+      g_assert_nonnull (strstr (error->message, cases[i][1]));
+      g_assert_nonnull (strstr (error->message, "bad-entry.c"));
+      g_assert_nonnull (strstr (error->message, "has no name"));
+      /* Nothing of the refused image is in the table. */
+      g_assert_cmpuint (hot_table_get_nodes (table)->len, ==, 0);
+      g_assert_cmpuint (hot_table_get_statics (table)->len, ==, 0);
+    }
+}
+
+static void
 test_abi_mismatch (void)
 {
   HotImage image = { HOT_ABI_VERSION + 1, sizeof (HotImage), NULL, NULL, NULL, NULL };
@@ -452,6 +482,7 @@ main (int   argc,
   ADD ("/Hotnode/Table/static-type", test_static_type);
   ADD ("/Hotnode/Table/static-reset", test_static_reset);
   ADD ("/Hotnode/Table/duplicate-key", test_duplicate_key);
+  ADD ("/Hotnode/Table/bad-entry", test_bad_entry);
   g_test_add_func ("/Hotnode/Table/abi-mismatch", test_abi_mismatch);
   ADD ("/Hotnode/Loader/copy-unique", test_loader_copy_unique);
   ADD ("/Hotnode/Loader/errors", test_loader_errors);

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* meson regenerating the build while the app runs: the demo copied into a
+ * project of its own, its meson.build changed (a source of the counter
+ * module replaced by a new file, the form module added), ninja run as a
+ * user runs it, and then the new files edited: the window shows their new
+ * code. */
+#include "config.h"
+
+#include <string.h>
+
+#include "test-app.h"
+
+#define HEADING_BEFORE "Heading from its own file"
+#define HEADING_MIDDLE "Heading from the module's new file"
+#define HEADING_AFTER "Heading edited in the new file"
+
+typedef struct
+{
+  TestProject project;
+  TestApp     app;
+} Fixture;
+
+static void
+fixture_set_up (Fixture      *fixture,
+                gconstpointer data)
+{
+  test_project_init (&fixture->project, "hotnode-regenerate-XXXXXX", HOTNODE_FROM_PKG_CONFIG);
+}
+
+static void
+fixture_tear_down (Fixture      *fixture,
+                   gconstpointer data)
+{
+  test_app_stop (&fixture->app);
+  test_project_clear (&fixture->project);
+}
+
+/* Replaces @from by @to in the project's file @name, once; saved as most
+ * editors save (a new file renamed over the old). */
+static void
+edit (Fixture    *fixture,
+      const char *name,
+      const char *from,
+      const char *to)
+{
+  g_autofree char *path = g_build_filename (fixture->project.project_dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  edited = g_string_new (contents);
+  g_assert_cmpuint (g_string_replace (edited, from, to, 1), ==, 1);
+  g_file_set_contents (path, edited->str, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_source (Fixture    *fixture,
+       const char *name,
+       const char *contents)
+{
+  g_autofree char *path = g_build_filename (fixture->project.project_dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+heading_source (const char *text)
+{
+  return g_strdup_printf ("const char *counter_heading (void);\n"
+                          "const char *\ncounter_heading (void)\n{\n  return \"%s\";\n}\n",
+                          text);
+}
+
+/* Asks until @widget_name shows @expected, up to a deadline. */
+static void
+wait_for_text (Fixture    *fixture,
+               const char *widget_name,
+               const char *expected,
+               const char *what)
+{
+  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
+  gint64           deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autofree char *last = NULL;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = NULL;
+
+      test_app_send (&fixture->app, "text %s", widget_name);
+      line = test_app_expect_line (&fixture->app, prefix);
+      if (g_str_equal (line + strlen (prefix), expected))
+        return;
+      g_free (last);
+      last = g_strdup (line + strlen (prefix));
+      g_usleep (100 * 1000);
+    }
+  g_error ("%s: after 60 s, %s shows “%s”, not “%s”", what, widget_name, last, expected);
+}
+
+static void
+test_regenerate (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *private_dir = g_build_filename (fixture->project.tmp_dir, "private", NULL);
+  g_autofree char *title_source = heading_source (HEADING_BEFORE);
+  g_autofree char *middle_source = heading_source (HEADING_MIDDLE);
+  g_autofree char *edited_source = heading_source (HEADING_AFTER);
+
+  g_test_summary ("meson regenerates the build while the app runs: a module whose sources changed is built "
+                  "again from them and its new source is an input, a new shared module with the app's nodes "
+                  "reloads");
+
+  /* Before the first build: the counter's title comes from a file of its
+   * own, and the form is no module yet. */
+  write_source (fixture, "demo/counter/counter-title.c", title_source);
+  edit (fixture, "demo/counter/counter.c", "GtkWidget *title = gtk_label_new (\"Count the clicks\");",
+        "const char *counter_heading (void);\n  GtkWidget *title = gtk_label_new (counter_heading ());");
+  edit (fixture, "demo/meson.build", "files('counter/counter.c', 'counter/counter-badge.c')",
+        "files('counter/counter.c', 'counter/counter-badge.c', 'counter/counter-title.c')");
+  edit (fixture, "demo/meson.build", "shared_module('form', form_sources, dependencies: hotnode_module)\n", "");
+  if (!test_project_build (&fixture->project))
+    return;
+
+  g_mkdir_with_parents (private_dir, 0700);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  test_app_start (&fixture->app, launcher, &fixture->project);
+  g_free (test_app_expect_line (&fixture->app, "ready"));
+  wait_for_text (fixture, "counter-title", HEADING_BEFORE, "The app as built");
+
+  /* The user moves the code to another file, adds the form module and
+   * runs ninja, which regenerates the build. The old file stays, no
+   * longer built. */
+  write_source (fixture, "demo/counter/counter-heading.c", middle_source);
+  edit (fixture, "demo/meson.build", "'counter/counter-title.c'", "'counter/counter-heading.c'");
+  edit (fixture, "demo/meson.build", "executable(",
+        "shared_module('form', form_sources, dependencies: hotnode_module)\n\nexecutable(");
+  if (!test_run_checked_with ((const char *const[]){ "ninja", "-C", fixture->project.build_dir, NULL },
+                              fixture->project.pkg_config_path))
+    return;
+
+  /* The module is built again from its new sources... */
+  wait_for_text (fixture, "counter-title", HEADING_MIDDLE, "The build was regenerated");
+  /* ...and the new file is its input: an edit of it reloads. */
+  write_source (fixture, "demo/counter/counter-heading.c", edited_source);
+  wait_for_text (fixture, "counter-title", HEADING_AFTER, "The new source was edited");
+
+  /* The new module reloads its node. */
+  edit (fixture, "demo/form/form.c", "gtk_button_new_with_label (\"Sign up\")",
+        "gtk_button_new_with_label (\"Join\")");
+  wait_for_text (fixture, "form-submit", "Join", "The source of the new module was edited");
+
+  test_app_send (&fixture->app, "quit");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/Hotnode/Regenerate/rename-and-new-module", Fixture, NULL, fixture_set_up, test_regenerate,
+              fixture_tear_down);
+
+  return g_test_run ();
+}
