@@ -211,6 +211,22 @@ hot_fast_builder_can_build (HotFastBuilder *self,
       return FALSE;
     }
 
+  /* A source the build has no command for would never be compiled here:
+   * its old object would be linked, and the reload would not be what the
+   * file holds. */
+  for (guint i = 0; self->info->sources[i] != NULL; i++)
+    {
+      const char              *source = self->info->sources[i];
+      const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
+
+      if (g_str_has_suffix (source, ".c") && (command == NULL || command->argv == NULL))
+        {
+          g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
+                       _ ("compile_commands.json has no command for %s"), source);
+          return FALSE;
+        }
+    }
+
   return TRUE;
 }
 

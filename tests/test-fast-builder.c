@@ -376,6 +376,24 @@ test_without_tcc (Fixture      *fixture,
   g_assert_nonnull (strstr (error->message, "tcc"));
 }
 
+static void
+test_without_command (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  g_autoptr (GError) error = NULL;
+  gpointer key, command;
+
+  g_test_summary ("A source the build has no compile command for (a bad entry left out) sends the "
+                  "module to ninja: its old object is never linked as if it were what the file holds");
+
+  g_assert_true (g_hash_table_steal_extended (fixture->info->commands, fixture->source, &key, &command));
+  g_assert_false (hot_fast_builder_can_build (builder, &error));
+  g_assert_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD);
+  g_assert_nonnull (strstr (error->message, "no command for"));
+  g_hash_table_insert (fixture->info->commands, key, command);
+}
+
 /* tcc, prepared and then building: the library loads and builds its node. */
 static void
 assert_tcc_builds (Fixture *fixture)
@@ -588,6 +606,7 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/pch", &gamma_module, test_pch);
   ADD ("/Hotnode/FastBuilder/by-content", &gamma_module, test_by_content);
   ADD ("/Hotnode/FastBuilder/without-tcc", &gamma_module, test_without_tcc);
+  ADD ("/Hotnode/FastBuilder/without-command", &gamma_module, test_without_command);
   ADD ("/Hotnode/FastBuilder/tcc-sourceview", &sourceview_module, test_tcc_sourceview);
   ADD ("/Hotnode/FastBuilder/tcc-adwaita", &adwaita_module, test_tcc_adwaita);
   ADD ("/Hotnode/FastBuilder/pch-adwaita", &adwaita_module, test_pch_adwaita);
