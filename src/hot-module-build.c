@@ -69,6 +69,8 @@ rebuilder_done (GObject      *source,
   self->build_lock = g_steal_pointer (&lock);
   if (self->by_ninja)
     ninja_ended (self, output != NULL);
+  else if (output != NULL)
+    hot_module_read_deps (self); /* a custom command may have run ninja */
 
   if (output != NULL)
     load_output (self, output);
