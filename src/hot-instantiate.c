@@ -139,7 +139,7 @@ instantiate_guarded (HotModule          *module,
   depth = constructing->len;
   g_ptr_array_add (constructing, (gpointer) entry);
   returned = hot_guard_call (HOT_GUARD_NODE, entry->name, run_constructor, &construction, timeout_ms, &crash,
-                            &guard_error);
+                             &guard_error);
   /* A deadline lands in the outermost guard: the node that was running is
    * the innermost one still on the stack. */
   if (!returned && guard_error == NULL)

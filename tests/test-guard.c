@@ -463,7 +463,7 @@ crash_child (const char *library,
       g_assert_nonnull (handle);
       g_assert_true (hot_guard_add_library (handle));
       returned =
-        hot_guard_call (HOT_GUARD_NODE, function, generation_function (handle, function), NULL, 5000, &crash, NULL);
+          hot_guard_call (HOT_GUARD_NODE, function, generation_function (handle, function), NULL, 5000, &crash, NULL);
     }
 
   printf ("The guard came back: returned %d, signal %d\n", returned, crash.signal);
