@@ -842,8 +842,7 @@ guard_invoke (HotGuardFunc func,
 {
   func (data);
   /* Not a tail call: this frame stays while @func runs. */
-  __asm__ volatile("" ::
-                       : "memory");
+  __asm__ volatile("");
 }
 
 /**
