@@ -481,7 +481,7 @@ write_report (int       signum,
       write_text (" while loading the new library of module “");
       write_text (guard->name != NULL ? guard->name : "?");
       write_text ("”: in an ELF constructor of it, or of a library it loads, run by dlopen () with the system's "
-                  "library loader locked.\n");
+                  "library loader locked (or while hotnode read its tables).\n");
     }
   else
     {
