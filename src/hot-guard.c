@@ -4,7 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <execinfo.h>
+#include <execinfo.h> /* backtrace_symbols */
 #include <glib/gi18n-lib.h>
 #include <link.h>
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include "hot-guard-private.h"
 #include "hot-reload.h"
@@ -21,19 +22,48 @@
 /*
  * Guarded calls (Linux): running code of a new generation so that a crash in
  * it, or code of it that never returns, comes back as a report instead of
- * ending the process.
+ * ending the process, when that can be done safely; and otherwise ends the
+ * process with a report, as it would have ended without hotnode.
  *
  * Crashes. While any thread is in a guarded call, handlers of ours for
  * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT and SIGTRAP replace the app's
  * (process-wide; guard_users counts the threads in one, app_handlers keeps
- * the app's); when the last such call ends the app's are put back. A crash
- * jumps to the innermost guarded call of the thread it happened in; in a
- * thread outside any, it goes to the app's handler as if we were not here.
- * Crashes are caught wherever they happen: no code needs registering.
+ * the app's); when the last such call ends the app's are put back. In a
+ * thread outside any guarded call, a signal goes to the app's handler as if
+ * we were not here.
+ *
+ * What may come back. Jumping out of a crash abandons every frame between
+ * it and the guard. That is safe only for the generation's own code: a
+ * frame of the C library, GLib, GTK or the dynamic loader may hold a lock
+ * (malloc's, GType's class lock, the loader's) or be half way through its
+ * own state (g_logv's depth), and jumping out of it hangs or aborts the app
+ * later. So the handler judges, async-signal-safely (judge()):
+ *
+ *   - the interrupted instruction must be registered code (guarded_code:
+ *     the generations' own code, hot_guard_add_library());
+ *   - walking its callers back, every frame must be registered code, up to
+ *     a return into a function marked HOT_GUARD_ENTRY (the one that calls
+ *     the generation, or guard_invoke()). The walk uses the unwind tables
+ *     (libgcc's unwinder, which finds them without a lock) and, where a
+ *     frame has none (tcc writes none), its frame pointers, within the
+ *     stack between the interrupted frame and the guard;
+ *   - a crash lands in the innermost call (guard_current); the deadline in
+ *     the call that armed it, so every call nested in that one must have
+ *     been entered from the generation's or hotnode's own code (checked
+ *     once when it is entered: entry_clean).
+ *
+ * Whatever cannot be proved is not recoverable. Then nothing comes back:
+ * the handler writes a report to stderr with write () (no allocation, no
+ * GLib), puts back the app's handler for that signal (or the default) and
+ * lets the signal end the process as it would have: a fault is executed
+ * again, a raised signal is raised again. A guard of kind HOT_GUARD_LOAD
+ * (dlopen) never comes back. After a jump, the report is made by
+ * hot_guard_call () in ordinary code (fill_crash ()).
  *
  * Nesting. A constructor may build another hot node, which is a guarded call
  * inside a guarded call. Each call keeps a HotGuard on its own stack (its
- * jump buffer and the call it is nested in), and per thread:
+ * jump buffer, the call it is nested in, its kind and name, entry_clean),
+ * and per thread:
  *
  *   guard_current   the innermost call; NULL outside any. A call sets it to
  *                   itself on entry and back to its outer call on every way
@@ -48,17 +78,18 @@
  * The deadline. The timer sends a real-time signal of ours (deadline_signal:
  * the app's SIGALRM stays the app's) to the thread of the call. Its handler
  * is installed once and stays, so a late one is ignored. It stops the call
- * only when the thread was interrupted in registered code (guarded_code:
- * the generations' own code, hot_guard_add_library()); anywhere else (in
- * malloc, in GLib holding a lock, in a GType class_init) it returns, and the
- * timer's interval brings it back RETRY_MS later. The call that armed the
- * timer deletes it before it clears guard_deadline, and the handler does
- * nothing once that is NULL.
+ * only when judge () says the thread can be taken back to it; anywhere else
+ * (in malloc, in GLib holding a lock, in a GType class_init) it returns, and
+ * the timer's interval brings it back RETRY_MS later. The call that armed
+ * the timer deletes it before it clears guard_deadline, and the handler
+ * does nothing once that is NULL.
  *
- * guarded_code is appended to under a lock and read by the handler without
- * one: a fixed array whose count grows atomically after an entry is
- * written; removing a library empties its entries' ranges, and entries are
- * never reused.
+ * guarded_code is a fixed array written under a lock and read by the
+ * handlers without one. Each entry has a sequence number, odd while the
+ * entry is being written: a reader that sees it odd, or changed by the time
+ * it has read the range, does not use the entry. Removing a library empties
+ * its entries, which are used again for later libraries; n_guarded_code is
+ * how many entries were ever used.
  */
 
 #define RETRY_MS 5
@@ -69,8 +100,12 @@ static const int guarded_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
 typedef struct _HotGuard HotGuard;
 struct _HotGuard
 {
-  sigjmp_buf jump;
-  HotGuard  *outer;
+  sigjmp_buf   jump;
+  HotGuard    *outer;
+  HotGuardKind kind;
+  const char  *name;        /* for the report, or NULL */
+  gboolean     entry_clean; /* entered from the outer call's generation code
+                             * through hotnode's own code only */
 };
 
 /* Per thread: a signal in another thread is none of ours. */
@@ -90,14 +125,23 @@ static int deadline_signal; /* 0 until installed, -1 when none was free */
 
 typedef struct
 {
-  gpointer start; /* atomic */
-  gpointer end;   /* atomic; end <= start for a removed range */
-  gpointer owner; /* the dlopen handle, or NULL */
+  guint    sequence; /* atomic; odd while the entry is written */
+  gpointer start;    /* atomic */
+  gpointer end;      /* atomic; NULL for an entry not in use */
+  gpointer owner;    /* the dlopen handle, or NULL; under the lock */
 } CodeRange;
 
 G_LOCK_DEFINE_STATIC (guarded_code);
 static CodeRange guarded_code[MAX_CODE_RANGES];
-static int       n_guarded_code; /* atomic */
+static int       n_guarded_code; /* atomic; entries ever used */
+
+/* hotnode's own code (the image hot_guard_call () is in), which may be
+ * between a nested guarded call and the generation's code that made it. */
+static guintptr own_code_start, own_code_end;
+
+/* The functions marked HOT_GUARD_ENTRY. */
+extern const char __start_hotnode_guard_entry[] __attribute__ ((weak, visibility ("hidden")));
+extern const char __stop_hotnode_guard_entry[] __attribute__ ((weak, visibility ("hidden")));
 
 /* The instruction the signal interrupted; NULL where this is not known,
  * and then the deadline never stops anything. */
@@ -124,14 +168,36 @@ is_guarded_code (gconstpointer pc)
 
   for (int i = 0; pc != NULL && i < n; i++)
     {
-      const char *start = g_atomic_pointer_get (&guarded_code[i].start);
-      const char *end = g_atomic_pointer_get (&guarded_code[i].end);
+      CodeRange  *range = &guarded_code[i];
+      guint       sequence = g_atomic_int_get (&range->sequence);
+      const char *start, *end;
 
+      if (sequence % 2 != 0)
+        continue;
+      start = g_atomic_pointer_get (&range->start);
+      end = g_atomic_pointer_get (&range->end);
+      /* Rewritten while it was read: a mix of two ranges. */
+      if ((guint) g_atomic_int_get (&range->sequence) != sequence)
+        continue;
       if ((const char *) pc >= start && (const char *) pc < end)
         return TRUE;
     }
 
   return FALSE;
+}
+
+/* Under the lock. */
+static void
+write_range (CodeRange    *range,
+             gconstpointer start,
+             gconstpointer end,
+             gpointer      owner)
+{
+  g_atomic_int_inc (&range->sequence);
+  g_atomic_pointer_set (&range->start, (gpointer) start);
+  g_atomic_pointer_set (&range->end, (gpointer) end);
+  range->owner = owner;
+  g_atomic_int_inc (&range->sequence);
 }
 
 static gboolean
@@ -144,20 +210,324 @@ add_range (gconstpointer start,
 
   G_LOCK (guarded_code);
   n = g_atomic_int_get (&n_guarded_code);
-  if (n < MAX_CODE_RANGES)
-    {
-      guarded_code[n].owner = owner;
-      g_atomic_pointer_set (&guarded_code[n].start, (gpointer) start);
-      g_atomic_pointer_set (&guarded_code[n].end, (gpointer) ((const char *) start + size));
-      g_atomic_int_set (&n_guarded_code, n + 1);
-      added = TRUE;
-    }
+  for (int i = 0; i <= n && i < MAX_CODE_RANGES && !added; i++)
+    if (i == n || g_atomic_pointer_get (&guarded_code[i].end) == NULL)
+      {
+        write_range (&guarded_code[i], start, (const char *) start + size, owner);
+        if (i == n)
+          g_atomic_int_set (&n_guarded_code, n + 1);
+        added = TRUE;
+      }
   G_UNLOCK (guarded_code);
 
   if (!added)
-    g_warning_once ("More than %d pieces of code to guard: the deadline stops no further library", MAX_CODE_RANGES);
+    g_warning_once ("More than %d pieces of code to guard at once: the deadline stops no further library",
+                    MAX_CODE_RANGES);
 
   return added;
+}
+
+/* Judging a crash (or the deadline) where it happened: async-signal-safe,
+ * no allocation, no lock. */
+
+typedef enum
+{
+  VERDICT_CLEAN,       /* only the generation's code in between: jump */
+  VERDICT_FOREIGN,     /* interrupted in code that is not a generation's */
+  VERDICT_CALLED_BACK, /* a generation's code called through other code */
+  VERDICT_UNPROVEN,    /* its callers could not be followed to the guard */
+  VERDICT_LOADING,     /* in a guard around dlopen () */
+} Verdict;
+
+typedef enum
+{
+  FRAME_ENTRY,   /* a return into a HOT_GUARD_ENTRY function */
+  FRAME_ALLOWED, /* a generation's code (or hotnode's, when allowed) */
+  FRAME_OTHER,
+} FrameKind;
+
+typedef struct
+{
+  guintptr pc;        /* the interrupted instruction; 0 for the walker's caller */
+  gboolean allow_own; /* hotnode's own code may be in between */
+  gboolean record;    /* keep the frames in guard_frames */
+  gboolean started;   /* the unwinder reached the interrupted frame */
+  gboolean decided;
+  Verdict  verdict;
+  guintptr frame_pointer; /* of the last frame the unwinder reached */
+  int      n_frames;
+} Walk;
+
+static FrameKind
+classify_frame (guintptr address,
+                gboolean allow_own)
+{
+  if (address >= (guintptr) __start_hotnode_guard_entry && address < (guintptr) __stop_hotnode_guard_entry)
+    return FRAME_ENTRY;
+  if (is_guarded_code ((gconstpointer) address) ||
+      (allow_own && address >= own_code_start && address < own_code_end))
+    return FRAME_ALLOWED;
+  return FRAME_OTHER;
+}
+
+static void
+record_frame (Walk    *walk,
+              guintptr ip)
+{
+  if (walk->record && ip != 0 && walk->n_frames < (int) G_N_ELEMENTS (guard_frames))
+    guard_frames[walk->n_frames++] = (void *) ip;
+}
+
+#if defined(__x86_64__)
+#define FRAME_POINTER_REGISTER 6 /* rbp, in DWARF's numbering */
+#endif
+
+static _Unwind_Reason_Code
+walk_unwound_frame (struct _Unwind_Context *context,
+                    void                   *data)
+{
+  Walk    *walk = data;
+  int      exact = 0;
+  guintptr ip = _Unwind_GetIPInfo (context, &exact);
+
+  if (!walk->started)
+    {
+      /* The handler's frames and the signal's: not the walk's. */
+      if (walk->pc != 0 && ip != walk->pc)
+        return _URC_NO_REASON;
+      walk->started = TRUE;
+      exact = walk->pc != 0;
+    }
+
+  record_frame (walk, ip);
+  if (walk->decided)
+    return walk->n_frames < (int) G_N_ELEMENTS (guard_frames) ? _URC_NO_REASON : _URC_END_OF_STACK;
+
+  /* A return address is past its call: look at the call. */
+  switch (classify_frame (exact ? ip : ip - 1, walk->allow_own))
+    {
+    case FRAME_ENTRY:
+      walk->decided = TRUE;
+      walk->verdict = VERDICT_CLEAN;
+      /* Go on only to fill in the backtrace. */
+      return walk->record ? _URC_NO_REASON : _URC_END_OF_STACK;
+    case FRAME_ALLOWED:
+#ifdef FRAME_POINTER_REGISTER
+      walk->frame_pointer = _Unwind_GetGR (context, FRAME_POINTER_REGISTER);
+#endif
+      return _URC_NO_REASON;
+    case FRAME_OTHER:
+    default:
+      walk->decided = TRUE;
+      walk->verdict = VERDICT_CALLED_BACK;
+      return _URC_END_OF_STACK;
+    }
+}
+
+/* From a frame the unwinder could not go past (code with no unwind
+ * tables, as tcc writes it): its frame pointer, the saved ones and return
+ * addresses beside them, as long as they stay on the stack between @low
+ * and @high and go up it. */
+static Verdict
+walk_frame_pointers (Walk    *walk,
+                     guintptr frame_pointer,
+                     guintptr low,
+                     guintptr high)
+{
+#ifdef FRAME_POINTER_REGISTER
+  for (;;)
+    {
+      const guintptr *frame = (const guintptr *) frame_pointer;
+      guintptr        ret;
+
+      if (frame_pointer < low || frame_pointer % sizeof (guintptr) != 0 || frame_pointer + 2 * sizeof (guintptr) > high)
+        return VERDICT_UNPROVEN;
+
+      ret = frame[1];
+      record_frame (walk, ret);
+      switch (classify_frame (ret - 1, walk->allow_own))
+        {
+        case FRAME_ENTRY:
+          return VERDICT_CLEAN;
+        case FRAME_ALLOWED:
+          break;
+        case FRAME_OTHER:
+        default:
+          return VERDICT_CALLED_BACK;
+        }
+
+      if (frame[0] <= frame_pointer)
+        return VERDICT_UNPROVEN;
+      frame_pointer = frame[0];
+    }
+#else
+  return VERDICT_UNPROVEN;
+#endif
+}
+
+/* Whether every frame from the interrupted instruction (@pc, with the
+ * registers of @context) or, with @context NULL, from the caller back to
+ * a return into a HOT_GUARD_ENTRY function is the generation's code (and,
+ * with @allow_own, hotnode's own), on the stack below @high. */
+static Verdict
+walk_to_entry (guintptr    pc,
+               const void *context,
+               gboolean    allow_own,
+               guintptr    high)
+{
+  Walk     walk = { pc, allow_own, context != NULL };
+  guintptr low = (guintptr) &walk;
+  guintptr frame_pointer = 0;
+
+#if defined(__x86_64__)
+  if (context != NULL)
+    {
+      const ucontext_t *ucontext = context;
+
+      low = (guintptr) ucontext->uc_mcontext.gregs[REG_RSP];
+      frame_pointer = (guintptr) ucontext->uc_mcontext.gregs[REG_RBP];
+    }
+#endif
+
+  _Unwind_Backtrace (walk_unwound_frame, &walk);
+  if (walk.decided)
+    {
+      if (walk.record)
+        guard_n_frames = walk.n_frames;
+      return walk.verdict;
+    }
+
+  /* The unwinder stopped in allowed code with no unwind tables. */
+  if (walk.started)
+    frame_pointer = walk.frame_pointer;
+  else if (context == NULL)
+    return VERDICT_UNPROVEN;
+  walk.verdict = walk_frame_pointers (&walk, frame_pointer, low, high);
+  if (walk.record)
+    guard_n_frames = walk.n_frames;
+
+  return walk.verdict;
+}
+
+/* Whether the thread can be taken back from the interrupted instruction
+ * @pc (registers in @context) to @target. */
+static Verdict
+judge (gconstpointer pc,
+       const void   *context,
+       HotGuard     *target)
+{
+  Verdict verdict;
+
+  if (target->kind == HOT_GUARD_LOAD)
+    return VERDICT_LOADING;
+  if (!is_guarded_code (pc))
+    return VERDICT_FOREIGN;
+
+  verdict = walk_to_entry ((guintptr) pc, context, FALSE, (guintptr) guard_current);
+  for (HotGuard *guard = guard_current; verdict == VERDICT_CLEAN && guard != target; guard = guard->outer)
+    if (!guard->entry_clean || guard->outer == NULL)
+      verdict = VERDICT_CALLED_BACK;
+
+  return verdict;
+}
+
+static void
+write_text (const char *text)
+{
+  gsize length = text != NULL ? strlen (text) : 0;
+
+  while (length > 0)
+    {
+      gssize written = write (STDERR_FILENO, text, length);
+
+      if (written < 0 && errno == EINTR)
+        continue;
+      if (written <= 0)
+        return;
+      text += written;
+      length -= written;
+    }
+}
+
+static void
+write_report (int       signum,
+              HotGuard *guard,
+              Verdict   verdict)
+{
+  const char *abbreviation = sigabbrev_np (signum);
+  const char *description = sigdescr_np (signum);
+  char        number[16];
+  int         i = sizeof number;
+
+  write_text ("hotnode: SIG");
+  if (abbreviation != NULL)
+    write_text (abbreviation);
+  else
+    {
+      number[--i] = '\0';
+      for (unsigned n = (unsigned) signum; i == (int) sizeof number - 1 || n > 0; n /= 10)
+        number[--i] = (char) ('0' + n % 10);
+      write_text (number + i);
+    }
+  if (description != NULL)
+    {
+      write_text (" (");
+      write_text (description);
+      write_text (")");
+    }
+
+  if (verdict == VERDICT_LOADING)
+    {
+      write_text (" while loading the new library of module “");
+      write_text (guard->name != NULL ? guard->name : "?");
+      write_text ("”: in an ELF constructor of it, or of a library it loads, run by dlopen () with the system's "
+                  "library loader locked (or while hotnode read its tables).\n");
+    }
+  else
+    {
+      write_text (" in the new code of hot node “");
+      write_text (guard->name != NULL ? guard->name : "?");
+      if (verdict == VERDICT_FOREIGN)
+        write_text ("”, inside other code it called (the C library, GLib, GTK, the app): abort (), g_error (), a "
+                    "failed g_assert (), free () of memory freed already.\n");
+      else if (verdict == VERDICT_CALLED_BACK)
+        write_text ("”, called back through other code (the C library, GLib, GTK): a GObject class_init, a "
+                    "signal handler, a callback.\n");
+      else
+        write_text ("”, whose callers could not be followed back to hotnode (code with neither unwind tables "
+                    "nor frame pointers).\n");
+    }
+
+  write_text ("hotnode: that code may hold locks or be half way through changing its own state, so hotnode "
+              "cannot roll back safely: the app ends as it would without hotnode.\n");
+}
+
+/* Whether the kernel sent @signum for the instruction that was interrupted,
+ * which then runs again when the handler returns. */
+static gboolean
+is_fault (int              signum,
+          const siginfo_t *info)
+{
+  return (signum == SIGSEGV || signum == SIGBUS || signum == SIGFPE || signum == SIGILL) && info->si_code > 0;
+}
+
+/* Ends the process as the signal would have without hotnode. */
+static void
+die_of (int        signum,
+        siginfo_t *info,
+        HotGuard  *guard,
+        Verdict    verdict)
+{
+  guard_current = NULL;
+  guard_deadline = NULL;
+  write_report (signum, guard, verdict);
+
+  for (guint i = 0; i < G_N_ELEMENTS (guarded_signals); i++)
+    if (guarded_signals[i] == signum)
+      sigaction (signum, &app_handlers[i], NULL);
+
+  if (!is_fault (signum, info))
+    raise (signum);
 }
 
 static void
@@ -165,6 +535,10 @@ crash_handler (int        signum,
                siginfo_t *info,
                void      *context)
 {
+  int       saved_errno = errno;
+  HotGuard *guard;
+  Verdict   verdict;
+
   if (guard_current == NULL)
     {
       /* Not a guarded call (another thread): hand the signal to what the app
@@ -191,9 +565,16 @@ crash_handler (int        signum,
       return;
     }
 
-  guard_signal = signum;
-  guard_n_frames = backtrace (guard_frames, G_N_ELEMENTS (guard_frames));
-  siglongjmp (guard_current->jump, 1);
+  guard = guard_current;
+  verdict = judge (interrupted_pc (context), context, guard);
+  if (verdict == VERDICT_CLEAN)
+    {
+      guard_signal = signum;
+      siglongjmp (guard->jump, 1);
+    }
+
+  die_of (signum, info, guard, verdict);
+  errno = saved_errno;
 }
 
 static void
@@ -207,13 +588,13 @@ deadline_handler (int        signum,
   if (owner == NULL || info->si_code != SI_TIMER)
     return;
 
-  /* Not in the generation's own code: never abandon malloc, GLib or GTK
-   * half way. The timer's interval tries again. */
-  if (!is_guarded_code (interrupted_pc (context)))
+  /* Not in the generation's own code, or called back through other code:
+   * never abandon malloc, GLib or GTK half way. The timer's interval tries
+   * again. */
+  if (judge (interrupted_pc (context), context, owner) != VERDICT_CLEAN)
     return;
 
   guard_signal = SIGALRM;
-  guard_n_frames = backtrace (guard_frames, G_N_ELEMENTS (guard_frames));
   siglongjmp (owner->jump, 1);
 }
 
@@ -291,6 +672,50 @@ release_alternate_stack (gpointer stack)
 
 static GPrivate alternate_stack = G_PRIVATE_INIT (release_alternate_stack);
 
+static int
+find_own_segments (struct dl_phdr_info *info,
+                   size_t               size,
+                   void                *data)
+{
+  guintptr here = (guintptr) data;
+  guintptr start = UINTPTR_MAX, end = 0;
+  gboolean mine = FALSE;
+
+  for (guint i = 0; i < info->dlpi_phnum; i++)
+    {
+      const ElfW (Phdr) *segment = &info->dlpi_phdr[i];
+      guintptr segment_start = info->dlpi_addr + segment->p_vaddr;
+
+      if (segment->p_type != PT_LOAD || (segment->p_flags & PF_X) == 0)
+        continue;
+      start = MIN (start, segment_start);
+      end = MAX (end, segment_start + segment->p_memsz);
+      mine |= here >= segment_start && here < segment_start + segment->p_memsz;
+    }
+
+  if (!mine)
+    return 0;
+
+  own_code_start = start;
+  own_code_end = end;
+  return 1;
+}
+
+/* hotnode's own code, once; and the unwinder's first call (which sets up
+ * its tables and binds its symbols) made here, not in a handler. */
+static void
+find_own_code (void)
+{
+  static gsize found;
+
+  if (g_once_init_enter (&found))
+    {
+      dl_iterate_phdr (find_own_segments, (void *) (guintptr) hot_guard_call);
+      walk_to_entry (0, NULL, TRUE, 0);
+      g_once_init_leave (&found, 1);
+    }
+}
+
 static void
 ensure_alternate_stack (void)
 {
@@ -307,8 +732,7 @@ ensure_alternate_stack (void)
         g_free (stack.ss_sp);
     }
 
-  /* backtrace() loads libgcc on its first call: not in a handler. */
-  guard_n_frames = backtrace (guard_frames, 1);
+  find_own_code ();
 }
 
 static gboolean
@@ -397,11 +821,11 @@ fill_crash (HotCrash *crash)
   crash->signal = guard_signal;
   crash->timed_out = guard_signal == SIGALRM;
   symbols = backtrace_symbols (guard_frames, guard_n_frames);
-  /* Skip the handler and the signal trampoline. The first frame of the
+  /* From the interrupted instruction on. The first frame of the
    * generation's code is given its source line (" at file:line"). */
-  for (int i = 2; symbols != NULL && i < guard_n_frames; i++)
+  for (int i = 0; symbols != NULL && i < guard_n_frames; i++)
     {
-      g_autofree char *where = resolved < 1 ? frame_source (guard_frames[i], i == 2) : NULL;
+      g_autofree char *where = resolved < 1 ? frame_source (guard_frames[i], i == 0) : NULL;
 
       resolved += where != NULL;
       g_string_append_printf (frames, "%s%s%s\n", symbols[i], where ? " at " : "", where ? where : "");
@@ -410,9 +834,25 @@ fill_crash (HotCrash *crash)
   crash->backtrace = g_string_free (g_steal_pointer (&frames), FALSE);
 }
 
+/* The call of a generation's code that a walk from a crash ends at, when
+ * hot_guard_call () is given that code itself. */
+HOT_GUARD_ENTRY static void
+guard_invoke (HotGuardFunc func,
+              gpointer     data)
+{
+  func (data);
+  /* Not a tail call: this frame stays while @func runs. */
+  __asm__ volatile("");
+}
+
 /**
  * hot_guard_call:
- * @func: the function to call
+ * @kind: what @func runs
+ * @name: (nullable): the node or module it is for, named in the report a
+ *   crash that cannot come back ends the process with; it must stay valid
+ *   during the call
+ * @func: the function to call: the generation's code itself, or a function
+ *   marked %HOT_GUARD_ENTRY that calls it
  * @data: its argument
  * @timeout_ms: how long it may run; 0 for no limit. Ignored in a call nested
  *   in one that has a deadline already: the outer deadline covers both.
@@ -420,14 +860,20 @@ fill_crash (HotCrash *crash)
  *   zeroed on every path
  * @error: return location for a #GError
  *
- * Calls @func in the calling thread so that a crash in it (SIGSEGV, SIGBUS,
- * SIGFPE, SIGILL, abort() and failed assertions, traps) or running past
- * @timeout_ms in registered code (hot_guard_add_library()) returns %FALSE
- * with a report in @crash, instead of ending the process. Whatever @func was
- * doing is abandoned where it was: memory it allocated leaks, and objects it
- * was changing may be half changed. Past the deadline, code that is not
- * registered (GLib, GTK, the app) runs on until the thread is back in
- * registered code; a deadline reports `SIGALRM` with @crash->timed_out set.
+ * Calls @func in the calling thread so that a crash in a generation's own
+ * code (SIGSEGV, SIGBUS, SIGFPE, SIGILL, traps, a stack overflow) or running
+ * past @timeout_ms in it returns %FALSE with a report in @crash, instead of
+ * ending the process. Code is a generation's when it is registered
+ * (hot_guard_add_library()), and a crash comes back only when every frame
+ * between it and @func is: a crash in the C library, GLib or GTK (abort (),
+ * g_error (), a failed g_assert (), a double free), or in a generation's
+ * code they called (a class_init, a callback), or in a guard of kind
+ * %HOT_GUARD_LOAD, ends the process with a report on stderr, as the signal
+ * would have ended it without hotnode. Whatever @func was doing is abandoned
+ * where it was: memory it allocated leaks, and objects it was changing may
+ * be half changed. Past the deadline, code that is not registered (GLib,
+ * GTK, the app) runs on until the thread is back in the generation's own
+ * code; a deadline reports `SIGALRM` with @crash->timed_out set.
  *
  * Calls nest: a guarded call inside @func catches what happens inside it,
  * and @func goes on after it.
@@ -437,7 +883,9 @@ fill_crash (HotCrash *crash)
  *   (@error says why, @func was not called)
  */
 gboolean
-hot_guard_call (HotGuardFunc func,
+hot_guard_call (HotGuardKind kind,
+                const char  *name,
+                HotGuardFunc func,
                 gpointer     data,
                 guint        timeout_ms,
                 HotCrash    *crash,
@@ -453,12 +901,21 @@ hot_guard_call (HotGuardFunc func,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   guard.outer = guard_current;
+  guard.kind = kind;
+  guard.name = name;
   owns_deadline = timeout_ms > 0 && guard_deadline == NULL;
 
   if (guard.outer == NULL)
     {
       ensure_alternate_stack ();
       guard_handlers_acquire ();
+      guard.entry_clean = FALSE;
+    }
+  else
+    {
+      /* Whether the outer call's deadline may take the thread back through
+       * here: only from the generation's code through hotnode's. */
+      guard.entry_clean = walk_to_entry (0, NULL, TRUE, (guintptr) guard.outer) == VERDICT_CLEAN;
     }
 
   if (owns_deadline && !arm_deadline (timeout_ms, error))
@@ -473,12 +930,13 @@ hot_guard_call (HotGuardFunc func,
       guard_current = &guard;
       if (owns_deadline)
         guard_deadline = &guard;
-      func (data);
+      guard_invoke (func, data);
       returned = TRUE;
     }
 
   /* Here after a return, a crash in this call (not in one nested in it,
-   * which lands in its own), or the deadline this call armed. */
+   * which lands in its own), or the deadline this call armed. Nothing
+   * before this point allocated or logged since the jump. */
   if (owns_deadline)
     {
       timer_delete (guard_timer);
@@ -587,10 +1045,7 @@ hot_guard_remove_library (gpointer handle)
   n = g_atomic_int_get (&n_guarded_code);
   for (int i = 0; i < n; i++)
     if (guarded_code[i].owner == handle)
-      {
-        g_atomic_pointer_set (&guarded_code[i].end, NULL);
-        guarded_code[i].owner = NULL;
-      }
+      write_range (&guarded_code[i], NULL, NULL, NULL);
   G_UNLOCK (guarded_code);
 }
 

@@ -108,7 +108,9 @@ typedef struct
   GtkWidget          *widget;
 } Construction;
 
-static void
+/* Calls the generation's code directly: a crash in that code comes back
+ * through this frame. */
+HOT_GUARD_ENTRY static void
 run_constructor (gpointer data)
 {
   Construction *construction = data;
@@ -136,7 +138,8 @@ instantiate_guarded (HotModule          *module,
     constructing = g_ptr_array_new ();
   depth = constructing->len;
   g_ptr_array_add (constructing, (gpointer) entry);
-  returned = hot_guard_call (run_constructor, &construction, timeout_ms, &crash, &guard_error);
+  returned = hot_guard_call (HOT_GUARD_NODE, entry->name, run_constructor, &construction, timeout_ms, &crash,
+                             &guard_error);
   /* A deadline lands in the outermost guard: the node that was running is
    * the innermost one still on the stack. */
   if (!returned && guard_error == NULL)

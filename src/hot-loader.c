@@ -452,8 +452,8 @@ exit_without_finalizers (int   status,
   _exit (status);
 }
 
-/* One load, on a thread of its own: a thread that crashed or hangs inside
- * dlopen must never run anything else. The thread fills in the result; the
+/* One load, on a thread of its own: a thread that hangs inside dlopen must
+ * never run anything else. The thread fills in the result; the
  * main loop owns the rest. */
 typedef struct
 {
@@ -466,11 +466,10 @@ typedef struct
   /* Written by the thread */
   HotLibrary *library;
   GError     *error;
-  HotCrash    crash;
-  gboolean    crashed;
+  HotCrash    crash; /* never filled: a crash in a load ends the process */
 } LoadRun;
 
-/* The stuck or crashed load may hold glibc's loader lock: refuse further
+/* The stuck load may hold glibc's loader lock: refuse further
  * loads, and let the process exit without the libraries' finalizers. */
 static void
 mark_loader_stuck (HotLoader *self)
@@ -501,20 +500,7 @@ load_thread_finished (gpointer data)
   g_autoptr (GTask) task = run->task;
   HotLoader *self = g_task_get_source_object (task);
 
-  if (run->crashed)
-    {
-      g_autofree char *signal_name = hot_signal_name (run->crash.signal);
-
-      /* It died inside dlopen, where glibc holds its loader lock. */
-      if (!run->answered)
-        mark_loader_stuck (self);
-      g_clear_error (&run->error);
-      g_set_error (&run->error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_CRASHED,
-                   _ ("Loading the new library crashed with %s (%s) in one of its constructors. "
-                      "The previous code stays live; restart the app to load new code.\n%s"),
-                   signal_name, g_strsignal (run->crash.signal), run->crash.backtrace);
-    }
-  else if (run->answered)
+  if (run->answered)
     {
       /* Past its deadline, it finished after all. The app went on without
        * it; its code may be running, so it stays loaded, unused, and the
@@ -550,10 +536,11 @@ load_thread (gpointer data)
   LoadRun *run = data;
 
   /* No deadline of the guard's here: the main loop's gives up on the
-   * thread instead (dlopen holds glibc's lock, it must not be jumped out
-   * of). The guard frees what it set up for the thread when it ends. */
-  hot_guard_call (run_load, run, 0, &run->crash, &run->error);
-  run->crashed = run->crash.signal != 0;
+   * thread instead. dlopen holds glibc's loader lock, so it must not be
+   * jumped out of: a crash in a constructor ends the process with a report
+   * saying so (HOT_GUARD_LOAD). The guard frees what it set up for the
+   * thread when it ends. */
+  hot_guard_call (HOT_GUARD_LOAD, run->job->module, run_load, run, 0, &run->crash, &run->error);
   g_main_context_invoke (g_task_get_context (run->task), load_thread_finished, run);
 
   return NULL;
@@ -589,7 +576,9 @@ load_deadline_passed (gpointer user_data)
  *
  * Does what hot_loader_load() does on a thread of its own, under the crash
  * guard, and gives up after @timeout_ms: a library whose ELF constructor
- * never returns, or crashes, cannot take the app down. Such a thread may
+ * never returns cannot take the app down. One that crashes ends the process
+ * with a report saying so, as the crash would have without hotnode (the
+ * loader's lock is held; nothing can be rolled back). A stuck thread may
  * hold glibc's loader lock, so afterwards every load fails at once (until a
  * stuck one ends), and exit() skips the libraries' finalizers (which would
  * wait for that lock forever).
