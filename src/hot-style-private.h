@@ -19,5 +19,6 @@ void        hot_style_set_hooks (const HotStyleHooks *hooks,
                                  gpointer             data);
 gboolean    hot_style_file_changed (const char *path);
 GListModel *hot_style_get_statuses (void);
+guint       hot_style_count_sheets (void);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "hot-diagnostic-private.h"
 #include "hot-reload.h"
@@ -28,6 +29,8 @@
  *   links hotnode before GTK (pkg-config's order). Ours calls GTK's (found
  *   with dlsym (RTLD_NEXT)) and, with hot reload on, remembers the provider
  *   and where its sheet came from. With hot reload off it only forwards.
+ *   A `resource://` GFile given to _from_file () is a resource path, as
+ *   AdwApplication loads its `style.css`.
  * - hot_reload_watch_style () names a provider and its file explicitly (an
  *   executable that links hotnode statically, or a sheet loaded from data).
  *
@@ -48,7 +51,8 @@
  * applies the rules it could read), a clean one "Reloaded".
  *
  * Ownership: `sheets` (Sheet) and `statuses` live for the process, in the
- * main thread. A Sheet holds its provider weakly, its status strongly.
+ * main thread. A Sheet holds its provider weakly, its status strongly; when
+ * the provider is finalized, its Sheet and status go.
  */
 
 typedef struct
@@ -124,6 +128,35 @@ parsing_error (GtkCssProvider *provider,
                           warning ? "warning" : "error", error->message);
 }
 
+/* The provider is finalized: its sheet goes, and its status unless another
+ * provider holds the same file. */
+static void
+provider_finalized (gpointer data,
+                    GObject *where_the_provider_was)
+{
+  Sheet   *sheet = data;
+  gboolean shared = FALSE;
+  guint    position;
+
+  g_ptr_array_remove (sheets, sheet);
+  for (guint i = 0; i < sheets->len; i++)
+    shared |= ((Sheet *) g_ptr_array_index (sheets, i))->status == sheet->status;
+  if (sheet->status != NULL && !shared && g_list_store_find (statuses, sheet->status, &position))
+    g_list_store_remove (statuses, position);
+  g_weak_ref_clear (&sheet->provider);
+  g_clear_object (&sheet->status);
+  g_free (sheet->resource_path);
+  g_free (sheet->file);
+  g_free (sheet);
+}
+
+/* How many providers are followed; for tests. */
+guint
+hot_style_count_sheets (void)
+{
+  return sheets ? sheets->len : 0;
+}
+
 static Sheet *
 sheet_lookup (GtkCssProvider *provider)
 {
@@ -195,6 +228,7 @@ track (GtkCssProvider *provider,
     {
       sheet = g_new0 (Sheet, 1);
       g_weak_ref_init (&sheet->provider, provider);
+      g_object_weak_ref (G_OBJECT (provider), provider_finalized, sheet);
       g_signal_connect_data (provider, "parsing-error", G_CALLBACK (parsing_error), sheet, NULL, 0);
       g_ptr_array_add (sheets, sheet);
     }
@@ -382,6 +416,19 @@ gtk_css_provider_load_from_file (GtkCssProvider *provider,
                                  GFile          *file)
 {
   g_autofree char *path = NULL;
+
+  /* resource:///org/example/App/style.css, as AdwApplication loads it. */
+  if (hot_settings_get ()->enabled && G_IS_FILE (file) && g_file_has_uri_scheme (file, "resource"))
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_autofree char *resource_path = g_uri_unescape_string (uri + strlen ("resource://"), NULL);
+
+      if (resource_path != NULL)
+        {
+          gtk_css_provider_load_from_resource (provider, resource_path);
+          return;
+        }
+    }
 
   real_load_from_file (provider, file);
   if (hot_settings_get ()->enabled && GTK_IS_CSS_PROVIDER (provider) && G_IS_FILE (file) &&
