@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hot-diagnostic-private.h"
+#include "hot-process-private.h"
 #include "hot-reload.h"
 #include "hot-resources-private.h"
 
@@ -17,7 +18,9 @@
  * made from (meson's intro-targets.json) or that lies beside one of the
  * project's meson.build files (intro-buildsystem_files.json), maps each
  * resource path to its source file, and on update compiles the bundles
- * again (glib-compile-resources, in a GSubprocess) and registers them.
+ * again (glib-compile-resources, one after the other, each in a process
+ * group of its own that dies with the app: hot-process.c) and registers
+ * them.
  * GLib looks resources up newest registration first (g_resources_register
  * prepends), so ours win over the copies linked into the app, as long as
  * they stay the newest: hot_resources_raise () registers them again after
@@ -381,48 +384,38 @@ check_xml_files (Bundle  *bundle,
     }
 }
 
-/* Compiles one bundle and registers it over the previous one. */
+/* One hot_resources_update_async (): the bundles compiled one after the
+ * other, each by glib-compile-resources in a process group of its own that
+ * dies with the app (hot-process.c), never blocking the main loop. */
+typedef struct
+{
+  HotResources *self;
+  guint         next;   /* the bundle to compile next */
+  char         *target; /* the file being written */
+  GString      *report; /* what went wrong, by file and line */
+} Update;
+
+static void
+update_free (Update *update)
+{
+  if (update->target != NULL)
+    g_unlink (update->target);
+  g_free (update->target);
+  g_string_free (update->report, TRUE);
+  g_free (update);
+}
+
+static void compile_next (GTask *task);
+
+/* Registers what the compiler wrote over the bundle's previous copy. */
 static gboolean
-bundle_update (HotResources *self,
-               Bundle       *bundle,
-               GCancellable *cancellable,
-               GString      *report)
+bundle_register (Bundle     *bundle,
+                 const char *target,
+                 GString    *report)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GResource) resource = NULL;
-  g_autofree char *target = NULL;
-  g_autofree char *sourcedir = g_strconcat ("--sourcedir=", bundle->source_dir, NULL);
-  g_autofree char *target_arg = NULL;
-  g_autofree char *output = NULL;
-  static guint     counter;
+  g_autoptr (GResource) resource = g_resource_load (target, &error);
 
-  if (self->work_dir == NULL)
-    self->work_dir = g_dir_make_tmp ("hotnode-resources-XXXXXX", &error);
-  if (self->work_dir == NULL)
-    {
-      g_string_append_printf (report, "%s\n", error->message);
-      return FALSE;
-    }
-
-  target = g_strdup_printf ("%s/%u.gresource", self->work_dir, ++counter);
-  target_arg = g_strconcat ("--target=", target, NULL);
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error,
-                              "glib-compile-resources", sourcedir, target_arg, bundle->xml, NULL);
-  if (process == NULL || !g_subprocess_communicate_utf8 (process, NULL, cancellable, &output, NULL, &error))
-    {
-      g_string_append_printf (report, "glib-compile-resources: %s\n", error->message);
-      return FALSE;
-    }
-  if (!g_subprocess_get_successful (process))
-    {
-      g_string_append (report, output ? output : "glib-compile-resources failed\n");
-      g_unlink (target);
-      return FALSE;
-    }
-
-  resource = g_resource_load (target, &error);
-  g_unlink (target); /* mapped: the file is no longer needed */
   if (resource == NULL)
     {
       g_string_append_printf (report, "%s\n", error->message);
@@ -438,6 +431,84 @@ bundle_update (HotResources *self,
   g_resources_register (resource);
 
   return TRUE;
+}
+
+static void
+compiled (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Update *update = g_task_get_task_data (task);
+  Bundle *bundle = g_ptr_array_index (update->self->bundles, update->next - 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) output = NULL;
+  g_autoptr (GSubprocess) process = hot_process_run_finish (result, &output, &error);
+  gboolean ok;
+
+  if (process == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      g_string_append_printf (update->report, "glib-compile-resources: %s\n", error->message);
+      ok = FALSE;
+    }
+  else if (!g_subprocess_get_successful (process))
+    {
+      g_autofree char *text = hot_diagnostic_clean_output (g_bytes_get_data (output, NULL), g_bytes_get_size (output));
+
+      g_string_append (update->report, *text != '\0' ? text : "glib-compile-resources failed\n");
+      ok = FALSE;
+    }
+  else
+    ok = bundle_register (bundle, update->target, update->report);
+
+  /* Mapped, or of no use: the file is no longer needed. */
+  g_unlink (update->target);
+  g_clear_pointer (&update->target, g_free);
+
+  if (!ok)
+    g_task_return_pointer (task, g_strdup (update->report->str), g_free);
+  else
+    compile_next (g_steal_pointer (&task));
+}
+
+static void
+compile_next (GTask *task)
+{
+  Update          *update = g_task_get_task_data (task);
+  HotResources    *self = update->self;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sourcedir = NULL;
+  g_autofree char *target_arg = NULL;
+  Bundle          *bundle;
+  static guint     counter;
+
+  if (update->next == self->bundles->len)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      g_object_unref (task);
+      return;
+    }
+
+  if (self->work_dir == NULL)
+    self->work_dir = g_dir_make_tmp ("hotnode-resources-XXXXXX", &error);
+  if (self->work_dir == NULL)
+    {
+      g_task_return_pointer (task, g_strdup_printf ("%s\n", error->message), g_free);
+      g_object_unref (task);
+      return;
+    }
+
+  bundle = g_ptr_array_index (self->bundles, update->next++);
+  update->target = g_strdup_printf ("%s/%u.gresource", self->work_dir, ++counter);
+  sourcedir = g_strconcat ("--sourcedir=", bundle->source_dir, NULL);
+  target_arg = g_strconcat ("--target=", update->target, NULL);
+  hot_process_run_async ((const char *const[]){ "glib-compile-resources", sourcedir, target_arg, bundle->xml, NULL },
+                         bundle->source_dir, g_task_get_cancellable (task), compiled, task);
 }
 
 /**
@@ -475,9 +546,9 @@ hot_resources_lookup_file (HotResources *self,
  * @user_data: for @callback
  *
  * Checks the XML files of every bundle, compiles the bundles from their
- * files as they are now and registers them. The compiler runs as a
- * GSubprocess and is waited for: it takes a few milliseconds a bundle. The
- * callback runs from the main context, as for any GTask.
+ * files as they are now and registers them. The compiler runs in a process
+ * group of its own that dies with the app; a cancelled update ends with
+ * %G_IO_ERROR_CANCELLED and stops it.
  */
 void
 hot_resources_update_async (HotResources       *self,
@@ -485,24 +556,24 @@ hot_resources_update_async (HotResources       *self,
                             GAsyncReadyCallback callback,
                             gpointer            user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  g_autoptr (GString) report = g_string_new (NULL);
-  gboolean ok = TRUE;
+  GTask  *task = g_task_new (NULL, cancellable, callback, user_data);
+  Update *update = g_new0 (Update, 1);
 
   g_task_set_source_tag (task, hot_resources_update_async);
+  update->self = self;
+  update->report = g_string_new (NULL);
+  g_task_set_task_data (task, update, (GDestroyNotify) update_free);
 
   for (guint i = 0; i < self->bundles->len; i++)
-    check_xml_files (g_ptr_array_index (self->bundles, i), report);
-  ok = report->len == 0;
-  for (guint i = 0; ok && i < self->bundles->len; i++)
-    ok = bundle_update (self, g_ptr_array_index (self->bundles, i), cancellable, report);
+    check_xml_files (g_ptr_array_index (self->bundles, i), update->report);
+  if (update->report->len > 0)
+    {
+      g_task_return_pointer (task, g_strdup (update->report->str), g_free);
+      g_object_unref (task);
+      return;
+    }
 
-  if (g_cancellable_is_cancelled (cancellable))
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _ ("Compiling the resources was cancelled"));
-  else if (!ok)
-    g_task_return_pointer (task, g_string_free (g_steal_pointer (&report), FALSE), g_free);
-  else
-    g_task_return_pointer (task, NULL, NULL);
+  compile_next (task);
 }
 
 /**

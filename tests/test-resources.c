@@ -6,7 +6,10 @@
  * build's introspection names, and a builder file. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <hotnode.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "hot-resources-private.h"
 #include "test-utils.h"
@@ -139,6 +142,79 @@ test_builder_file (Fixture      *fixture,
   g_assert_cmpstr (second, ==, "second");
 }
 
+static gboolean
+count_turn (gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_compile_async (Fixture      *fixture,
+                    gconstpointer data)
+{
+  g_autoptr (HotResources) resources = hot_resources_new (fixture->build_dir);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bin = g_build_filename (fixture->dir, "bin", NULL);
+  g_autofree char *compiler = g_build_filename (bin, "glib-compile-resources", NULL);
+  g_autofree char *record = g_build_filename (fixture->dir, "compiler-pid", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *recorded = NULL;
+  g_autofree char *path = g_strdup (g_getenv ("PATH"));
+  g_autofree char *new_path = g_strconcat (bin, ":", path, NULL);
+  guint  turns = 0, idle;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GPid   pid;
+
+  g_test_summary ("glib-compile-resources runs without blocking the main loop, in a process group of its "
+                  "own; a cancelled update ends at once with G_IO_ERROR_CANCELLED and stops it");
+
+  g_assert_cmpint (g_mkdir (bin, 0755), ==, 0);
+  script = g_strdup_printf ("#!/bin/sh\necho \"$$ $(ps -o pgid= $$)\" > '%s.tmp' && mv '%s.tmp' '%s'\nexec sleep 60\n",
+                            record, record, record);
+  write_file (compiler, script);
+  g_assert_cmpint (g_chmod (compiler, 0755), ==, 0);
+
+  g_setenv ("PATH", new_path, TRUE);
+  hot_resources_update_async (resources, cancellable, test_store_result, &result);
+  g_setenv ("PATH", path, TRUE);
+
+  idle = g_idle_add (count_turn, &turns);
+  while (!g_file_get_contents (record, &recorded, NULL, NULL))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The stand-in glib-compile-resources did not start within 10 s");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (idle);
+  g_assert_cmpuint (turns, >, 0);
+  g_assert_null (result);
+
+  {
+    g_auto (GStrv) fields = g_strsplit_set (g_strstrip (recorded), " ", -1);
+
+    pid = (GPid) g_ascii_strtoll (fields[0], NULL, 10);
+    g_assert_cmpint (g_strv_length (fields), >=, 2);
+    g_assert_cmpint (g_ascii_strtoll (fields[g_strv_length (fields) - 1], NULL, 10), ==, pid);
+    g_assert_cmpint (pid, !=, getpgrp ());
+  }
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (hot_resources_update_finish (resources, test_wait_for_result (&result), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* Stopped: the process is gone within the escalation's 2 s. */
+  while (kill (pid, 0) == 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("The cancelled glib-compile-resources (pid %d) is still running", (int) pid);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -152,6 +228,8 @@ main (int   argc,
     }
 
   g_test_add ("/Hotnode/Resources/builder-file", Fixture, NULL, fixture_set_up, test_builder_file,
+              fixture_tear_down);
+  g_test_add ("/Hotnode/Resources/compile-async", Fixture, NULL, fixture_set_up, test_compile_async,
               fixture_tear_down);
 
   return g_test_run ();
