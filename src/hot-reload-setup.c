@@ -376,18 +376,21 @@ ensure_module (HotReload           *self,
   return module;
 }
 
-/* Whether a source of @module names @resource_path. */
+/* Whether a source of @module names @resource_path, or its last part (a
+ * path put together from a prefix and a name). */
 static gboolean
 module_mentions (HotModule  *module,
                  const char *resource_path)
 {
   const HotModuleInfo *info = hot_module_get_info (module);
+  const char          *name = strrchr (resource_path, '/') ? strrchr (resource_path, '/') + 1 : resource_path;
 
   for (guint i = 0; info->sources[i]; i++)
     {
       g_autofree char *contents = NULL;
 
-      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) && strstr (contents, resource_path))
+      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) &&
+          (strstr (contents, resource_path) || strstr (contents, name)))
         return TRUE;
     }
 
@@ -395,8 +398,10 @@ module_mentions (HotModule  *module,
 }
 
 /* The .ui files of the app's GResources are inputs of the modules whose
- * sources name their resource path, or of every module when none does: a
- * save reloads those modules with no compiler (see hot-module.c). */
+ * sources name their resource path: a save reloads those modules with no
+ * compiler (see hot-module.c). A .ui no module names is watched only to
+ * say that a save of it reloads nothing (the app's own code uses it, or
+ * nothing does). */
 static void
 add_resource_inputs (HotReload *self)
 {
@@ -420,9 +425,11 @@ add_resource_inputs (HotReload *self)
             hot_module_add_resources (module, one);
             claimed = TRUE;
           }
-      g_hash_table_iter_init (&iter, self->modules);
-      while (!claimed && g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
-        hot_module_add_resources (module, one);
+      if (!claimed)
+        {
+          g_hash_table_replace (self->unused_ui, g_strdup (file), g_strdup (resource_path));
+          hot_watcher_add_file (self->watcher, file);
+        }
     }
 }
 
@@ -593,7 +600,14 @@ watcher_changed (HotWatcher *watcher,
       const char *path = g_ptr_array_index (saved, i);
 
       if (!g_hash_table_contains (claimed, path) && !g_hash_table_contains (self->not_inputs, path) &&
-          g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          g_hash_table_contains (self->unused_ui, path))
+        {
+          g_message ("Not reloaded: %s (%s) is used by no hot module: no module's source names it", path,
+                     (const char *) g_hash_table_lookup (self->unused_ui, path));
+          g_hash_table_add (self->not_inputs, g_strdup (path));
+        }
+      else if (!g_hash_table_contains (claimed, path) && !g_hash_table_contains (self->not_inputs, path) &&
+               g_file_test (path, G_FILE_TEST_IS_REGULAR))
         {
           g_message ("Not reloaded: %s is not part of any hot module", path);
           g_hash_table_add (self->not_inputs, g_strdup (path));
