@@ -23,7 +23,9 @@
  *               files are back to what the live code was built from)
  *   held        per module whose reloads the app holds, a line saying so
  *   failed      per failed module, a panel with the compiler's diagnostics
- *               (location, message, source line) or the error; it stays
+ *               (location, message, source line; the first
+ *               HOT_OVERLAY_MAX_DIAGNOSTICS, then how many more the log
+ *               has) or the error; it stays
  *               until the module's next good build and can be collapsed
  *
  * Several can show at once. The overlay takes no keyboard focus; only its
@@ -37,6 +39,8 @@
  */
 
 #define HOT_OVERLAY_TOAST_SECONDS 4
+/* A build can print thousands: the first ones are what to fix. */
+#define HOT_OVERLAY_MAX_DIAGNOSTICS 200
 
 struct _HotOverlay
 {
@@ -384,6 +388,7 @@ failure_panel_new (HotOverlay *self,
 {
   const GError *error = hot_status_get_error (status);
   GListModel   *diagnostics = hot_status_get_diagnostics (status);
+  guint         n_diagnostics = g_list_model_get_n_items (diagnostics);
   gboolean      collapsed = g_hash_table_contains (self->collapsed, hot_status_get_module (status));
   GtkWidget    *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget    *body;
@@ -397,11 +402,20 @@ failure_panel_new (HotOverlay *self,
   gtk_widget_set_can_target (body, FALSE);
   if (hot_status_get_crash_node (status) != NULL)
     gtk_box_append (GTK_BOX (body), hot_overlay_crash_report_new (self->source_root, status));
-  for (guint i = 0; i < g_list_model_get_n_items (diagnostics); i++)
+  for (guint i = 0; i < MIN (n_diagnostics, HOT_OVERLAY_MAX_DIAGNOSTICS); i++)
     {
       g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
 
       gtk_box_append (GTK_BOX (body), hot_overlay_diagnostic_row_new (self->source_root, diagnostic));
+    }
+  if (n_diagnostics > HOT_OVERLAY_MAX_DIAGNOSTICS)
+    {
+      guint            n_more = n_diagnostics - HOT_OVERLAY_MAX_DIAGNOSTICS;
+      g_autofree char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u more diagnostic: see the log",
+                                                            "%u more diagnostics: see the log", n_more),
+                                               n_more);
+
+      gtk_box_append (GTK_BOX (body), hot_overlay_label_new (more, "hotnode-source"));
     }
   if (g_list_model_get_n_items (diagnostics) == 0 && hot_status_get_crash_node (status) == NULL)
     gtk_box_append (GTK_BOX (body), hot_overlay_label_new (error->message, "hotnode-source"));

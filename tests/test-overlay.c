@@ -26,16 +26,18 @@ typedef struct
   const char *reloaded;
   const char *held;
   const char *restored;
+  const char *more;
 } Strings;
 
 static const Strings english = {
   "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter",
-  "counter: the app holds its reloads; the new code waits", "counter is back to its live code"
+  "counter: the app holds its reloads; the new code waits", "counter is back to its live code",
+  "4800 more diagnostics: see the log"
 };
 static const Strings german = {
   "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen",
   "counter: Die Anwendung hält seine Neuladevorgänge an; der neue Code wartet",
-  "counter läuft wieder mit seinem aktuellen Code"
+  "counter läuft wieder mit seinem aktuellen Code", "4800 weitere Meldungen: siehe das Protokoll"
 };
 
 static const Strings *expected;
@@ -437,6 +439,38 @@ test_restored (Fixture      *fixture,
   g_assert_null (strstr (text, expected->restored));
 }
 
+static void collect_labels (GtkWidget *root,
+                            GPtrArray *labels);
+
+static void
+test_many_diagnostics (Fixture      *fixture,
+                       gconstpointer data)
+{
+  g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
+  g_autoptr (GString) output = g_string_new (NULL);
+  g_autoptr (GListModel) diagnostics = NULL;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  g_autofree char *text = NULL;
+
+  g_test_summary ("A build with thousands of diagnostics shows the first 200 and says how many more the "
+                  "log has: the window does not make a widget for each");
+
+  for (guint i = 1; i <= 5000; i++)
+    g_string_append_printf (output, "../src/panel.c:%u:1: error: mistake number %u\n", i, i);
+  diagnostics = hot_diagnostic_parse (output->str, "/nonexistent", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (diagnostics), ==, 5000);
+
+  hot_status_finish_build (fixture->counter, 420000, error, diagnostics, 0);
+  assert_shows (fixture, "mistake number 1\n");
+  assert_shows (fixture, "mistake number 200\n");
+  assert_shows (fixture, expected->more);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, "mistake number 201\n"));
+
+  collect_labels (fixture->overlay, labels);
+  g_assert_cmpuint (labels->len, <, 1000);
+}
+
 /* The labels below @root, in order. */
 static void
 collect_labels (GtkWidget *root,
@@ -657,6 +691,8 @@ main (int   argc,
     }
 
   g_test_add ("/Hotnode/Overlay/states", Fixture, NULL, fixture_set_up, test_states, fixture_tear_down);
+  g_test_add ("/Hotnode/Overlay/many-diagnostics", Fixture, NULL, fixture_set_up, test_many_diagnostics,
+              fixture_tear_down);
   g_test_add ("/Hotnode/Overlay/restored", Fixture, NULL, fixture_set_up, test_restored, fixture_tear_down);
   g_test_add ("/Hotnode/Overlay/diagnostics", Fixture, NULL, fixture_set_up, test_diagnostics, fixture_tear_down);
   g_test_add ("/Hotnode/Overlay/scrolls", Fixture, NULL, fixture_set_up, test_scrolls, fixture_tear_down);
