@@ -494,6 +494,26 @@ prelude_done (GObject      *source,
   build_next (task);
 }
 
+/* @argv (taken) with a dependency file beside @object; @source's object is
+ * about to be rewritten: until it is done, it is no one's. */
+static GStrv
+compile_step_begin (HotFastBuilder *self,
+                    const char     *source,
+                    const char     *object,
+                    GStrv           argv)
+{
+  g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
+  g_autofree char *depfile = g_strconcat (object, ".d", NULL);
+
+  g_strv_builder_addv (with_depfile, (const char **) argv);
+  g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
+  g_strfreev (argv);
+  g_hash_table_remove (self->objects, source);
+  g_hash_table_remove (self->object_inputs, source);
+
+  return g_strv_builder_end (with_depfile);
+}
+
 /* The next step for the first source still to compile by gcc: its
  * precompiled header, or its compile. Takes @task. */
 static void
@@ -541,18 +561,7 @@ compile_next_by_gcc (GTask *task)
   g_free (job->object);
   job->object = object_path (self, command);
   argv = hot_compile_command_gcc_argv (command, job->pch, job->object, NULL);
-  {
-    g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
-    g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
-
-    g_strv_builder_addv (with_depfile, (const char **) argv);
-    g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
-    g_strfreev (argv);
-    argv = g_strv_builder_end (with_depfile);
-  }
-  /* The object is rewritten: until it is done, it is no one's. */
-  g_hash_table_remove (self->objects, source);
-  g_hash_table_remove (self->object_inputs, source);
+  argv = compile_step_begin (self, source, job->object, argv);
   run_step (task, (const char *const *) argv, NULL, hot_compile_command_compiler (command), source_compiled, NULL);
 }
 
@@ -617,18 +626,7 @@ compile_next (GTask *task)
       g_object_unref (task);
       return;
     }
-  {
-    g_autoptr (GStrvBuilder) with_depfile = g_strv_builder_new ();
-    g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
-
-    g_strv_builder_addv (with_depfile, (const char **) argv);
-    g_strv_builder_addv (with_depfile, (const char *[]){ "-MD", "-MF", depfile, NULL });
-    g_strfreev (argv);
-    argv = g_strv_builder_end (with_depfile);
-  }
-  /* The object is rewritten: until it is done, it is no one's. */
-  g_hash_table_remove (self->objects, source);
-  g_hash_table_remove (self->object_inputs, source);
+  argv = compile_step_begin (self, source, job->object, argv);
   /* A copy for the prelude is compiled in its folder (see hot_fast_tcc_compile_argv ()). */
   run_step (task, (const char *const *) argv, job->copy_dir, "tcc", source_compiled, tcc_failed);
 }
