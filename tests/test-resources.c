@@ -149,6 +149,12 @@ count_turn (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A folder in front of PATH, set before GTK starts its threads (setenv ()
+ * then is not safe): its glib-compile-resources runs the real one, or,
+ * while a file "stand-in" is beside it, records its pid and process group
+ * in the file that one names and sleeps. */
+static char *bin_dir;
+
 static void
 test_compile_async (Fixture      *fixture,
                     gconstpointer data)
@@ -157,29 +163,18 @@ test_compile_async (Fixture      *fixture,
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
-  g_autofree char *bin = g_build_filename (fixture->dir, "bin", NULL);
-  g_autofree char *compiler = g_build_filename (bin, "glib-compile-resources", NULL);
+  g_autofree char *stand_in = g_build_filename (bin_dir, "stand-in", NULL);
   g_autofree char *record = g_build_filename (fixture->dir, "compiler-pid", NULL);
-  g_autofree char *script = NULL;
   g_autofree char *recorded = NULL;
-  g_autofree char *path = g_strdup (g_getenv ("PATH"));
-  g_autofree char *new_path = g_strconcat (bin, ":", path, NULL);
-  guint  turns = 0, idle;
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  GPid   pid;
+  guint            turns = 0, idle;
+  gint64           deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GPid             pid;
 
   g_test_summary ("glib-compile-resources runs without blocking the main loop, in a process group of its "
                   "own; a cancelled update ends at once with G_IO_ERROR_CANCELLED and stops it");
 
-  g_assert_cmpint (g_mkdir (bin, 0755), ==, 0);
-  script = g_strdup_printf ("#!/bin/sh\necho \"$$ $(ps -o pgid= $$)\" > '%s.tmp' && mv '%s.tmp' '%s'\nexec sleep 60\n",
-                            record, record, record);
-  write_file (compiler, script);
-  g_assert_cmpint (g_chmod (compiler, 0755), ==, 0);
-
-  g_setenv ("PATH", new_path, TRUE);
+  write_file (stand_in, record);
   hot_resources_update_async (resources, cancellable, test_store_result, &result);
-  g_setenv ("PATH", path, TRUE);
 
   idle = g_idle_add (count_turn, &turns);
   while (!g_file_get_contents (record, &recorded, NULL, NULL))
@@ -189,6 +184,7 @@ test_compile_async (Fixture      *fixture,
       g_main_context_iteration (NULL, TRUE);
     }
   g_source_remove (idle);
+  g_unlink (stand_in);
   g_assert_cmpuint (turns, >, 0);
   g_assert_null (result);
 
@@ -219,10 +215,33 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *compiler = NULL;
+  g_autofree char *real = g_find_program_in_path ("glib-compile-resources");
+  g_autofree char *script = NULL;
+  g_autofree char *path = NULL;
+  int              status;
+
+  bin_dir = g_dir_make_tmp ("hotnode-test-resources-bin-XXXXXX", NULL);
+  compiler = g_build_filename (bin_dir, "glib-compile-resources", NULL);
+  script = g_strdup_printf ("#!/bin/sh\n"
+                            "here=$(dirname \"$0\")\n"
+                            "if [ -e \"$here/stand-in\" ]; then\n"
+                            "  record=$(cat \"$here/stand-in\")\n"
+                            "  echo \"$$ $(ps -o pgid= $$)\" > \"$record.tmp\" && mv \"$record.tmp\" \"$record\"\n"
+                            "  exec sleep 60\n"
+                            "fi\n"
+                            "exec '%s' \"$@\"\n",
+                            real ? real : "glib-compile-resources");
+  write_file (compiler, script);
+  g_chmod (compiler, 0755);
+  path = g_strconcat (bin_dir, ":", g_getenv ("PATH"), NULL);
+  g_setenv ("PATH", path, TRUE);
+
   g_test_init (&argc, &argv, NULL);
 
   if (!gtk_init_check ())
     {
+      test_remove_tree (bin_dir);
       g_print ("1..0 # SKIP no display\n");
       return 0;
     }
@@ -232,5 +251,9 @@ main (int   argc,
   g_test_add ("/Hotnode/Resources/compile-async", Fixture, NULL, fixture_set_up, test_compile_async,
               fixture_tear_down);
 
-  return g_test_run ();
+  status = g_test_run ();
+  test_remove_tree (bin_dir);
+  g_free (bin_dir);
+
+  return status;
 }

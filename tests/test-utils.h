@@ -54,17 +54,21 @@ test_init_hot_reload (int    *argc,
                       char ***argv,
                       char  **private_dir)
 {
+  /* The environment is set before GTK starts its threads: setenv () while
+   * another thread reads the environment can crash (it did, at the start
+   * of a test, once in a few full runs). */
   g_setenv ("HOT_RELOAD", "1", TRUE);
+  *private_dir = g_dir_make_tmp ("hotnode-test-XXXXXX", NULL);
+  g_setenv ("HOT_RELOAD_PRIVATE_DIR", *private_dir, TRUE);
   g_test_init (argc, argv, NULL);
 
   if (!gtk_init_check ())
     {
+      g_rmdir (*private_dir);
+      g_clear_pointer (private_dir, g_free);
       g_print ("1..0 # SKIP no display\n");
       return FALSE;
     }
-
-  *private_dir = g_dir_make_tmp ("hotnode-test-XXXXXX", NULL);
-  g_setenv ("HOT_RELOAD_PRIVATE_DIR", *private_dir, TRUE);
 
   return TRUE;
 }
