@@ -24,7 +24,6 @@ struct _HotReload
   GListStore *status_model; /* HotStatus */
   GHashTable *node_modules; /* node name → HotModule */
   GHashTable *not_inputs;   /* paths said to be part of no module */
-  GHashTable *unused_ui;    /* .ui files of the resources no module names → their resource path */
   GPtrArray  *proxies;      /* HotNode, weak */
 
   HotRebuilderFunc rebuilder;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "hot-inspector-page-private.h"
@@ -376,61 +377,105 @@ ensure_module (HotReload           *self,
   return module;
 }
 
-/* Whether a source of @module names @resource_path, or its last part (a
- * path put together from a prefix and a name). */
+/* Whether a source of @module names @resource_path: its code loads the
+ * resource (a template, a builder file). */
 static gboolean
 module_mentions (HotModule  *module,
                  const char *resource_path)
 {
   const HotModuleInfo *info = hot_module_get_info (module);
-  const char          *name = strrchr (resource_path, '/') ? strrchr (resource_path, '/') + 1 : resource_path;
 
   for (guint i = 0; info->sources[i]; i++)
     {
       g_autofree char *contents = NULL;
 
-      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) &&
-          (strstr (contents, resource_path) || strstr (contents, name)))
+      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) && strstr (contents, resource_path))
         return TRUE;
     }
 
   return FALSE;
 }
 
-/* The .ui files of the app's GResources are inputs of the modules whose
- * sources name their resource path: a save reloads those modules with no
- * compiler (see hot-module.c). A .ui no module names is watched only to
- * say that a save of it reloads nothing (the app's own code uses it, or
- * nothing does). */
+/* The resource path of @file when it is a file of the app's GResources
+ * that a module's code may read at run time (style sheets are loaded again
+ * into their providers instead, see hot-style.c), or NULL. */
+static const char *
+module_resource_path (HotReload  *self,
+                      const char *file)
+{
+  if (self->shared.resources == NULL || g_str_has_suffix (file, ".css"))
+    return NULL;
+
+  return hot_resources_get_resource_path (self->shared.resources, file);
+}
+
+/* @file, a file of the app's GResources, is owed to the modules whose
+ * sources name its resource path now: it becomes an input of each (read
+ * at run time, so a save reloads them with no compiler, see hot-module.c).
+ * Returns whether any module has it. */
+static gboolean
+give_resource_to_users (HotReload  *self,
+                        const char *file)
+{
+  const char    *resource_path = module_resource_path (self, file);
+  const char    *one[] = { file, NULL };
+  GHashTableIter iter;
+  HotModule     *module;
+  gboolean       used = FALSE;
+
+  if (resource_path == NULL)
+    return FALSE;
+
+  g_hash_table_iter_init (&iter, self->modules);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
+    if (hot_inputs_contains (hot_module_get_inputs (module), file))
+      used = TRUE;
+    else if (module_mentions (module, resource_path))
+      {
+        hot_module_add_resources (module, one);
+        used = TRUE;
+      }
+
+  return used;
+}
+
+/* The files of the app's GResources are inputs of the modules whose
+ * sources name their resource path, and of no other: a file no module
+ * names is watched only to say that a save of it reloads nothing. */
 static void
 add_resource_inputs (HotReload *self)
 {
   g_autoptr (GPtrArray) files = NULL;
 
   self->shared.resources = hot_resources_new (hot_project_get_build_dir (self->project));
-  files = hot_resources_list_files (self->shared.resources, ".ui");
+  files = hot_resources_list_files (self->shared.resources, NULL);
   for (guint i = 0; i < files->len; i++)
     {
-      const char    *file = g_ptr_array_index (files, i);
-      const char    *resource_path = hot_resources_get_resource_path (self->shared.resources, file);
-      const char    *one[] = { file, NULL };
-      GHashTableIter iter;
-      HotModule     *module;
-      gboolean       claimed = FALSE;
+      const char *file = g_ptr_array_index (files, i);
 
-      g_hash_table_iter_init (&iter, self->modules);
-      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
-        if (module_mentions (module, resource_path))
-          {
-            hot_module_add_resources (module, one);
-            claimed = TRUE;
-          }
-      if (!claimed)
-        {
-          g_hash_table_replace (self->unused_ui, g_strdup (file), g_strdup (resource_path));
-          hot_watcher_add_file (self->watcher, file);
-        }
+      if (module_resource_path (self, file) == NULL)
+        continue;
+      give_resource_to_users (self, file);
+      hot_watcher_add_file (self->watcher, file);
     }
+}
+
+/* A file of the app's GResources was saved: the modules that name it now
+ * have it as an input (a module may have started using it since). Returns
+ * whether it is one that no module uses, said in the log. */
+static gboolean
+resource_saved_unused (HotReload  *self,
+                       const char *path)
+{
+  const char *resource_path = module_resource_path (self, path);
+
+  if (resource_path == NULL || give_resource_to_users (self, path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+
+  g_message (_ ("Not reloaded: %s is not used by any hot module (no source of a hot module names its resource "
+                "path %s)"),
+             path, resource_path);
+  return TRUE;
 }
 
 /* The modules the app's own nodes and statics come from. Adds the modules
@@ -578,7 +623,7 @@ watcher_changed (HotWatcher *watcher,
               g_str_has_suffix (paths[i], G_DIR_SEPARATOR_S "meson-info.json"))
             schedule_project_reread (self);
         }
-      else if (hot_style_file_changed (paths[i]))
+      else if (hot_style_file_changed (paths[i]) || resource_saved_unused (self, paths[i]))
         g_hash_table_add (claimed, g_ptr_array_index (saved, i));
     }
 
@@ -600,14 +645,7 @@ watcher_changed (HotWatcher *watcher,
       const char *path = g_ptr_array_index (saved, i);
 
       if (!g_hash_table_contains (claimed, path) && !g_hash_table_contains (self->not_inputs, path) &&
-          g_hash_table_contains (self->unused_ui, path))
-        {
-          g_message ("Not reloaded: %s (%s) is used by no hot module: no module's source names it", path,
-                     (const char *) g_hash_table_lookup (self->unused_ui, path));
-          g_hash_table_add (self->not_inputs, g_strdup (path));
-        }
-      else if (!g_hash_table_contains (claimed, path) && !g_hash_table_contains (self->not_inputs, path) &&
-               g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          g_file_test (path, G_FILE_TEST_IS_REGULAR))
         {
           g_message ("Not reloaded: %s is not part of any hot module", path);
           g_hash_table_add (self->not_inputs, g_strdup (path));

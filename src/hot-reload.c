@@ -107,7 +107,6 @@ hot_reload_finalize (GObject *object)
   g_clear_pointer (&self->node_modules, g_hash_table_unref);
   g_clear_pointer (&self->modules, g_hash_table_unref);
   g_clear_pointer (&self->not_inputs, g_hash_table_unref);
-  g_clear_pointer (&self->unused_ui, g_hash_table_unref);
   g_clear_object (&self->status_model);
   g_clear_pointer (&self->shared.statics, hot_static_registry_free);
   g_clear_pointer (&self->shared.digests, hot_digest_cache_free);
@@ -283,7 +282,6 @@ hot_reload_init (HotReload *self)
   self->status_model = g_list_store_new (HOT_TYPE_STATUS);
   self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
   self->not_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->unused_ui = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->proxies = g_ptr_array_new ();
   self->shared.quarantine = g_ptr_array_new ();
   self->shared.load_timeout_ms = hot_settings_get ()->load_timeout_ms;

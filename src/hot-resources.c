@@ -440,7 +440,6 @@ compiled (GObject      *source,
 {
   g_autoptr (GTask) task = user_data;
   Update *update = g_task_get_task_data (task);
-  Bundle *bundle = g_ptr_array_index (update->self->bundles, update->next - 1);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) output = NULL;
   g_autoptr (GSubprocess) process = hot_process_run_finish (result, &output, &error);
@@ -464,7 +463,13 @@ compiled (GObject      *source,
       ok = FALSE;
     }
   else
-    ok = bundle_register (bundle, update->target, update->report);
+    {
+      /* Only now: a cancelled update ends without touching the bundles,
+       * which may be gone by then. */
+      Bundle *bundle = g_ptr_array_index (update->self->bundles, update->next - 1);
+
+      ok = bundle_register (bundle, update->target, update->report);
+    }
 
   /* Mapped, or of no use: the file is no longer needed. */
   g_unlink (update->target);

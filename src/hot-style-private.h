@@ -20,5 +20,6 @@ void        hot_style_set_hooks (const HotStyleHooks *hooks,
 gboolean    hot_style_file_changed (const char *path);
 GListModel *hot_style_get_statuses (void);
 guint       hot_style_count_sheets (void);
+gboolean    hot_style_loaders_interposed (void);
 
 G_END_DECLS

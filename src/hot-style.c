@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#define _GNU_SOURCE /* RTLD_NEXT */
+#define _GNU_SOURCE /* RTLD_NEXT, RTLD_DEFAULT, dladdr */
 #include "config.h"
 
 #include "hot-style-private.h"
@@ -30,7 +30,9 @@
  *   with dlsym (RTLD_NEXT)) and, with hot reload on, remembers the provider
  *   and where its sheet came from. With hot reload off it only forwards.
  *   A `resource://` GFile given to _from_file () is a resource path, as
- *   AdwApplication loads its `style.css`.
+ *   AdwApplication loads its `style.css`. hot_style_loaders_interposed ()
+ *   checks, through dlsym (RTLD_DEFAULT), that the process binds them to
+ *   ours; when it does not, the service says so once.
  * - hot_reload_watch_style () names a provider and its file explicitly (an
  *   executable that links hotnode statically, or a sheet loaded from data).
  *
@@ -277,6 +279,40 @@ sheet_reload (Sheet *sheet)
 }
 
 /**
+ * hot_style_loaders_interposed:
+ *
+ * Whether the process binds GTK's three loaders to hotnode's definitions
+ * (see the top of this file): otherwise the sheets that GTK, libadwaita or
+ * the app load with them are not followed.
+ *
+ * Returns: %TRUE when the loaders are hotnode's
+ */
+gboolean
+hot_style_loaders_interposed (void)
+{
+  static const char *const names[] = {
+    "gtk_css_provider_load_from_resource",
+    "gtk_css_provider_load_from_file",
+    "gtk_css_provider_load_from_path",
+  };
+  Dl_info own_info;
+
+  if (dladdr ((void *) real_function, &own_info) == 0)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      void   *bound = dlsym (RTLD_DEFAULT, names[i]);
+      Dl_info bound_info;
+
+      if (bound == NULL || dladdr (bound, &bound_info) == 0 || bound_info.dli_fbase != own_info.dli_fbase)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
  * hot_style_set_hooks:
  * @new_hooks: how the service maps resource paths to files and watches
  *   files
@@ -289,8 +325,20 @@ void
 hot_style_set_hooks (const HotStyleHooks *new_hooks,
                      gpointer             data)
 {
+  static gboolean told;
+
   hooks = new_hooks;
   hooks_data = data;
+
+  /* Said once: an app that lists GTK or libadwaita before hotnode among
+   * its dependencies gets GTK's loaders, and no sheet of theirs reloads. */
+  if (hooks != NULL && !told && !hot_style_loaders_interposed ())
+    {
+      g_message ("Style sheets loaded with gtk_css_provider_load_from_resource (), _from_file () or _from_path () "
+                 "are not reloaded: the app is linked with GTK or libadwaita before hotnode, so their calls go "
+                 "to GTK's. List hotnode's dependency first, or name each sheet with hot_reload_watch_style ()");
+      told = TRUE;
+    }
 
   for (guint i = 0; hooks != NULL && sheets != NULL && i < sheets->len; i++)
     {

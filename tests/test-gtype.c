@@ -228,7 +228,7 @@ test_unused_ui (void)
   if (said == NULL)
     g_error ("Saving %s logged nothing within 10 s (rebuilds of gamma: %u, were %u)", path,
              hot_status_get_rebuild_count (status), rebuilds);
-  g_assert_nonnull (strstr (said, "used by no hot module"));
+  g_assert_nonnull (strstr (said, "is not used by any hot module"));
   test_run_main_loop_for (500);
   g_log_remove_handler ("Hotnode", handler);
   g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds);
