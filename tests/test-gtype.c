@@ -195,8 +195,10 @@ record_message (const char    *log_domain,
                 const char    *message,
                 gpointer       user_data)
 {
-  if (strstr (message, "gamma-unused.ui") != NULL)
-    *(char **) user_data = g_strdup (message);
+  char **said = user_data;
+
+  if (*said == NULL && strstr (message, "gamma-unused.ui") != NULL)
+    *said = g_strdup (message);
 }
 
 static void
