@@ -182,62 +182,6 @@ test_templates (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* Wakes the main loop up, so that a deadline is looked at. */
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-record_message (const char    *log_domain,
-                GLogLevelFlags log_level,
-                const char    *message,
-                gpointer       user_data)
-{
-  char **said = user_data;
-
-  if (*said == NULL && strstr (message, "gamma-unused.ui") != NULL)
-    *said = g_strdup (message);
-}
-
-static void
-test_unused_ui (void)
-{
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "gamma", "gamma-unused.ui", NULL);
-  g_autofree char *original = NULL;
-  g_autofree char *edited = NULL;
-  g_autofree char *said = NULL;
-  GtkWidget       *card = g_object_ref_sink (hot_node_new ("gamma_card_node", NULL));
-  HotStatus       *status = hot_reload_lookup_status (hot_reload_get_default (), "gamma");
-  guint            rebuilds = hot_status_get_rebuild_count (status);
-  gint64           deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  guint            handler = g_log_set_handler ("Hotnode", G_LOG_LEVEL_MESSAGE, record_message, &said);
-  guint            wake;
-
-  g_test_summary ("A .ui of the app's resources that no hot module's source names reloads nothing when "
-                  "saved, and the log says why");
-
-  g_assert_true (g_file_get_contents (path, &original, NULL, NULL));
-  edited = g_strconcat (original, "<!-- edited by test-gtype -->\n", NULL);
-  g_assert_true (g_file_set_contents (path, edited, -1, NULL));
-  wake = g_timeout_add (50, wake_up, NULL);
-  while (said == NULL && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  /* The source tree's file as it was, whatever happened. */
-  g_assert_true (g_file_set_contents (path, original, -1, NULL));
-  if (said == NULL)
-    g_error ("Saving %s logged nothing within 10 s (rebuilds of gamma: %u, were %u)", path,
-             hot_status_get_rebuild_count (status), rebuilds);
-  g_assert_nonnull (strstr (said, "is not used by any hot module"));
-  test_run_main_loop_for (500);
-  g_log_remove_handler ("Hotnode", handler);
-  g_assert_cmpuint (hot_status_get_rebuild_count (status), ==, rebuilds);
-  g_assert_false (hot_status_get_building (status));
-  g_object_unref (card);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -251,7 +195,6 @@ main (int   argc,
 
   g_test_add_func ("/Hotnode/GType/per-generation", test_types_per_generation);
   g_test_add_func ("/Hotnode/GType/templates", test_templates);
-  g_test_add_func ("/Hotnode/GType/unused-ui", test_unused_ui);
 
   status = g_test_run ();
   test_remove_tree (private_dir);
