@@ -310,6 +310,12 @@ set_dlopen_error (const LoadJob *job,
                job->built_path, symbol, message, symbol);
 }
 
+static gint64
+mtime_ns (const struct stat *st)
+{
+  return (gint64) st->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_mtim.tv_nsec;
+}
+
 /* The copy is mapped: its file is not needed any more, and a long session
  * would otherwise fill the private folder (tmpfs, memory) with one copy per
  * reload. A link to the built library takes its place, for what reads the
@@ -330,7 +336,7 @@ forget_copy (const LoadJob *job,
       library->built_dev = st.st_dev;
       library->built_ino = st.st_ino;
       library->built_size = st.st_size;
-      library->built_mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+      library->built_mtime_ns = mtime_ns (&st);
     }
 
   if (g_unlink (library->path) != 0)
@@ -670,8 +676,7 @@ hot_library_get_built_path (const HotLibrary *library)
   struct stat st;
 
   if (library->built_path == NULL || stat (library->built_path, &st) != 0 || st.st_dev != library->built_dev ||
-      st.st_ino != library->built_ino || st.st_size != library->built_size ||
-      (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec != library->built_mtime_ns)
+      st.st_ino != library->built_ino || st.st_size != library->built_size || mtime_ns (&st) != library->built_mtime_ns)
     return NULL;
 
   return library->built_path;

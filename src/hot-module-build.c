@@ -172,6 +172,7 @@ resources_updated (GObject      *source,
   g_autoptr (GError) error = NULL;
   g_autoptr (GListModel) diagnostics = NULL;
   HotGeneration *live = hot_module_get_live (self);
+  const char    *built = live != NULL && live->library != NULL ? hot_library_get_built_path (live->library) : NULL;
 
   if (!hot_resources_update_finish (self->shared->resources, result, &diagnostics, &error))
     {
@@ -182,9 +183,7 @@ resources_updated (GObject      *source,
   /* A new copy of the same code: new type names, so class_init runs
    * again and reads the templates as they are now. (start_resources_reload ()
    * checked that the live code's built file is still there.) */
-  load_output (self, live != NULL && live->library != NULL && hot_library_get_built_path (live->library) != NULL
-                         ? hot_library_get_built_path (live->library)
-                         : self->info->output);
+  load_output (self, built != NULL ? built : self->info->output);
 }
 
 /* Only files read at run time changed (templates in a GResource): no

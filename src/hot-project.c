@@ -89,15 +89,29 @@ canonical_path (const char *path,
  * user's name with no other member, as distributions that give users umask
  * 002 make) counts as the user's. */
 
+/* The group @gid into @group, its strings in @buffer (free it). */
+static gboolean
+lookup_group (gid_t         gid,
+              struct group *group,
+              char        **buffer)
+{
+  long          size = sysconf (_SC_GETGR_R_SIZE_MAX);
+  struct group *found = NULL;
+
+  if (size <= 0)
+    size = 16384;
+  *buffer = g_malloc (size);
+
+  return getgrgid_r (gid, group, *buffer, size, &found) == 0 && found != NULL;
+}
+
 static char *
 group_name (gid_t gid)
 {
-  long             size = sysconf (_SC_GETGR_R_SIZE_MAX);
   g_autofree char *buffer = NULL;
-  struct group     group, *found = NULL;
+  struct group     group;
 
-  buffer = g_malloc (size > 0 ? size : 16384);
-  if (getgrgid_r (gid, &group, buffer, size > 0 ? size : 16384, &found) == 0 && found != NULL)
+  if (lookup_group (gid, &group, &buffer))
     return g_strdup (group.gr_name);
 
   return g_strdup_printf ("%u", (guint) gid);
@@ -106,17 +120,11 @@ group_name (gid_t gid)
 static gboolean
 is_private_group (gid_t gid)
 {
-  long             size = sysconf (_SC_GETGR_R_SIZE_MAX);
   const char      *user = g_get_user_name ();
   g_autofree char *buffer = NULL;
-  struct group     group, *found = NULL;
+  struct group     group;
 
-  if (gid != getgid ())
-    return FALSE;
-
-  buffer = g_malloc (size > 0 ? size : 16384);
-  if (getgrgid_r (gid, &group, buffer, size > 0 ? size : 16384, &found) != 0 || found == NULL ||
-      g_strcmp0 (group.gr_name, user) != 0)
+  if (gid != getgid () || !lookup_group (gid, &group, &buffer) || g_strcmp0 (group.gr_name, user) != 0)
     return FALSE;
   for (guint i = 0; group.gr_mem != NULL && group.gr_mem[i] != NULL; i++)
     if (!g_str_equal (group.gr_mem[i], user))
@@ -350,15 +358,19 @@ hot_project_check_build_dir (const char *build_dir,
 /* JSON as it may come: any member may be missing or of another type. */
 
 static const char *
-member_string (JsonObject *object,
-               const char *member)
+node_string (JsonNode *node)
 {
-  JsonNode *node = object ? json_object_get_member (object, member) : NULL;
-
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
 
   return json_node_get_string (node);
+}
+
+static const char *
+member_string (JsonObject *object,
+               const char *member)
+{
+  return node_string (object ? json_object_get_member (object, member) : NULL);
 }
 
 static JsonArray *
@@ -383,12 +395,7 @@ static const char *
 element_string (JsonArray *array,
                 guint      index)
 {
-  JsonNode *node = json_array_get_element (array, index);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
+  return node_string (json_array_get_element (array, index));
 }
 
 /* Whether an executable target of @targets writes @executable. */

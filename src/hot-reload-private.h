@@ -32,6 +32,8 @@ struct _HotReload
 
   guint      prepare_id;      /* the timeout that starts preparing the fast paths */
   guint      unload_check_id; /* an idle: a window closed, generations may go */
+  guint      reread_id;       /* an idle: meson regenerated the build */
+  gboolean   reread_pending;  /* a module was busy at the last reading: again when it is done */
   GPtrArray *to_prepare;      /* HotModule, one after the other */
 };
 

@@ -23,8 +23,6 @@
 #define DEBOUNCE_MS 50
 #define SETTLE_MS 5
 #define PREPARE_DELAY_MS 1000
-#define PROJECT_PENDING "hotnode-project-pending"
-#define PROJECT_REREAD_ID "hotnode-project-reread-id"
 
 static gboolean prepare_fast_paths (gpointer user_data);
 
@@ -165,7 +163,7 @@ module_finished (HotModule    *module,
   HotStatus  *status = hot_module_get_status (module);
 
   /* A new description of the build waited for this module to be idle. */
-  if (g_object_get_data (G_OBJECT (self), PROJECT_PENDING) != NULL)
+  if (self->reread_pending)
     schedule_project_reread (self);
 
   if (error == NULL)
@@ -378,22 +376,38 @@ ensure_module (HotReload           *self,
 }
 
 /* Whether a source of @module names @resource_path: its code loads the
- * resource (a template, a builder file). */
+ * resource (a template, a builder file). @texts (source → contents) keeps
+ * what was read for the next question of the same pass. */
 static gboolean
 module_mentions (HotModule  *module,
-                 const char *resource_path)
+                 const char *resource_path,
+                 GHashTable *texts)
 {
   const HotModuleInfo *info = hot_module_get_info (module);
 
   for (guint i = 0; info->sources[i]; i++)
     {
-      g_autofree char *contents = NULL;
+      const char *contents = g_hash_table_lookup (texts, info->sources[i]);
 
-      if (g_file_get_contents (info->sources[i], &contents, NULL, NULL) && strstr (contents, resource_path))
+      if (contents == NULL && !g_hash_table_contains (texts, info->sources[i]))
+        {
+          char *read = NULL;
+
+          g_file_get_contents (info->sources[i], &read, NULL, NULL);
+          g_hash_table_insert (texts, g_strdup (info->sources[i]), read);
+          contents = read;
+        }
+      if (contents != NULL && strstr (contents, resource_path))
         return TRUE;
     }
 
   return FALSE;
+}
+
+static GHashTable *
+source_texts_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /* The resource path of @file when it is a file of the app's GResources
@@ -415,7 +429,8 @@ module_resource_path (HotReload  *self,
  * Returns whether any module has it. */
 static gboolean
 give_resource_to_users (HotReload  *self,
-                        const char *file)
+                        const char *file,
+                        GHashTable *texts)
 {
   const char    *resource_path = module_resource_path (self, file);
   const char    *one[] = { file, NULL };
@@ -430,7 +445,7 @@ give_resource_to_users (HotReload  *self,
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &module))
     if (hot_inputs_contains (hot_module_get_inputs (module), file))
       used = TRUE;
-    else if (module_mentions (module, resource_path))
+    else if (module_mentions (module, resource_path, texts))
       {
         hot_module_add_resources (module, one);
         used = TRUE;
@@ -446,6 +461,7 @@ static void
 add_resource_inputs (HotReload *self)
 {
   g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (GHashTable) texts = source_texts_new ();
 
   self->shared.resources = hot_resources_new (hot_project_get_build_dir (self->project));
   files = hot_resources_list_files (self->shared.resources, NULL);
@@ -455,7 +471,7 @@ add_resource_inputs (HotReload *self)
 
       if (module_resource_path (self, file) == NULL)
         continue;
-      give_resource_to_users (self, file);
+      give_resource_to_users (self, file, texts);
       hot_watcher_add_file (self->watcher, file);
     }
 }
@@ -468,8 +484,10 @@ resource_saved_unused (HotReload  *self,
                        const char *path)
 {
   const char *resource_path = module_resource_path (self, path);
+  g_autoptr (GHashTable) texts = source_texts_new ();
 
-  if (resource_path == NULL || give_resource_to_users (self, path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+  if (resource_path == NULL || give_resource_to_users (self, path, texts) ||
+      !g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return FALSE;
 
   g_message (_ ("Not reloaded: %s is not used by any hot module (no source of a hot module names its resource "
@@ -530,7 +548,7 @@ reread_project (gpointer user_data)
   g_autoptr (GPtrArray) created = g_ptr_array_new ();
   gboolean complete;
 
-  g_object_steal_data (G_OBJECT (self), PROJECT_REREAD_ID);
+  self->reread_id = 0;
   fresh = hot_project_load (hot_project_get_build_dir (self->project), &error);
   if (fresh == NULL)
     {
@@ -542,7 +560,7 @@ reread_project (gpointer user_data)
     }
 
   complete = hot_project_update (self->project, fresh, module_may_change, self, &changed, &added);
-  g_object_set_data (G_OBJECT (self), PROJECT_PENDING, complete ? NULL : GINT_TO_POINTER (TRUE));
+  self->reread_pending = !complete;
 
   for (guint i = 0; i < changed->len; i++)
     {
@@ -574,17 +592,10 @@ reread_project (gpointer user_data)
 }
 
 static void
-remove_source (gpointer id)
-{
-  g_source_remove (GPOINTER_TO_UINT (id));
-}
-
-static void
 schedule_project_reread (HotReload *self)
 {
-  if (g_object_get_data (G_OBJECT (self), PROJECT_REREAD_ID) == NULL)
-    g_object_set_data_full (G_OBJECT (self), PROJECT_REREAD_ID, GUINT_TO_POINTER (g_idle_add (reread_project, self)),
-                            remove_source);
+  if (self->reread_id == 0)
+    self->reread_id = g_idle_add (reread_project, self);
 }
 
 /* Whether @path is meson's description of the build, which it writes

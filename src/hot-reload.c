@@ -90,6 +90,7 @@ hot_reload_dispose (GObject *object)
   g_clear_object (&self->watcher);
   g_clear_handle_id (&self->prepare_id, g_source_remove);
   g_clear_handle_id (&self->unload_check_id, g_source_remove);
+  g_clear_handle_id (&self->reread_id, g_source_remove);
   g_clear_pointer (&self->to_prepare, g_ptr_array_unref);
 
   if (self->rebuilder_destroy != NULL)

@@ -243,6 +243,27 @@ test_project_clear (TestProject *project)
   g_clear_pointer (&project->ld_library_path, g_free);
 }
 
+/* Replaces @from by @to in the project's file @name, once; saved as most
+ * editors save (a new file renamed over the old). */
+static inline void
+test_project_edit (TestProject *project,
+                   const char  *name,
+                   const char  *from,
+                   const char  *to)
+{
+  g_autofree char *path = g_build_filename (project->project_dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GString) edited = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  edited = g_string_new (contents);
+  g_assert_cmpuint (g_string_replace (edited, from, to, 1), ==, 1);
+  g_file_set_contents (path, edited->str, -1, &error);
+  g_assert_no_error (error);
+}
+
 /* Starts the project's demo with --remote; @launcher has the environment. */
 static inline void
 test_app_start (TestApp             *app,

@@ -68,16 +68,7 @@ edit (Fixture    *fixture,
       const char *from,
       const char *to)
 {
-  g_autofree char *path = g_build_filename (fixture->project.project_dir, name, NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr (GString) edited = NULL;
-  g_autoptr (GError) error = NULL;
-
-  g_file_get_contents (path, &contents, NULL, &error);
-  g_assert_no_error (error);
-  edited = g_string_new (contents);
-  g_assert_cmpuint (g_string_replace (edited, from, to, 1), ==, 1);
-  write_file (fixture, name, edited->str);
+  test_project_edit (&fixture->project, name, from, to);
 }
 
 static Status
