@@ -37,6 +37,9 @@ gboolean   hot_inputs_read_depfile (HotInputs  *self,
                                     const char *directory);
 void       hot_inputs_add_resources (HotInputs         *self,
                                      const char *const *files);
+gboolean   hot_inputs_resources_differ (HotInputs  *self,
+                                        GHashTable *a,
+                                        GHashTable *b);
 gboolean   hot_inputs_only_resources_differ (HotInputs  *self,
                                              GHashTable *a,
                                              GHashTable *b);

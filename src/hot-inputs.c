@@ -290,6 +290,32 @@ hot_inputs_add_resources (HotInputs         *self,
     g_hash_table_add (self->resources, g_strdup (files[i]));
 }
 
+/* Whether @a and @b differ in inputs added with hot_inputs_add_resources ()
+ * (@resources) and in the others (@others). */
+static void
+compare_kinds (HotInputs  *self,
+               GHashTable *a,
+               GHashTable *b,
+               gboolean   *resources,
+               gboolean   *others)
+{
+  g_autoptr (GPtrArray) files = hot_inputs_list_files (self);
+
+  *resources = *others = FALSE;
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *path = g_ptr_array_index (files, i);
+      const char *digest = g_hash_table_lookup (a, path);
+
+      if (digest != NULL && g_strcmp0 (digest, g_hash_table_lookup (b, path)) == 0)
+        continue;
+      if (g_hash_table_contains (self->resources, path))
+        *resources = TRUE;
+      else
+        *others = TRUE;
+    }
+}
+
 /**
  * hot_inputs_only_resources_differ:
  * @self: inputs
@@ -304,26 +330,36 @@ hot_inputs_only_resources_differ (HotInputs  *self,
                                   GHashTable *a,
                                   GHashTable *b)
 {
-  g_autoptr (GPtrArray) files = NULL;
-  gboolean differ = FALSE;
+  gboolean resources, others;
 
   if (a == NULL || b == NULL)
     return FALSE;
 
-  files = hot_inputs_list_files (self);
-  for (guint i = 0; i < files->len; i++)
-    {
-      const char *path = g_ptr_array_index (files, i);
-      const char *digest = g_hash_table_lookup (a, path);
+  compare_kinds (self, a, b, &resources, &others);
+  return resources && !others;
+}
 
-      if (digest != NULL && g_strcmp0 (digest, g_hash_table_lookup (b, path)) == 0)
-        continue;
-      if (!g_hash_table_contains (self->resources, path))
-        return FALSE;
-      differ = TRUE;
-    }
+/**
+ * hot_inputs_resources_differ:
+ * @self: inputs
+ * @a: a snapshot
+ * @b: a snapshot
+ *
+ * Returns: whether @a and @b differ in inputs added with
+ *   hot_inputs_add_resources (), whatever else differs
+ */
+gboolean
+hot_inputs_resources_differ (HotInputs  *self,
+                             GHashTable *a,
+                             GHashTable *b)
+{
+  gboolean resources, others;
 
-  return differ;
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  compare_kinds (self, a, b, &resources, &others);
+  return resources;
 }
 
 /**

@@ -41,6 +41,8 @@ struct _HotModule
   GCancellable *cancellable; /* of the running preparation or build */
   GHashTable   *building;
   gboolean      by_ninja;         /* the running build runs ninja */
+  gboolean      resources_first;  /* the running build compiles the resources, then the code */
+  gboolean      resources_pending; /* it registered resources, kept only if it goes live */
   HotBuildLock *build_lock;       /* the rebuilder's, from its end until its library is copied */
   gboolean      cancel_requested; /* by hot_module_cancel () */
   GPtrArray    *waiting;

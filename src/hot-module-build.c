@@ -163,6 +163,8 @@ choose_fast_builder (HotModule *self)
   return fast_builder;
 }
 
+static void start_compile (HotModule *self);
+
 static void
 resources_updated (GObject      *source,
                    GAsyncResult *result,
@@ -174,9 +176,17 @@ resources_updated (GObject      *source,
   HotGeneration *live = hot_module_get_live (self);
   const char    *built = live != NULL && live->library != NULL ? hot_library_get_built_path (live->library) : NULL;
 
+  self->resources_pending = TRUE;
   if (!hot_resources_update_finish (self->shared->resources, result, &diagnostics, &error))
     {
       hot_module_build_ended (self, error, diagnostics);
+      return;
+    }
+
+  /* Code changed too: it is built next, and reads these resources. */
+  if (self->resources_first)
+    {
+      start_compile (self);
       return;
     }
 
@@ -186,21 +196,25 @@ resources_updated (GObject      *source,
   load_output (self, built != NULL ? built : self->info->output);
 }
 
-/* Only files read at run time changed (templates in a GResource): no
- * compiler, the resources are compiled and the same code loaded again. */
+/* Files read at run time changed (templates in a GResource): the
+ * resources are compiled again from them, whatever builds the code (the
+ * fast path links the module's old resource object, and ours are in front
+ * of the module's own copies, hot_resources_raise ()). When only they
+ * changed, no compiler: the same code is loaded again. */
 static gboolean
-start_resources_reload (HotModule *self)
+start_resources_update (HotModule *self)
 {
   HotGeneration *live = hot_module_get_live (self);
 
-  /* The live code is loaded again from its built file: a build since (of
-   * another instance of the app, say) means building. */
-  if (self->shared->resources == NULL ||
-      !hot_inputs_only_resources_differ (self->inputs, self->live, self->building) ||
-      (live != NULL && live->library != NULL && hot_library_get_built_path (live->library) == NULL))
+  if (self->shared->resources == NULL || !hot_inputs_resources_differ (self->inputs, self->live, self->building))
     return FALSE;
 
-  self->times.builder = "resources";
+  /* The live code is loaded again from its built file: a build since (of
+   * another instance of the app, say) means building. */
+  self->resources_first = !hot_inputs_only_resources_differ (self->inputs, self->live, self->building) ||
+                          (live != NULL && live->library != NULL && hot_library_get_built_path (live->library) == NULL);
+  if (!self->resources_first)
+    self->times.builder = "resources";
   hot_resources_update_async (self->shared->resources, self->cancellable, resources_updated, self);
   return TRUE;
 }
@@ -208,14 +222,14 @@ start_resources_reload (HotModule *self)
 void
 hot_module_start_build (HotModule *self)
 {
-  HotFastBuilder *fast_builder;
-
   g_assert (self->state == STATE_IDLE);
 
   self->state = STATE_BUILDING;
   self->building = hot_inputs_snapshot (self->inputs);
   self->cancellable = g_cancellable_new ();
   self->by_ninja = FALSE;
+  self->resources_first = FALSE;
+  self->resources_pending = FALSE;
   memset (&self->times, 0, sizeof self->times);
   self->times.changed = self->changed_at;
   self->times.debounced = self->changed_at ? g_get_monotonic_time () : 0;
@@ -223,8 +237,15 @@ hot_module_start_build (HotModule *self)
   self->changed_at = 0;
   hot_status_set_building (self->status, TRUE);
 
-  if (start_resources_reload (self))
-    return;
+  if (!start_resources_update (self))
+    start_compile (self);
+}
+
+/* Builds the module's code, on the fast path or with its rebuilder. */
+static void
+start_compile (HotModule *self)
+{
+  HotFastBuilder *fast_builder;
 
   /* A rebuilder of the app's is theirs to make fast. */
   fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);

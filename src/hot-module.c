@@ -506,6 +506,12 @@ hot_module_build_ended (HotModule    *self,
   GTimeSpan      duration = g_get_monotonic_time () - self->times.build_started;
   HotGeneration *live = hot_module_get_live (self);
 
+  /* Resources registered for this build stay only if its code went live:
+   * a later generation reads what the live one was made with. */
+  if (self->resources_pending)
+    hot_resources_settle (self->shared->resources, error == NULL);
+  self->resources_pending = FALSE;
+
   self->state = STATE_IDLE;
   self->cancel_requested = FALSE;
   g_clear_object (&self->cancellable);

@@ -28,6 +28,8 @@ gboolean      hot_resources_update_finish (HotResources *self,
                                            GListModel  **diagnostics,
                                            GError      **error);
 void          hot_resources_raise (HotResources *self);
+void          hot_resources_settle (HotResources *self,
+                                    gboolean      live);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotResources, hot_resources_free)
 

@@ -26,8 +26,15 @@
  * they stay the newest: hot_resources_raise () registers them again after
  * a library with resources of its own was loaded.
  *
- * Ownership: each Bundle owns its paths and the GResource it registered
- * (unregistered when it is replaced and when the bundle goes).
+ * An update is pending until hot_resources_settle () says whether the
+ * code that read it went live: if not, each bundle goes back to what was
+ * registered before (or to the app's own copy), so that what a later
+ * generation reads is what the live code was made with, never a template
+ * whose reload failed.
+ *
+ * Ownership: each Bundle owns its paths, the GResource it registered
+ * (unregistered when it is replaced and when the bundle goes) and, while
+ * an update is pending, the one registered before it.
  */
 
 typedef struct
@@ -36,6 +43,8 @@ typedef struct
   char       *source_dir; /* where its files are */
   GHashTable *files;      /* source file → resource path */
   GResource  *registered; /* what we registered last, or NULL */
+  gboolean    pending;    /* registered by an update not settled yet */
+  GResource  *previous;   /* while pending: what was registered before, or NULL */
 } Bundle;
 
 struct _HotResources
@@ -54,6 +63,7 @@ bundle_free (gpointer data)
       g_resources_unregister (bundle->registered);
       g_resource_unref (bundle->registered);
     }
+  g_clear_pointer (&bundle->previous, g_resource_unref);
   g_hash_table_unref (bundle->files);
   g_free (bundle->xml);
   g_free (bundle->source_dir);
@@ -423,14 +433,54 @@ bundle_register (Bundle     *bundle,
     }
 
   if (bundle->registered != NULL)
-    {
-      g_resources_unregister (bundle->registered);
-      g_resource_unref (bundle->registered);
-    }
+    g_resources_unregister (bundle->registered);
+  /* The first update since the last settled one keeps what it replaces. */
+  if (bundle->pending)
+    g_clear_pointer (&bundle->registered, g_resource_unref);
+  else
+    bundle->previous = g_steal_pointer (&bundle->registered);
+  bundle->pending = TRUE;
   bundle->registered = g_resource_ref (resource);
   g_resources_register (resource);
 
   return TRUE;
+}
+
+/**
+ * hot_resources_settle:
+ * @self: the resources
+ * @live: whether the code that read the pending update went live
+ *
+ * Keeps the bundles the updates since the last call registered (@live), or
+ * registers again what was registered before them (or nothing of ours: the
+ * app's own copies), so that the resources are what the live code was
+ * made with.
+ */
+void
+hot_resources_settle (HotResources *self,
+                      gboolean      live)
+{
+  for (guint i = 0; i < self->bundles->len; i++)
+    {
+      Bundle *bundle = g_ptr_array_index (self->bundles, i);
+
+      if (!bundle->pending)
+        continue;
+      bundle->pending = FALSE;
+      if (live)
+        {
+          g_clear_pointer (&bundle->previous, g_resource_unref);
+          continue;
+        }
+      if (bundle->registered != NULL)
+        {
+          g_resources_unregister (bundle->registered);
+          g_resource_unref (bundle->registered);
+        }
+      bundle->registered = g_steal_pointer (&bundle->previous);
+      if (bundle->registered != NULL)
+        g_resources_register (bundle->registered);
+    }
 }
 
 static void

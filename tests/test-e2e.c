@@ -334,6 +334,30 @@ template_edits (Fixture *fixture)
   wait_for_text (fixture, "counter-badge", "Made from a template");
 }
 
+/* The template and the code saved together: the code is built (by the
+ * variant's builder) and its new generation reads the template as saved,
+ * not the one the module's library was last linked with. */
+static void
+template_and_code_edits (Fixture    *fixture,
+                         const char *counter_path,
+                         const char *source)
+{
+  g_autofree char *ui_path = g_build_filename (fixture->project.project_dir, "demo", "counter", "counter-badge.ui", NULL);
+  g_autofree char *ui = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_file_get_contents (ui_path, &ui, NULL, &error);
+  g_assert_no_error (error);
+
+  write_counter_source (ui_path, ui, "Made from a template", "Saved with its code");
+  write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Saved with its template\"");
+  wait_for_text (fixture, "counter-title", "Saved with its template");
+  wait_for_text (fixture, "counter-badge", "Saved with its code");
+
+  write_counter_source (ui_path, ui, "Made from a template", "Made from a template");
+  wait_for_text (fixture, "counter-badge", "Made from a template");
+}
+
 static void
 test_edit_reload (Fixture      *fixture,
                   gconstpointer data)
@@ -436,6 +460,7 @@ test_edit_reload (Fixture      *fixture,
   g_assert_null (strstr (overlay, "failed"));
 
   template_edits (fixture);
+  template_and_code_edits (fixture, counter_path, source);
 
   /* GNU C that tcc does not take: the fast path hands the build to ninja,
    * and the result is the same. */

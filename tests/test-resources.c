@@ -142,6 +142,29 @@ test_builder_file (Fixture      *fixture,
   g_assert_cmpstr (second, ==, "second");
 }
 
+static void
+test_settle (Fixture      *fixture,
+             gconstpointer data)
+{
+  g_autoptr (HotResources) resources = hot_resources_new (fixture->build_dir);
+  g_autofree char *kept = NULL;
+  g_autofree char *reverted = NULL;
+
+  g_test_summary ("Resources compiled for a reload that did not go live are replaced by those the live code "
+                  "was made with: a later generation never reads a template whose reload failed");
+
+  update (resources);
+  hot_resources_settle (resources, TRUE);
+  kept = built_label ();
+  g_assert_cmpstr (kept, ==, "first");
+
+  write_builder_file (fixture, "second");
+  update (resources);
+  hot_resources_settle (resources, FALSE);
+  reverted = built_label ();
+  g_assert_cmpstr (reverted, ==, "first");
+}
+
 static gboolean
 count_turn (gpointer user_data)
 {
@@ -248,6 +271,7 @@ main (int   argc,
 
   g_test_add ("/Hotnode/Resources/builder-file", Fixture, NULL, fixture_set_up, test_builder_file,
               fixture_tear_down);
+  g_test_add ("/Hotnode/Resources/settle", Fixture, NULL, fixture_set_up, test_settle, fixture_tear_down);
   g_test_add ("/Hotnode/Resources/compile-async", Fixture, NULL, fixture_set_up, test_compile_async,
               fixture_tear_down);
 
