@@ -40,7 +40,11 @@ GStrv       hot_fast_tcc_compile_argv (HotFastTcc              *self,
                                        const char              *key,
                                        const char              *object,
                                        char                   **copy_dir,
+                                       char                   **pruned_key,
                                        GError                 **error);
+void        hot_fast_tcc_refuse_pruning (HotFastTcc *self,
+                                         const char *source,
+                                         const char *pruned_key);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotFastTcc, hot_fast_tcc_free)
 

@@ -16,6 +16,15 @@
  * each made once per prologue, flags and headers' content (see
  * hot-tcc-prelude.c), and the command that compiles a source with its
  * prelude. Runs no process but the making of a prelude.
+ *
+ * A source is compiled with its prelude pruned to what its code reaches
+ * (hot-prelude-prune.c), a header of its own in the folder, written again
+ * only when the set of identifiers its code names changed. When that
+ * compile fails or warns of an implicit declaration, the builder compiles
+ * again with the whole prelude (hot_fast_tcc_refuse_pruning ()) before
+ * it reports anything: the pruned prelude of that source with those
+ * identifiers is not used again, unless the whole one fails too (the
+ * error was the source's).
  */
 
 struct _HotFastTcc
@@ -26,6 +35,9 @@ struct _HotFastTcc
   char       *build_dir; /* where preludes are made */
   HotInputs  *inputs;
   GHashTable *preludes; /* prologue key → its prelude, "" if none */
+  GHashTable *indexes;  /* prologue key → the index of its prelude */
+  GHashTable *pruned;   /* source → "KEY NAMES" its pruned prelude was written for */
+  GHashTable *refused;  /* source → "KEY NAMES" whose pruned prelude failed */
 };
 
 /**
@@ -53,6 +65,9 @@ hot_fast_tcc_new (const char *tcc,
   self->build_dir = g_strdup (build_dir);
   self->inputs = inputs;
   self->preludes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->indexes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) hot_prelude_index_free);
+  self->pruned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   return self;
 }
@@ -71,6 +86,9 @@ hot_fast_tcc_free (HotFastTcc *self)
   g_free (self->work_dir);
   g_free (self->build_dir);
   g_hash_table_unref (self->preludes);
+  g_hash_table_unref (self->indexes);
+  g_hash_table_unref (self->pruned);
+  g_hash_table_unref (self->refused);
   g_free (self);
 }
 
@@ -85,6 +103,8 @@ void
 hot_fast_tcc_forget (HotFastTcc *self)
 {
   g_hash_table_remove_all (self->preludes);
+  g_hash_table_remove_all (self->indexes);
+  g_hash_table_remove_all (self->pruned);
 }
 
 /**
@@ -196,13 +216,87 @@ hot_fast_tcc_prelude_finish (HotFastTcc   *self,
                              GError      **error)
 {
   g_autofree char *prelude = NULL;
+  HotPreludeIndex *index = NULL;
 
-  if (!hot_tcc_prelude_make_finish (result, &prelude, error))
+  if (!hot_tcc_prelude_make_finish (result, &prelude, &index, error))
     return FALSE;
 
   if (prelude != NULL)
     g_hash_table_insert (self->preludes, g_strdup (key), g_steal_pointer (&prelude));
+  if (index != NULL)
+    g_hash_table_insert (self->indexes, g_strdup (key), index);
   return TRUE;
+}
+
+/* The pruned prelude of @source, written from the copy at @copy_path
+ * when its identifiers changed, to @pruned_key: "KEY NAMES"; NULL when
+ * it is not to be used. */
+static char *
+prune_prelude (HotFastTcc *self,
+               const char *source,
+               const char *key,
+               const char *copy_path,
+               const char *object_name,
+               char      **pruned_key)
+{
+  HotPreludeIndex *index = g_hash_table_lookup (self->indexes, key);
+  g_autofree char *code = NULL;
+  g_autofree char *names = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize length;
+  guint n_kept;
+
+  if (index == NULL || !g_file_get_contents (copy_path, &code, NULL, NULL))
+    return NULL;
+  names = hot_prelude_names_key (code);
+  *pruned_key = g_strconcat (key, " ", names, NULL);
+  if (g_strcmp0 (g_hash_table_lookup (self->refused, source), *pruned_key) == 0)
+    return NULL;
+
+  name = g_strconcat (object_name, ".prelude.h", NULL);
+  path = g_build_filename (self->work_dir, name, NULL);
+  if (g_strcmp0 (g_hash_table_lookup (self->pruned, source), *pruned_key) == 0 &&
+      g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&path);
+
+  g_hash_table_remove (self->pruned, source);
+  text = hot_prelude_index_prune (index, code, &length, &n_kept);
+  /* A copy of the build's: no need to reach the disk before the compile. */
+  if (!g_file_set_contents_full (path, text, length, G_FILE_SET_CONTENTS_NONE, 0666, &error))
+    {
+      g_debug ("Could not write the pruned prelude %s: %s", path, error->message);
+      return NULL;
+    }
+  g_debug ("Pruned the tcc prelude of %s to %u of %u items", source, n_kept,
+           hot_prelude_index_get_n_items (index));
+  g_hash_table_insert (self->pruned, g_strdup (source), g_strdup (*pruned_key));
+
+  return g_steal_pointer (&path);
+}
+
+/**
+ * hot_fast_tcc_refuse_pruning:
+ * @self: the tcc path of a module
+ * @source: a source of the module
+ * @pruned_key: (nullable): what its pruned prelude was written for, from
+ *   hot_fast_tcc_compile_argv (); %NULL: use it again
+ *
+ * The compile of @source with a pruned prelude failed: its next compiles
+ * with the same identifiers use the whole prelude. With %NULL, the whole
+ * one failed too: the pruned one is used again.
+ */
+void
+hot_fast_tcc_refuse_pruning (HotFastTcc *self,
+                             const char *source,
+                             const char *pruned_key)
+{
+  if (pruned_key != NULL)
+    g_hash_table_replace (self->refused, g_strdup (source), g_strdup (pruned_key));
+  else
+    g_hash_table_remove (self->refused, source);
 }
 
 /**
@@ -217,6 +311,9 @@ hot_fast_tcc_prelude_finish (HotFastTcc   *self,
  * @object: the object to write
  * @copy_dir: (out) (optional) (transfer full): where the command runs, when
  *   it compiles a copy of @source with its prelude
+ * @pruned_key: (out) (optional) (transfer full): when the prelude is a
+ *   pruned one, what it was pruned for (see
+ *   hot_fast_tcc_refuse_pruning ()); else %NULL
  * @error: return location for a #GError
  *
  * The command compiling @source with tcc: with its prelude if it has one.
@@ -232,14 +329,20 @@ hot_fast_tcc_compile_argv (HotFastTcc              *self,
                            const char              *key,
                            const char              *object,
                            char                   **copy_dir,
+                           char                   **pruned_key,
                            GError                 **error)
 {
   const char      *prelude = key ? g_hash_table_lookup (self->preludes, key) : NULL;
+  g_autofree char *pruned = NULL;
+  g_autofree char *pruned_for = NULL;
   g_autofree char *source_dir = NULL;
   g_autofree char *object_name = NULL;
   g_autofree char *copy_name = NULL;
   g_autofree char *copy_path = NULL;
   gboolean         written = FALSE;
+
+  if (pruned_key != NULL)
+    *pruned_key = NULL;
 
   if (prelude != NULL && *prelude != '\0')
     {
@@ -259,6 +362,15 @@ hot_fast_tcc_compile_argv (HotFastTcc              *self,
   source_dir = g_path_get_dirname (source);
   if (copy_dir != NULL)
     *copy_dir = g_strdup (self->work_dir);
+  if (pruned_key != NULL)
+    {
+      pruned = prune_prelude (self, source, key, copy_path, object_name, &pruned_for);
+      if (pruned != NULL)
+        {
+          prelude = pruned;
+          *pruned_key = g_steal_pointer (&pruned_for);
+        }
+    }
   return hot_compile_command_tcc_argv (command, self->tcc, prelude, source_dir,
                                        (const char *[]){ "-fPIC", "-c", copy_name, "-o", object, NULL });
 }

@@ -76,7 +76,7 @@ test_cancelled (void)
   g_cancellable_cancel (cancellable);
   hot_tcc_prelude_make_async (flags, "#include <stdio.h>\n", work_dir, "key", work_dir, cancellable,
                               test_store_result, &result);
-  g_assert_false (hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, &error));
+  g_assert_false (hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (prelude);
 
@@ -95,7 +95,7 @@ make_prelude (const char *work_dir,
   char *prelude = NULL;
 
   hot_tcc_prelude_make_async (flags, prologue, work_dir, key, work_dir, NULL, test_store_result, &result);
-  if (!hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, error))
+  if (!hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, NULL, error))
     return NULL;
 
   return prelude;
