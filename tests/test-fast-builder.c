@@ -778,6 +778,66 @@ test_pruned_prelude (void)
     }
 }
 
+/* Writes @text over each pruned prelude in the builder's folder; returns
+ * how many. */
+static guint
+spoil_pruned_preludes (Fixture    *fixture,
+                       const char *text)
+{
+  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
+  const char *name;
+  guint       spoiled = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".prelude.h"))
+      {
+        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        g_autoptr (GError) error = NULL;
+
+        g_file_set_contents (path, text, -1, &error);
+        g_assert_no_error (error);
+        spoiled++;
+      }
+
+  return spoiled;
+}
+
+static void
+test_pruned_fallback (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+
+  g_test_summary ("When a compile with a pruned tcc prelude fails, the source is compiled again with the whole "
+                  "prelude and the build succeeds; the pruned one is not used again for the same code");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  assert_loads_and_builds (fixture, output);
+
+  /* The pruned preludes are reused while the sources name the same
+   * identifiers: spoilt, each compile with one fails. */
+  g_assert_cmpuint (spoil_pruned_preludes (fixture, "this is no C;\n"), ==, g_strv_length (fixture->info->sources));
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
+      g_autofree char *content = g_strdup_printf ("another content %u", round);
+      g_autofree char *built = NULL;
+
+      g_hash_table_insert (edited, g_strdup (fixture->source), g_steal_pointer (&content));
+      built = build_from (builder, edited, NULL);
+      assert_loads_and_builds (fixture, built);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -797,6 +857,7 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/pch-adwaita", &adwaita_module, test_pch_adwaita);
   ADD ("/Hotnode/FastBuilder/tcc-refused", &refused_module, test_tcc_refused);
   ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
+  ADD ("/Hotnode/FastBuilder/pruned-fallback", &gamma_module, test_pruned_fallback);
 
 #undef ADD
 
