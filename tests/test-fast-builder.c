@@ -778,6 +778,25 @@ test_pruned_prelude (void)
     }
 }
 
+/* Whether the builder's object of @source was compiled by gcc, which says
+ * so in it (tcc does not). */
+static gboolean
+compiled_by_gcc (Fixture    *fixture,
+                 const char *source)
+{
+  const HotCompileCommand *command = g_hash_table_lookup (fixture->info->commands, source);
+  g_autofree char         *name = g_path_get_basename (command->object);
+  g_autofree char         *object = g_build_filename (fixture->work_dir, name, NULL);
+  g_autofree char         *contents = NULL;
+  gsize                    length;
+
+  g_assert_true (g_file_get_contents (object, &contents, &length, NULL));
+  for (gsize i = 0; i + 6 <= length; i++)
+    if (memcmp (contents + i, "GCC: (", 6) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Writes @text over each pruned prelude in the builder's folder; returns
  * how many. */
 static guint
@@ -835,6 +854,8 @@ test_pruned_fallback (Fixture      *fixture,
       g_hash_table_insert (edited, g_strdup (fixture->source), g_steal_pointer (&content));
       built = build_from (builder, edited, NULL);
       assert_loads_and_builds (fixture, built);
+      /* By tcc still, not by gcc as for headers tcc does not take. */
+      g_assert_false (compiled_by_gcc (fixture, fixture->source));
     }
 }
 
