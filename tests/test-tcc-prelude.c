@@ -229,22 +229,22 @@ test_pragma_once (void)
 /* A prelude as tcc writes it: directives, and declarations one after the
  * other, some on one line. */
 static const char prune_prelude[] =
-  "# 1 \"prelude.c\"\n"
-  "#define MAKE_WIDGET(x) make_widget (x)\n"
-  "#define AUTOPTR(T) T##_autoptr\n"
-  "typedef struct _Widget Widget;\n"
-  "struct _Widget { int size; Color color; };\n"
-  "typedef enum { RED, GREEN } Color;\n"
-  "typedef enum { LEFT, RIGHT } Side;\n"
-  "Widget *make_widget (int size) __attribute__ ((warn_unused_result));\n"
-  "void unused_function (Side side);\n"
-  "typedef Widget *Widget_autoptr;\n"
-  "typedef void (*Callback) (Widget *widget);\n"
-  "extern int unused_variable; static inline int twice (int x) { return x * 2; }\n"
-  "# 12 \"other.h\"\n"
-  "__attribute__ ((weak)) int weak_hook (void) { return 1; }\n"
-  "int defined_object = 3;\n"
-  "_Static_assert (sizeof (int) == 4, \"int\");\n";
+    "# 1 \"prelude.c\"\n"
+    "#define MAKE_WIDGET(x) make_widget (x)\n"
+    "#define AUTOPTR(T) T##_autoptr\n"
+    "typedef struct _Widget Widget;\n"
+    "struct _Widget { int size; Color color; };\n"
+    "typedef enum { RED, GREEN } Color;\n"
+    "typedef enum { LEFT, RIGHT } Side;\n"
+    "Widget *make_widget (int size) __attribute__ ((warn_unused_result));\n"
+    "void unused_function (Side side);\n"
+    "typedef Widget *Widget_autoptr;\n"
+    "typedef void (*Callback) (Widget *widget);\n"
+    "extern int unused_variable; static inline int twice (int x) { return x * 2; }\n"
+    "# 12 \"other.h\"\n"
+    "__attribute__ ((weak)) int weak_hook (void) { return 1; }\n"
+    "int defined_object = 3;\n"
+    "_Static_assert (sizeof (int) == 4, \"int\");\n";
 
 static void
 test_prune (void)
