@@ -12,9 +12,8 @@
  *
  * The index splits a prelude into what it is made of, once, on a worker
  * thread:
- * - directives (`#define`, line markers, `#pragma`…), a line each; they
- *   are always kept (tcc reads them fast), and the identifiers of each
- *   macro's body are remembered under its name;
+ * - directives (`#define`, line markers, `#pragma`…), a line each; the
+ *   identifiers of each macro's body are remembered under its name;
  * - items: top-level declarations, ending at a `;` outside any bracket,
  *   and function definitions, ending at the `}` of their body. For each
  *   item, the names it declares (typedef names, struct, union and enum
@@ -24,9 +23,12 @@
  *
  * Pruning for a source (hot_prelude_index_prune ()) starts from the
  * identifiers of its code, adds those of the macros they name, then of
- * the items that declare any of them, and so on; the items reached are
- * kept in their order, the others replaced by their newlines (a header's
- * line numbers stay). Finding the names is a heuristic, not a C parser:
+ * the items that declare any of them, and so on; the items and the
+ * macros reached are kept in their order with the other directives, the
+ * rest replaced by their newlines (a header's line numbers stay). Names
+ * a macro makes by pasting (`T##_autoptr`) are found by the pieces it
+ * pastes: a name that is such a piece joined to an identifier is reached
+ * with that identifier. Finding the names is a heuristic, not a C parser:
  * it errs on keeping too much, and what it could miss makes the compile
  * fail (an undeclared name) or warn (an implicit declaration), which the
  * fast builder answers by compiling with the whole prelude.
@@ -50,7 +52,8 @@ typedef struct
 {
   gsize start;
   gsize end;
-  gint  item; /* -1: always kept */
+  gint  item;  /* -1: always kept, unless @macro is set */
+  guint macro; /* a `#define`: the id of the macro, else G_MAXUINT */
 } Segment;
 
 enum
@@ -110,6 +113,7 @@ struct _HotPreludeIndex
   GPtrArray    *macro_uses; /* id → GArray of the ids of its macro bodies, or NULL */
   GArray       *stamps;     /* id → the last item it was counted in, + 1 */
   GPtrArray    *id_names;   /* id → its name (in @names) */
+  GArray       *is_macro;   /* id → whether a `#define` names it (guint8) */
   GHashTable   *fragments;  /* identifiers macros paste to their arguments (`##`) */
 };
 
@@ -225,6 +229,7 @@ intern (HotPreludeIndex *index,
       g_ptr_array_add (index->declarers, NULL);
       g_ptr_array_add (index->macro_uses, NULL);
       g_ptr_array_add (index->id_names, stored);
+      g_array_append_val (index->is_macro, (guint8){ 0 });
       g_array_append_val (index->stamps, (guint){ 0 });
     }
   if (key != buffer)
@@ -306,8 +311,9 @@ add_fragment (HotPreludeIndex *index,
   g_hash_table_add (index->fragments, fragment);
 }
 
-/* A `#define` line: the identifiers of its body count for its name. */
-static void
+/* A `#define` line: the identifiers of its body count for its name.
+ * Returns the id of the macro it defines, or G_MAXUINT. */
+static guint
 read_directive (HotPreludeIndex *index,
                 const char      *p,
                 const char      *end)
@@ -323,7 +329,7 @@ read_directive (HotPreludeIndex *index,
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
   if (end - p < 7 || strncmp (p, "define", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
-    return;
+    return G_MAXUINT;
   p += 7;
   while (p < end && (*p == ' ' || *p == '\t'))
     p++;
@@ -331,8 +337,9 @@ read_directive (HotPreludeIndex *index,
   while (p < end && is_ident_char (*p))
     p++;
   if (p == name)
-    return;
+    return G_MAXUINT;
   name_id = intern (index, name, p - name);
+  g_array_index (index->is_macro, guint8, name_id) = TRUE;
   if (p < end && *p == '(')
     {
       const char *close = memchr (p, ')', end - p);
@@ -375,6 +382,8 @@ read_directive (HotPreludeIndex *index,
         }
       pasted = FALSE;
     }
+
+  return name_id;
 }
 
 static gboolean
@@ -613,7 +622,7 @@ add_segment (HotPreludeIndex *index,
              gint             item)
 {
   if (end > start)
-    g_array_append_val (index->segments, ((Segment){ start, end, item }));
+    g_array_append_val (index->segments, ((Segment){ start, end, item, G_MAXUINT }));
 }
 
 /* A name a macro can make by pasting a fragment to an identifier S (see
@@ -629,7 +638,8 @@ link_pasted_names (HotPreludeIndex *index)
       gsize       length = strlen (name);
       char        buffer[256];
 
-      if (g_ptr_array_index (index->declarers, id) == NULL || length >= sizeof buffer)
+      if ((g_ptr_array_index (index->declarers, id) == NULL && !g_array_index (index->is_macro, guint8, id)) ||
+          length >= sizeof buffer)
         continue;
       for (gsize k = 1; k < length; k++)
         {
@@ -691,6 +701,7 @@ hot_prelude_index_new (char *text,
   index->macro_uses = g_ptr_array_new_with_free_func (free_list);
   index->stamps = g_array_new (FALSE, FALSE, sizeof (guint));
   index->id_names = g_ptr_array_new ();
+  index->is_macro = g_array_new (FALSE, FALSE, sizeof (guint8));
   index->fragments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   reader.tokens = g_array_new (FALSE, FALSE, sizeof (Token));
   reader.declared = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -747,7 +758,8 @@ hot_prelude_index_new (char *text,
             }
           add_segment (index, segment_start, line_begin - index->text, in_item ? (gint) index->n_items : -1);
           add_segment (index, line_begin - index->text, directive_end - index->text, -1);
-          read_directive (index, p, directive_end);
+          g_array_index (index->segments, Segment, index->segments->len - 1).macro =
+              read_directive (index, p, directive_end);
           segment_start = directive_end - index->text;
           p = line_begin = directive_end;
           continue;
@@ -837,6 +849,7 @@ hot_prelude_index_free (HotPreludeIndex *index)
   g_ptr_array_unref (index->declarers);
   g_ptr_array_unref (index->macro_uses);
   g_ptr_array_unref (index->id_names);
+  g_array_unref (index->is_macro);
   g_free (index);
 }
 
@@ -1010,7 +1023,7 @@ hot_prelude_index_prune (HotPreludeIndex *index,
       const char    *start = index->text + segment->start;
       const char    *end = index->text + segment->end;
 
-      if (segment->item < 0 || kept[segment->item])
+      if (segment->macro != G_MAXUINT ? seen[segment->macro] : segment->item < 0 || kept[segment->item])
         {
           g_string_append_len (pruned, start, end - start);
           continue;
