@@ -490,6 +490,7 @@ check_keys (JsonObject *figures)
     "css_reload_ms",
     "breakdown_ms",
     "breakdown_fast_ms",
+    "widget_build_fast_ms",
     "ratios",
     "goals",
   };
@@ -554,6 +555,19 @@ print_save_to_paint (JsonObject *figures)
         g_print (" %s %.1f", (char *) l->data, bench_median_of (json_object_get_member (breakdown, l->data)));
       g_print ("\n");
     }
+
+  {
+    JsonObject *widgets = json_object_get_object_member (figures, "widget_build_fast_ms");
+
+    for (GList *l = json_object_get_members (widgets); l; l = g_list_delete_link (l, l))
+      {
+        JsonObject *times_of = json_object_get_object_member (widgets, l->data);
+
+        g_print ("# widget_build_fast_ms, %-12s %10.1f %10.1f %10.1f %10.1f\n", (char *) l->data,
+                 json_object_get_double_member (times_of, "median"), json_object_get_double_member (times_of, "p95"),
+                 json_object_get_double_member (times_of, "min"), json_object_get_double_member (times_of, "max"));
+      }
+  }
 
   for (GList *l = json_object_get_members (ratios); l; l = g_list_delete_link (l, l))
     g_print ("# %-50s %8.2f\n", (char *) l->data, json_object_get_double_member (ratios, l->data));

@@ -7,7 +7,9 @@
  * same edit built by ninja alone, the file compiled alone by gcc and by
  * tcc, and a restart of the app. Each builder is measured over SAVES
  * saves; then counter.c grown to 1,000 lines (GTK code of the same kind
- * appended) with the tcc fast path. */
+ * appended) with the tcc fast path. Before, the checked-in widgets on
+ * GtkSourceView and libadwaita of tests/fixtures rebuilt by the tcc fast
+ * path alone (widget_build_fast_ms: no app, no frame). */
 #include "config.h"
 
 #include <hotnode.h>
@@ -359,6 +361,57 @@ measure_restarts (Bench *bench,
   return summary_node (times);
 }
 
+/* A checked-in widget on GtkSourceView or libadwaita (tests/fixtures),
+ * rebuilt by the tcc fast path in this build folder after an edit: the
+ * build alone (compile and link), without an app to paint it. NULL when
+ * the module is not built (its package is not installed). */
+static JsonNode *
+measure_fixture_builds (const char *fixture_source,
+                        guint       saves)
+{
+  g_autoptr (HotProject) project = NULL;
+  g_autoptr (HotDigestCache) digests = hot_digest_cache_new ();
+  g_autoptr (HotInputs) inputs = NULL;
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GArray) times = doubles_new ();
+  g_autoptr (GHashTable) reusable = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) error = NULL;
+  g_autofree char     *path = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", fixture_source,
+                                                NULL);
+  g_autofree char     *source = g_canonicalize_filename (path, NULL);
+  const HotModuleInfo *info;
+
+  project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
+  g_assert_no_error (error);
+  info = hot_project_lookup_source (project, source);
+  if (info == NULL)
+    return NULL;
+  inputs = hot_inputs_new (info, digests);
+  builder = hot_fast_builder_new (info, HOT_FAST_PATH_TCC, inputs);
+
+  /* Two to warm up: the prelude, the runtime, the link command. */
+  for (guint run = 0; run < saves + 2; run++)
+    {
+      g_autoptr (GHashTable) edited = hot_inputs_snapshot (inputs);
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autofree char *output = NULL;
+      gint64           start;
+      double           ms;
+
+      /* Another content each time: the source is compiled again. */
+      g_hash_table_insert (edited, g_strdup (source), g_strdup_printf ("bench edit %u", run));
+      start = g_get_monotonic_time ();
+      hot_fast_builder_build_async (builder, edited, reusable, NULL, test_store_result, &result);
+      output = hot_fast_builder_build_finish (builder, test_wait_for_result (&result), &error);
+      g_assert_no_error (error);
+      ms = elapsed_ms (start);
+      if (run >= 2)
+        g_array_append_val (times, ms);
+    }
+
+  return summary_node (times);
+}
+
 /**
  * bench_save_to_paint:
  * @figures: where the figures go
@@ -374,6 +427,21 @@ bench_save_to_paint (JsonObject *figures,
   g_autoptr (GError) error = NULL;
   /* One of each when the benchmark runs once (bench-once). */
   guint saves = runs == 1 ? 1 : MAX (runs, SAVES);
+
+  {
+    g_autoptr (JsonObject) widgets = json_object_new ();
+    const char *const fixtures[][2] = { { "sourceview", "sourceview/sourceview.c" },
+                                        { "adwaita", "adwaita/adwaita.c" } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
+      {
+        JsonNode *node = measure_fixture_builds (fixtures[i][1], saves);
+
+        if (node != NULL)
+          json_object_set_member (widgets, fixtures[i][0], node);
+      }
+    json_object_set_object_member (figures, "widget_build_fast_ms", g_steal_pointer (&widgets));
+  }
 
   test_project_init (&bench.project, "hotnode-bench-XXXXXX", HOTNODE_FROM_PKG_CONFIG);
   if (!test_project_build (&bench.project))
