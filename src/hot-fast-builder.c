@@ -293,6 +293,7 @@ typedef struct
   char       *pch;         /* gcc: its precompiled header, if any */
   char       *copy_dir; /* where the compile runs, if not the build folder */
   char       *pruned_key;  /* tcc: what the running compile's pruned prelude is for */
+  gboolean    pruned_checked; /* tcc: the source's pruned prelude is written, or it has none */
   gboolean    whole_again; /* tcc: the running compile is with the whole prelude, after a pruned one failed */
   char       *output;
   gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
@@ -333,6 +334,7 @@ job_next_source (BuildJob *job)
   job->by_gcc = FALSE;
   job->pch_checked = FALSE;
   job->whole_again = FALSE;
+  job->pruned_checked = FALSE;
 }
 
 /* Runs @argv in @cwd (NULL: the build folder); @done reads its output
@@ -538,6 +540,26 @@ prelude_done (GObject      *source,
   build_next (task);
 }
 
+/* The end of a pruning: the build goes on. */
+static void
+pruned (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  GTask          *task = user_data;
+  HotFastBuilder *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!hot_fast_tcc_pruning_finish (self->fast_tcc, result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  build_next (task);
+}
+
 /* @argv (taken) with a dependency file beside @object; @source's object is
  * about to be rewritten: until it is done, it is no one's. */
 static GStrv
@@ -662,6 +684,13 @@ compile_next (GTask *task)
 
   g_free (job->object);
   job->object = object_path (self, command);
+  if (!job->pruned_checked)
+    {
+      job->pruned_checked = TRUE;
+      if (hot_fast_tcc_start_pruning (self->fast_tcc, source, job->prologue, job->prelude_key, job->object,
+                                      g_task_get_cancellable (task), pruned, task))
+        return;
+    }
   g_clear_pointer (&job->copy_dir, g_free);
   g_clear_pointer (&job->pruned_key, g_free);
   argv = hot_fast_tcc_compile_argv (self->fast_tcc, command, source, job->prologue, job->prelude_key,

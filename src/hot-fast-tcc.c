@@ -19,7 +19,8 @@
  *
  * A source is compiled with its prelude pruned to what its code reaches
  * (hot-prelude-prune.c), a header of its own in the folder, written again
- * only when the set of identifiers its code names changed. When that
+ * (on a worker thread, hot_fast_tcc_start_pruning ()) only when the set
+ * of identifiers its code names changed. When that
  * compile fails or warns of an implicit declaration, the builder compiles
  * again with the whole prelude (hot_fast_tcc_refuse_pruning ()) before
  * it reports anything: the pruned prelude of that source with those
@@ -65,7 +66,7 @@ hot_fast_tcc_new (const char *tcc,
   self->build_dir = g_strdup (build_dir);
   self->inputs = inputs;
   self->preludes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->indexes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) hot_prelude_index_free);
+  self->indexes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) hot_prelude_index_unref);
   self->pruned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
@@ -228,53 +229,189 @@ hot_fast_tcc_prelude_finish (HotFastTcc   *self,
   return TRUE;
 }
 
-/* The pruned prelude of @source, written from the copy at @copy_path
- * when its identifiers changed, to @pruned_key: "KEY NAMES"; NULL when
- * it is not to be used. */
-static char *
-prune_prelude (HotFastTcc *self,
-               const char *source,
-               const char *key,
-               const char *copy_path,
-               const char *object_name,
-               char      **pruned_key)
+/* Whether @source has a pruned prelude to compile with: then its path
+ * (for @object) to @path, what it is pruned for ("KEY NAMES") to
+ * @pruned_key and the code it is pruned for to @code (optional). */
+static gboolean
+pruned_prelude_for (HotFastTcc *self,
+                    const char *source,
+                    const char *prologue,
+                    const char *key,
+                    const char *object,
+                    char      **path,
+                    char      **pruned_key,
+                    char      **code)
 {
-  HotPreludeIndex *index = g_hash_table_lookup (self->indexes, key);
-  g_autofree char *code = NULL;
+  g_autofree char *contents = NULL;
   g_autofree char *names = NULL;
+  g_autofree char *object_name = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
+
+  if (prologue == NULL || key == NULL || !g_hash_table_contains (self->indexes, key) ||
+      !g_file_get_contents (source, &contents, NULL, NULL) || !g_str_has_prefix (contents, prologue))
+    return FALSE;
+  names = hot_prelude_names_key (contents + strlen (prologue));
+  *pruned_key = g_strconcat (key, " ", names, NULL);
+  if (g_strcmp0 (g_hash_table_lookup (self->refused, source), *pruned_key) == 0)
+    {
+      g_clear_pointer (pruned_key, g_free);
+      return FALSE;
+    }
+
+  object_name = g_path_get_basename (object);
+  name = g_strconcat (object_name, ".prelude.h", NULL);
+  *path = g_build_filename (self->work_dir, name, NULL);
+  if (code != NULL)
+    *code = g_strdup (contents + strlen (prologue));
+  return TRUE;
+}
+
+/* Whether @source's pruned prelude is written for @pruned_key. */
+static gboolean
+pruned_prelude_current (HotFastTcc *self,
+                        const char *source,
+                        const char *path,
+                        const char *pruned_key)
+{
+  return g_strcmp0 (g_hash_table_lookup (self->pruned, source), pruned_key) == 0 &&
+         g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+typedef struct
+{
+  HotPreludeIndex *index;
+  char            *source;
+  char            *code;
+  char            *path;
+  char            *pruned_key;
+  guint            n_kept;
+} PruneData;
+
+static void
+prune_data_free (gpointer data)
+{
+  PruneData *prune = data;
+
+  hot_prelude_index_unref (prune->index);
+  g_free (prune->source);
+  g_free (prune->code);
+  g_free (prune->path);
+  g_free (prune->pruned_key);
+  g_free (prune);
+}
+
+/* On a worker thread. */
+static void
+prune_in_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  PruneData       *prune = task_data;
   g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
   gsize length;
-  guint n_kept;
 
-  if (index == NULL || !g_file_get_contents (copy_path, &code, NULL, NULL))
-    return NULL;
-  names = hot_prelude_names_key (code);
-  *pruned_key = g_strconcat (key, " ", names, NULL);
-  if (g_strcmp0 (g_hash_table_lookup (self->refused, source), *pruned_key) == 0)
-    return NULL;
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  text = hot_prelude_index_prune (prune->index, prune->code, &length, &prune->n_kept);
+  /* The builder's own file: no need to reach the disk before the compile. */
+  if (!g_file_set_contents_full (prune->path, text, length, G_FILE_SET_CONTENTS_NONE, 0666, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
 
-  name = g_strconcat (object_name, ".prelude.h", NULL);
-  path = g_build_filename (self->work_dir, name, NULL);
-  if (g_strcmp0 (g_hash_table_lookup (self->pruned, source), *pruned_key) == 0 &&
-      g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return g_steal_pointer (&path);
+/**
+ * hot_fast_tcc_start_pruning:
+ * @self: the tcc path of a module
+ * @source: a source of the module (absolute, canonical)
+ * @prologue: (nullable): @source's prologue, from
+ *   hot_fast_tcc_start_prelude()
+ * @key: (nullable): the key of its prelude
+ * @object: the object the compile writes
+ * @cancellable: (nullable): stops the pruning
+ * @callback: called when the pruned prelude is written, if that was started
+ * @user_data: data for @callback
+ *
+ * Writes @source's pruned prelude on a worker thread when the identifiers
+ * its code names are not those it was last pruned for (see
+ * hot-prelude-prune.c); hot_fast_tcc_compile_argv () then compiles with
+ * it.
+ *
+ * Returns: whether that was started: then @callback is called
+ */
+gboolean
+hot_fast_tcc_start_pruning (HotFastTcc         *self,
+                            const char         *source,
+                            const char         *prologue,
+                            const char         *key,
+                            const char         *object,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *pruned_key = NULL;
+  g_autofree char *code = NULL;
+  PruneData       *prune;
+
+  if (!pruned_prelude_for (self, source, prologue, key, object, &path, &pruned_key, &code) ||
+      pruned_prelude_current (self, source, path, pruned_key))
+    return FALSE;
 
   g_hash_table_remove (self->pruned, source);
-  text = hot_prelude_index_prune (index, code, &length, &n_kept);
-  /* A copy of the build's: no need to reach the disk before the compile. */
-  if (!g_file_set_contents_full (path, text, length, G_FILE_SET_CONTENTS_NONE, 0666, &error))
-    {
-      g_debug ("Could not write the pruned prelude %s: %s", path, error->message);
-      return NULL;
-    }
-  g_debug ("Pruned the tcc prelude of %s to %u of %u items", source, n_kept,
-           hot_prelude_index_get_n_items (index));
-  g_hash_table_insert (self->pruned, g_strdup (source), g_strdup (*pruned_key));
+  prune = g_new0 (PruneData, 1);
+  prune->index = hot_prelude_index_ref (g_hash_table_lookup (self->indexes, key));
+  prune->source = g_strdup (source);
+  prune->code = g_steal_pointer (&code);
+  prune->path = g_steal_pointer (&path);
+  prune->pruned_key = g_steal_pointer (&pruned_key);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hot_fast_tcc_start_pruning);
+  g_task_set_task_data (task, prune, prune_data_free);
+  g_task_run_in_thread (task, prune_in_thread);
+  return TRUE;
+}
 
-  return g_steal_pointer (&path);
+/**
+ * hot_fast_tcc_pruning_finish:
+ * @self: the tcc path of a module
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * The end of a pruning: when the pruned prelude could not be written,
+ * the source is compiled with the whole one.
+ *
+ * Returns: %FALSE with %G_IO_ERROR_CANCELLED when the pruning was
+ *   cancelled
+ */
+gboolean
+hot_fast_tcc_pruning_finish (HotFastTcc   *self,
+                             GAsyncResult *result,
+                             GError      **error)
+{
+  PruneData *prune = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_debug ("Could not write the pruned prelude %s: %s", prune->path, local_error->message);
+      return TRUE;
+    }
+
+  g_debug ("Pruned the tcc prelude of %s to %u of %u items", prune->source, prune->n_kept,
+           hot_prelude_index_get_n_items (prune->index));
+  g_hash_table_replace (self->pruned, g_strdup (prune->source), g_strdup (prune->pruned_key));
+  return TRUE;
 }
 
 /**
@@ -362,14 +499,13 @@ hot_fast_tcc_compile_argv (HotFastTcc              *self,
   source_dir = g_path_get_dirname (source);
   if (copy_dir != NULL)
     *copy_dir = g_strdup (self->work_dir);
-  if (pruned_key != NULL)
+  /* Its pruned prelude, when hot_fast_tcc_start_pruning () wrote it for
+   * the code as it is. */
+  if (pruned_key != NULL && pruned_prelude_for (self, source, prologue, key, object, &pruned, &pruned_for, NULL) &&
+      pruned_prelude_current (self, source, pruned, pruned_for))
     {
-      pruned = prune_prelude (self, source, key, copy_path, object_name, &pruned_for);
-      if (pruned != NULL)
-        {
-          prelude = pruned;
-          *pruned_key = g_steal_pointer (&pruned_for);
-        }
+      prelude = pruned;
+      *pruned_key = g_steal_pointer (&pruned_for);
     }
   return hot_compile_command_tcc_argv (command, self->tcc, prelude, source_dir,
                                        (const char *[]){ "-fPIC", "-c", copy_name, "-o", object, NULL });

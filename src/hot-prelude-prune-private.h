@@ -10,7 +10,8 @@ typedef struct _HotPreludeIndex HotPreludeIndex;
 
 HotPreludeIndex *hot_prelude_index_new (char *text,
                                         gsize length);
-void             hot_prelude_index_free (HotPreludeIndex *index);
+HotPreludeIndex *hot_prelude_index_ref (HotPreludeIndex *index);
+void             hot_prelude_index_unref (HotPreludeIndex *index);
 guint            hot_prelude_index_get_n_items (HotPreludeIndex *index);
 char            *hot_prelude_names_key (const char *code);
 char            *hot_prelude_index_prune (HotPreludeIndex *index,
@@ -18,6 +19,6 @@ char            *hot_prelude_index_prune (HotPreludeIndex *index,
                                           gsize           *length,
                                           guint           *n_kept);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotPreludeIndex, hot_prelude_index_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotPreludeIndex, hot_prelude_index_unref)
 
 G_END_DECLS

@@ -673,7 +673,7 @@ HotPreludeIndex *
 hot_prelude_index_new (char *text,
                        gsize length)
 {
-  HotPreludeIndex *index = g_new0 (HotPreludeIndex, 1);
+  HotPreludeIndex *index = g_atomic_rc_box_new0 (HotPreludeIndex);
   Reader           reader = { index };
   const char      *p;
   const char      *end;
@@ -832,13 +832,11 @@ hot_prelude_index_new (char *text,
   return index;
 }
 
-/**
- * hot_prelude_index_free:
- * @index: an index
- */
-void
-hot_prelude_index_free (HotPreludeIndex *index)
+static void
+index_clear (gpointer data)
 {
+  HotPreludeIndex *index = data;
+
   g_free (index->text);
   g_string_chunk_free (index->names);
   g_hash_table_unref (index->ids);
@@ -850,7 +848,31 @@ hot_prelude_index_free (HotPreludeIndex *index)
   g_ptr_array_unref (index->macro_uses);
   g_ptr_array_unref (index->id_names);
   g_array_unref (index->is_macro);
-  g_free (index);
+}
+
+/**
+ * hot_prelude_index_ref:
+ * @index: an index
+ *
+ * An index does not change once made: a worker thread may prune with it
+ * while it holds a reference.
+ *
+ * Returns: (transfer full): @index
+ */
+HotPreludeIndex *
+hot_prelude_index_ref (HotPreludeIndex *index)
+{
+  return g_atomic_rc_box_acquire (index);
+}
+
+/**
+ * hot_prelude_index_unref:
+ * @index: an index
+ */
+void
+hot_prelude_index_unref (HotPreludeIndex *index)
+{
+  g_atomic_rc_box_release_full (index, index_clear);
 }
 
 /**

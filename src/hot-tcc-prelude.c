@@ -61,7 +61,7 @@ made_free (gpointer data)
   Made *made = data;
 
   g_free (made->path);
-  g_clear_pointer (&made->index, hot_prelude_index_free);
+  g_clear_pointer (&made->index, hot_prelude_index_unref);
   g_free (made);
 }
 

@@ -699,6 +699,12 @@ assert_pruned_compiles_the_same (HotProject *project,
                                           &error);
   g_assert_no_error (error);
   pruned_object = g_build_filename (work_dir, "pruned.o", NULL);
+  g_clear_object (&result);
+  if (hot_fast_tcc_start_pruning (fast_tcc, source, prologue, key, pruned_object, NULL, test_store_result, &result))
+    {
+      g_assert_true (hot_fast_tcc_pruning_finish (fast_tcc, test_wait_for_result (&result), &error));
+      g_assert_no_error (error);
+    }
   pruned_argv = hot_fast_tcc_compile_argv (fast_tcc, command, source, prologue, key, pruned_object, &pruned_dir,
                                            &pruned_key, &error);
   g_assert_no_error (error);
