@@ -35,7 +35,10 @@
  *   compile (tcc makes them read-only, and their relocations would become
  *   text relocations), and, at link time, tcc's runtime library (va_arg)
  *   and -z noexecstack (tcc objects do not say what stack they need). Its
- *   compiles are halved by preludes (see hot-tcc-prelude.c).
+ *   compiles are cut to a fifth by preludes (see hot-tcc-prelude.c),
+ *   pruned to what each source reaches (hot-fast-tcc.c); a compile with a
+ *   pruned prelude that fails, or warns of an implicit declaration, runs
+ *   again with the whole prelude before anything is reported.
  * - the build's own compiler with a precompiled header: the system headers
  *   the source starts with (<gtk/gtk.h>, <adwaita.h>, ...), made once per
  *   set of headers and flags (see hot-pch.c).
@@ -265,7 +268,7 @@ hot_fast_builder_compile_argv (HotFastBuilder *self,
     return NULL;
 
   if (self->mode == HOT_FAST_PATH_TCC)
-    return hot_fast_tcc_compile_argv (self->fast_tcc, command, source, NULL, NULL, object, NULL, NULL);
+    return hot_fast_tcc_compile_argv (self->fast_tcc, command, source, NULL, NULL, object, NULL, NULL, NULL);
 
   {
     g_autofree char *contents = NULL;
@@ -289,6 +292,9 @@ typedef struct
   gboolean    pch_checked; /* gcc: its precompiled header is current, or it has none */
   char       *pch;         /* gcc: its precompiled header, if any */
   char       *copy_dir; /* where the compile runs, if not the build folder */
+  char       *pruned_key;  /* tcc: what the running compile's pruned prelude is for */
+  gboolean    pruned_checked; /* tcc: the source's pruned prelude is written, or it has none */
+  gboolean    whole_again; /* tcc: the running compile is with the whole prelude, after a pruned one failed */
   char       *output;
   gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
   GHashTable *snapshot;     /* what the build builds: the inputs' digests */
@@ -306,6 +312,7 @@ build_job_free (gpointer data)
   g_free (job->prologue);
   g_free (job->pch);
   g_free (job->copy_dir);
+  g_free (job->pruned_key);
   g_free (job->output);
   g_clear_pointer (&job->snapshot, g_hash_table_unref);
   g_clear_pointer (&job->wanted, g_hash_table_unref);
@@ -323,8 +330,11 @@ job_next_source (BuildJob *job)
   g_clear_pointer (&job->prologue, g_free);
   g_clear_pointer (&job->pch, g_free);
   g_clear_pointer (&job->copy_dir, g_free);
+  g_clear_pointer (&job->pruned_key, g_free);
   job->by_gcc = FALSE;
   job->pch_checked = FALSE;
+  job->whole_again = FALSE;
+  job->pruned_checked = FALSE;
 }
 
 /* Runs @argv in @cwd (NULL: the build folder); @done reads its output
@@ -409,6 +419,24 @@ error_in_header (const HotCompileCommand *command,
   return !g_str_equal (file, command->file) && !g_str_equal (file, source) && !g_str_has_suffix (file, ".o.c");
 }
 
+/* A compile with a pruned prelude that failed, or warned of an implicit
+ * declaration: the source is compiled again with the whole prelude. */
+static void
+prune_failed (HotFastBuilder *self,
+              BuildJob       *job,
+              const char     *first_error)
+{
+  const char *source = g_ptr_array_index (job->sources, 0);
+
+  g_debug ("The pruned tcc prelude of %s did not do (%s); compiling it with the whole prelude", source,
+           first_error ? first_error : "no output");
+  hot_fast_tcc_refuse_pruning (self->fast_tcc, source, job->pruned_key);
+  g_clear_pointer (&job->pruned_key, g_free);
+  g_clear_pointer (&job->object, g_free);
+  g_clear_pointer (&job->copy_dir, g_free);
+  job->whole_again = TRUE;
+}
+
 /* A tcc compile that failed: when the error is in a header, the source is
  * compiled by gcc, now and from now on, and tcc's error is logged once. */
 static gboolean
@@ -422,6 +450,15 @@ tcc_failed (GTask      *task,
   const HotCompileCommand *command = g_hash_table_lookup (self->info->commands, source);
 
   g_autofree char *error_text = NULL;
+
+  if (job->pruned_key != NULL)
+    {
+      prune_failed (self, job, first_error);
+      return TRUE;
+    }
+  /* The whole prelude failed too: the error is not the pruning's. */
+  if (job->whole_again)
+    hot_fast_tcc_refuse_pruning (self->fast_tcc, source, NULL);
 
   if (job->prelude_key == NULL || !error_in_header (command, source, first_error))
     return FALSE;
@@ -450,6 +487,15 @@ source_compiled (GTask      *task,
   BuildJob        *job = g_task_get_task_data (task);
   const char      *source = g_ptr_array_index (job->sources, 0);
   g_autofree char *depfile = g_strconcat (job->object, ".d", NULL);
+
+  /* A declaration pruned away that the code calls. */
+  if (job->pruned_key != NULL && strstr (output, "implicit declaration") != NULL)
+    {
+      g_autofree char *first = hot_build_step_first_error (output);
+
+      prune_failed (self, job, first);
+      return TRUE;
+    }
 
   if (!job->by_gcc && !hot_elf_make_sections_writable (job->object, table_sections, error))
     return FALSE;
@@ -485,6 +531,26 @@ prelude_done (GObject      *source,
   g_autoptr (GError) error = NULL;
 
   if (!hot_fast_tcc_prelude_finish (self->fast_tcc, job->prelude_key, result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  build_next (task);
+}
+
+/* The end of a pruning: the build goes on. */
+static void
+pruned (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  GTask          *task = user_data;
+  HotFastBuilder *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!hot_fast_tcc_pruning_finish (self->fast_tcc, result, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       g_object_unref (task);
@@ -618,8 +684,17 @@ compile_next (GTask *task)
 
   g_free (job->object);
   job->object = object_path (self, command);
+  if (!job->pruned_checked)
+    {
+      job->pruned_checked = TRUE;
+      if (hot_fast_tcc_start_pruning (self->fast_tcc, source, job->prologue, job->prelude_key, job->object,
+                                      g_task_get_cancellable (task), pruned, task))
+        return;
+    }
+  g_clear_pointer (&job->copy_dir, g_free);
+  g_clear_pointer (&job->pruned_key, g_free);
   argv = hot_fast_tcc_compile_argv (self->fast_tcc, command, source, job->prologue, job->prelude_key,
-                                    job->object, &job->copy_dir, &error);
+                                    job->object, &job->copy_dir, &job->pruned_key, &error);
   if (argv == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

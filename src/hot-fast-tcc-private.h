@@ -40,7 +40,22 @@ GStrv       hot_fast_tcc_compile_argv (HotFastTcc              *self,
                                        const char              *key,
                                        const char              *object,
                                        char                   **copy_dir,
+                                       char                   **pruned_key,
                                        GError                 **error);
+gboolean    hot_fast_tcc_start_pruning (HotFastTcc         *self,
+                                        const char         *source,
+                                        const char         *prologue,
+                                        const char         *key,
+                                        const char         *object,
+                                        GCancellable       *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer            user_data);
+gboolean    hot_fast_tcc_pruning_finish (HotFastTcc   *self,
+                                         GAsyncResult *result,
+                                         GError      **error);
+void        hot_fast_tcc_refuse_pruning (HotFastTcc *self,
+                                         const char *source,
+                                         const char *pruned_key);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotFastTcc, hot_fast_tcc_free)
 

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "hot-prelude-prune-private.h"
+
 G_BEGIN_DECLS
 
 char    *hot_tcc_source_prologue (const char *contents);
@@ -22,9 +24,10 @@ void     hot_tcc_prelude_make_async (const char *const  *flags,
                                      GCancellable       *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer            user_data);
-gboolean hot_tcc_prelude_make_finish (GAsyncResult *result,
-                                      char        **prelude,
-                                      GError      **error);
+gboolean hot_tcc_prelude_make_finish (GAsyncResult     *result,
+                                      char            **prelude,
+                                      HotPreludeIndex **index,
+                                      GError          **error);
 gboolean hot_tcc_prelude_write_copy (const char *source,
                                      const char *prologue,
                                      const char *file,

@@ -8,6 +8,7 @@
 #include "hot-tcc-prelude-private.h"
 
 #include "hot-diagnostic-private.h"
+#include "hot-prelude-prune-private.h"
 #include "hot-process-private.h"
 
 /*
@@ -37,6 +38,8 @@
  *   `#pragma once` header tcc read twice under two names (see
  *   hot_tcc_find_aliases ()), it writes "tcc-KEY.h.once.h" instead and the
  *   make goes back to preprocessing, with that header included first.
+ *   Then the prelude is indexed for pruning (hot-prelude-prune.c): what
+ *   each of its declarations declares and uses.
  * The task owns a MakeData for all three; a cancelled make completes with
  * G_IO_ERROR_CANCELLED (the process is killed, the thread stops within a
  * few thousand lines).
@@ -44,6 +47,23 @@
 
 /* How many lines the repair walks between looks at the cancellable. */
 #define LINES_BETWEEN_CANCEL_CHECKS 4096
+
+/* What a make gives. */
+typedef struct
+{
+  char            *path;
+  HotPreludeIndex *index;
+} Made;
+
+static void
+made_free (gpointer data)
+{
+  Made *made = data;
+
+  g_free (made->path);
+  g_clear_pointer (&made->index, hot_prelude_index_unref);
+  g_free (made);
+}
 
 typedef struct
 {
@@ -407,14 +427,9 @@ preprocess (GTask *task)
                          g_task_get_cancellable (task), preprocessed, task);
 }
 
-/* The repairing state, on a worker thread: returns REPAIR_AGAIN when tcc
- * read a header twice (the aliases are written), REPAIR_WRITTEN when the
- * prelude is. */
-enum
-{
-  REPAIR_WRITTEN,
-  REPAIR_AGAIN,
-};
+/* The repairing state, on a worker thread: returns NULL when tcc read a
+ * header twice (the aliases are written), the prelude's Made when it is
+ * written. */
 
 static void
 repair_in_thread (GTask        *task,
@@ -428,6 +443,7 @@ repair_in_thread (GTask        *task,
   g_autofree char *repaired = NULL;
   g_autofree char *aliases = NULL;
   gsize            length = 0;
+  Made            *made;
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -449,7 +465,7 @@ repair_in_thread (GTask        *task,
           return;
         }
       make->aliases_path = g_steal_pointer (&aliases_path);
-      g_task_return_int (task, REPAIR_AGAIN);
+      g_task_return_pointer (task, NULL, NULL);
       return;
     }
 
@@ -464,8 +480,14 @@ repair_in_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
-  g_task_return_int (task, REPAIR_WRITTEN);
+  made = g_new0 (Made, 1);
+  made->path = g_strdup (make->path);
+  length = strlen (repaired);
+  made->index = hot_prelude_index_new (g_steal_pointer (&repaired), length);
+  g_task_return_pointer (task, made, made_free);
 }
 
 /* The end of the repairing state. */
@@ -477,11 +499,11 @@ repaired (GObject      *source,
   GTask    *task = user_data;
   MakeData *make = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  gssize outcome = g_task_propagate_int (G_TASK (result), &error);
+  Made *made = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
-  else if (outcome == REPAIR_AGAIN)
+  else if (made == NULL)
     {
       g_debug ("tcc read #pragma once headers twice under two names; preprocessing again with %s",
                make->aliases_path);
@@ -489,7 +511,7 @@ repaired (GObject      *source,
       return;
     }
   else
-    g_task_return_pointer (task, g_strdup (make->path), g_free);
+    g_task_return_pointer (task, made, made_free);
 
   g_object_unref (task);
 }
@@ -505,6 +527,7 @@ preprocessed (GObject      *source,
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) output = NULL;
   g_autoptr (GSubprocess) subprocess = hot_process_run_finish (result, &output, &error);
+  Made *made;
 
   if (subprocess == NULL)
     {
@@ -523,7 +546,9 @@ preprocessed (GObject      *source,
                make->path, text);
       /* tcc leaves what it wrote before it failed. */
       g_unlink (make->raw_path);
-      g_task_return_pointer (task, g_strdup (""), g_free);
+      made = g_new0 (Made, 1);
+      made->path = g_strdup ("");
+      g_task_return_pointer (task, made, made_free);
     }
   else
     {
@@ -585,7 +610,7 @@ hot_tcc_prelude_make_async (const char *const  *flags,
   /* Without the prologue written, no prelude this time (nor remembered). */
   if (!g_file_set_contents (make->prologue_path, prologue, -1, NULL))
     {
-      g_task_return_pointer (task, NULL, NULL);
+      g_task_return_pointer (task, g_new0 (Made, 1), made_free);
       return;
     }
 
@@ -598,32 +623,40 @@ hot_tcc_prelude_make_async (const char *const  *flags,
  * @prelude: (out) (transfer full) (nullable): the prelude's path; "" when
  *   tcc could not preprocess the prologue (its sources have no prelude);
  *   %NULL when the prologue could not be written (try again next time)
+ * @index: (out) (transfer full) (optional) (nullable): the index of the
+ *   prelude, for pruning it (hot-prelude-prune.c), when there is one
  * @error: return location for a #GError: %G_IO_ERROR_CANCELLED, or why
  *   tcc could not run or its output could not be read or written
  *
  * Returns: %FALSE with @error set when the prelude could not be made
  */
 gboolean
-hot_tcc_prelude_make_finish (GAsyncResult *result,
-                             char        **prelude,
-                             GError      **error)
+hot_tcc_prelude_make_finish (GAsyncResult     *result,
+                             char            **prelude,
+                             HotPreludeIndex **index,
+                             GError          **error)
 {
   g_autoptr (GError) local_error = NULL;
-  char *path;
+  Made *made;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hot_tcc_prelude_make_async, FALSE);
   g_return_val_if_fail (prelude != NULL, FALSE);
 
-  path = g_task_propagate_pointer (G_TASK (result), &local_error);
+  *prelude = NULL;
+  if (index != NULL)
+    *index = NULL;
+  made = g_task_propagate_pointer (G_TASK (result), &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      *prelude = NULL;
       return FALSE;
     }
 
-  *prelude = path;
+  *prelude = g_steal_pointer (&made->path);
+  if (index != NULL)
+    *index = g_steal_pointer (&made->index);
+  made_free (made);
   return TRUE;
 }
 
@@ -676,7 +709,8 @@ hot_tcc_prelude_write_copy (const char *source,
       g_string_append_c (copy, '\n');
   g_string_append (copy, contents + strlen (prologue));
 
-  if (!g_file_set_contents (copy_path, copy->str, copy->len, error))
+  /* The builder's own file: no need to reach the disk before the compile. */
+  if (!g_file_set_contents_full (copy_path, copy->str, copy->len, G_FILE_SET_CONTENTS_NONE, 0666, error))
     return FALSE;
 
   *written = TRUE;

@@ -5,7 +5,11 @@
  * old) and reads back HotStatus:timings, whose stages the library stamps
  * itself, up to the frame painted after the reload. Side by side, the
  * same edit built by ninja alone, the file compiled alone by gcc and by
- * tcc, and a restart of the app. */
+ * tcc, and a restart of the app. Each builder is measured over SAVES
+ * saves; then counter.c grown to 1,000 lines (GTK code of the same kind
+ * appended) with the tcc fast path. Before, the checked-in widgets on
+ * GtkSourceView and libadwaita of tests/fixtures rebuilt by the tcc fast
+ * path alone (widget_build_fast_ms: no app, no frame). */
 #include "config.h"
 
 #include <hotnode.h>
@@ -17,6 +21,9 @@
 #include "test-app.h"
 
 #define TITLE "\"Count the clicks\""
+
+/* Saves measured per builder (after 2 to warm up). */
+#define SAVES 31
 
 /* The stages of HotStatus:timings, in order. */
 static const char *const stages[] = {
@@ -53,6 +60,42 @@ save_edit (Bench *bench)
   g_assert_no_error (error);
 
   return title;
+}
+
+/* @original with functions of GTK code appended, up to about @lines lines
+ * in all. */
+static char *
+grown_source (const char *original,
+              guint       lines)
+{
+  g_autoptr (GString) source = g_string_new (original);
+  guint n_lines = 0;
+
+  for (const char *p = original; *p; p++)
+    n_lines += *p == '\n';
+  for (guint i = 0; n_lines < lines; i++)
+    {
+      g_string_append_printf (source,
+                              "\n"
+                              "G_GNUC_UNUSED static GtkWidget *\n"
+                              "grown_row_%u (const char *text)\n"
+                              "{\n"
+                              "  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, %u);\n"
+                              "  GtkWidget *label = gtk_label_new (text);\n"
+                              "  GtkWidget *button = gtk_button_new_with_label (\"Row %u\");\n"
+                              "\n"
+                              "  gtk_widget_set_hexpand (label, TRUE);\n"
+                              "  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);\n"
+                              "  gtk_widget_add_css_class (button, \"flat\");\n"
+                              "  gtk_box_append (GTK_BOX (box), label);\n"
+                              "  gtk_box_append (GTK_BOX (box), button);\n"
+                              "  return box;\n"
+                              "}\n",
+                              i, i % 12, i);
+      n_lines += 15;
+    }
+
+  return g_string_free (g_steal_pointer (&source), FALSE);
 }
 
 static double
@@ -318,10 +361,61 @@ measure_restarts (Bench *bench,
   return summary_node (times);
 }
 
+/* A checked-in widget on GtkSourceView or libadwaita (tests/fixtures),
+ * rebuilt by the tcc fast path in this build folder after an edit: the
+ * build alone (compile and link), without an app to paint it. NULL when
+ * the module is not built (its package is not installed). */
+static JsonNode *
+measure_fixture_builds (const char *fixture_source,
+                        guint       saves)
+{
+  g_autoptr (HotProject) project = NULL;
+  g_autoptr (HotDigestCache) digests = hot_digest_cache_new ();
+  g_autoptr (HotInputs) inputs = NULL;
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GArray) times = doubles_new ();
+  g_autoptr (GHashTable) reusable = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) error = NULL;
+  g_autofree char     *path = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", fixture_source,
+                                                NULL);
+  g_autofree char     *source = g_canonicalize_filename (path, NULL);
+  const HotModuleInfo *info;
+
+  project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
+  g_assert_no_error (error);
+  info = hot_project_lookup_source (project, source);
+  if (info == NULL)
+    return NULL;
+  inputs = hot_inputs_new (info, digests);
+  builder = hot_fast_builder_new (info, HOT_FAST_PATH_TCC, inputs);
+
+  /* Two to warm up: the prelude, the runtime, the link command. */
+  for (guint run = 0; run < saves + 2; run++)
+    {
+      g_autoptr (GHashTable) edited = hot_inputs_snapshot (inputs);
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autofree char *output = NULL;
+      gint64           start;
+      double           ms;
+
+      /* Another content each time: the source is compiled again. */
+      g_hash_table_insert (edited, g_strdup (source), g_strdup_printf ("bench edit %u", run));
+      start = g_get_monotonic_time ();
+      hot_fast_builder_build_async (builder, edited, reusable, NULL, test_store_result, &result);
+      output = hot_fast_builder_build_finish (builder, test_wait_for_result (&result), &error);
+      g_assert_no_error (error);
+      ms = elapsed_ms (start);
+      if (run >= 2)
+        g_array_append_val (times, ms);
+    }
+
+  return summary_node (times);
+}
+
 /**
  * bench_save_to_paint:
  * @figures: where the figures go
- * @runs: measured runs of each
+ * @runs: measured runs of each (saves: SAVES, or one when @runs is)
  *
  * Returns: %FALSE when the demo project could not be built
  */
@@ -331,6 +425,23 @@ bench_save_to_paint (JsonObject *figures,
 {
   Bench bench = { 0 };
   g_autoptr (GError) error = NULL;
+  /* One of each when the benchmark runs once (bench-once). */
+  guint saves = runs == 1 ? 1 : MAX (runs, SAVES);
+
+  {
+    g_autoptr (JsonObject) widgets = json_object_new ();
+    const char *const fixtures[][2] = { { "sourceview", "sourceview/sourceview.c" },
+                                        { "adwaita", "adwaita/adwaita.c" } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
+      {
+        JsonNode *node = measure_fixture_builds (fixtures[i][1], saves);
+
+        if (node != NULL)
+          json_object_set_member (widgets, fixtures[i][0], node);
+      }
+    json_object_set_object_member (figures, "widget_build_fast_ms", g_steal_pointer (&widgets));
+  }
 
   test_project_init (&bench.project, "hotnode-bench-XXXXXX", HOTNODE_FROM_PKG_CONFIG);
   if (!test_project_build (&bench.project))
@@ -342,11 +453,23 @@ bench_save_to_paint (JsonObject *figures,
   g_file_get_contents (bench.counter_path, &bench.original, NULL, &error);
   g_assert_no_error (error);
 
-  measure_reloads (&bench, "off", "", "tu_compile_gcc_ms", runs, figures);
-  measure_reloads (&bench, "tcc", "_fast", "tu_compile_tcc_ms", runs, figures);
-  measure_reloads (&bench, "pch", "_pch", "tu_compile_pch_ms", runs, figures);
+  measure_reloads (&bench, "off", "", "tu_compile_gcc_ms", saves, figures);
+  measure_reloads (&bench, "tcc", "_fast", "tu_compile_tcc_ms", saves, figures);
+  measure_reloads (&bench, "pch", "_pch", "tu_compile_pch_ms", saves, figures);
   json_object_set_member (figures, "raw_build_ms", measure_raw_builds (&bench, runs));
   json_object_set_member (figures, "restart_ms", measure_restarts (&bench, runs));
+
+  /* counter.c grown to 1,000 lines, built once by ninja as it is. */
+  {
+    g_autofree char *grown = grown_source (bench.original, 1000);
+
+    g_free (bench.original);
+    bench.original = g_steal_pointer (&grown);
+    g_file_set_contents (bench.counter_path, bench.original, -1, &error);
+    g_assert_no_error (error);
+    run_timed (&bench, (const char *const[]){ "ninja", NULL });
+    measure_reloads (&bench, "tcc", "_fast_1000", "tu_compile_tcc_1000_ms", saves, figures);
+  }
 
   test_project_clear (&bench.project);
   g_free (bench.counter_path);

@@ -11,7 +11,9 @@
 #include <link.h>
 
 #include "hot-fast-builder-private.h"
+#include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
+#include "hot-pch-private.h"
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
 #include "hot-table-private.h"
@@ -593,6 +595,276 @@ test_work_dir_gone (Fixture      *fixture,
   g_assert_cmpuint (count_preludes (fixture), ==, g_strv_length (fixture->info->sources));
 }
 
+/* Runs @argv in @cwd: its output to @output, whether it succeeded. */
+static gboolean
+run (const char *const *argv,
+     const char        *cwd,
+     char             **output)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int              status = 0;
+
+  g_spawn_sync (cwd, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (output != NULL)
+    *output = g_strconcat (out, err, NULL);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* What of @object must not change: its symbols, defined and undefined
+ * (but tcc's numbered local labels), and its disassembled code. */
+static char *
+object_summary (const char *object)
+{
+  g_autofree char *symbols = NULL;
+  g_autofree char *code = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GString) summary = g_string_new (NULL);
+  const char *code_start;
+
+  g_assert_true (run ((const char *[]){ "nm", object, NULL }, NULL, &symbols));
+  g_assert_true (run ((const char *[]){ "objdump", "-d", "--no-show-raw-insn", object, NULL }, NULL, &code));
+  lines = g_strsplit (symbols, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], " L.") == NULL)
+      g_string_append_printf (summary, "%s\n", lines[i]);
+  /* Past the header naming the file. */
+  code_start = strstr (code, "Disassembly");
+  g_string_append (summary, code_start ? code_start : code);
+
+  return g_string_free (g_steal_pointer (&summary), FALSE);
+}
+
+/* Compiles @source with its whole tcc prelude then with the pruned one:
+ * the same object comes out, or both fail. */
+static void
+assert_pruned_compiles_the_same (HotProject *project,
+                                 const char *tcc,
+                                 const char *source)
+{
+  const HotModuleInfo     *info = hot_project_lookup_source (project, source);
+  const HotCompileCommand *command = info ? g_hash_table_lookup (info->commands, source) : NULL;
+  g_autofree char         *work_dir = NULL;
+  g_autofree char         *header = NULL;
+  g_autofree char         *prologue = NULL;
+  g_autofree char         *key = NULL;
+  g_autofree char         *whole_object = NULL;
+  g_autofree char         *pruned_object = NULL;
+  g_autofree char         *whole_dir = NULL;
+  g_autofree char         *pruned_dir = NULL;
+  g_autofree char         *pruned_key = NULL;
+  g_autofree char         *whole_output = NULL;
+  g_autofree char         *pruned_output = NULL;
+  g_autofree char         *whole = NULL;
+  g_autofree char         *pruned = NULL;
+  g_auto (GStrv) whole_argv = NULL;
+  g_auto (GStrv) pruned_argv = NULL;
+  g_autoptr (HotDigestCache) digests = NULL;
+  g_autoptr (GHashTable) snapshot = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  HotInputs  *inputs;
+  HotFastTcc *fast_tcc;
+  gboolean    whole_built;
+  gboolean    pruned_built;
+
+  /* A module whose package is not installed is not built. */
+  if (command == NULL)
+    {
+      g_test_message ("%s: not in a module of this build", source);
+      return;
+    }
+
+  work_dir = g_dir_make_tmp ("hotnode-test-prune-XXXXXX", &error);
+  g_assert_no_error (error);
+  header = g_build_filename (work_dir, "hot-tcc-compat.h", NULL);
+  g_assert_true (hot_pch_write_tcc_header (header, &error));
+  g_assert_no_error (error);
+  digests = hot_digest_cache_new ();
+  inputs = hot_inputs_new (info, digests);
+  snapshot = hot_inputs_snapshot (inputs);
+  fast_tcc = hot_fast_tcc_new (tcc, header, work_dir, info->build_dir, inputs);
+
+  if (hot_fast_tcc_start_prelude (fast_tcc, command, source, snapshot, &prologue, &key, NULL, test_store_result,
+                                  &result))
+    {
+      g_assert_true (hot_fast_tcc_prelude_finish (fast_tcc, key, test_wait_for_result (&result), &error));
+      g_assert_no_error (error);
+    }
+
+  whole_object = g_build_filename (work_dir, "whole.o", NULL);
+  whole_argv = hot_fast_tcc_compile_argv (fast_tcc, command, source, prologue, key, whole_object, &whole_dir, NULL,
+                                          &error);
+  g_assert_no_error (error);
+  pruned_object = g_build_filename (work_dir, "pruned.o", NULL);
+  g_clear_object (&result);
+  if (hot_fast_tcc_start_pruning (fast_tcc, source, prologue, key, pruned_object, NULL, test_store_result, &result))
+    {
+      g_assert_true (hot_fast_tcc_pruning_finish (fast_tcc, test_wait_for_result (&result), &error));
+      g_assert_no_error (error);
+    }
+  pruned_argv = hot_fast_tcc_compile_argv (fast_tcc, command, source, prologue, key, pruned_object, &pruned_dir,
+                                           &pruned_key, &error);
+  g_assert_no_error (error);
+
+  whole_built = run ((const char *const *) whole_argv, whole_dir ? whole_dir : info->build_dir, &whole_output);
+  pruned_built = run ((const char *const *) pruned_argv, pruned_dir ? pruned_dir : info->build_dir, &pruned_output);
+  g_test_message ("%s: whole prelude %s, pruned %s", source, whole_built ? "built" : "failed",
+                  pruned_key ? (pruned_built ? "built" : "failed") : "not made");
+  if (!whole_built)
+    g_assert_false (pruned_built);
+  else
+    {
+      /* A source compiled with a prelude (as a copy, in its folder) has a
+       * pruned one. */
+      if (whole_dir != NULL)
+        g_assert_nonnull (pruned_key);
+      g_assert_true (pruned_built);
+      g_assert_null (strstr (pruned_output, "implicit declaration"));
+      whole = object_summary (whole_object);
+      pruned = object_summary (pruned_object);
+      g_assert_cmpstr (pruned, ==, whole);
+    }
+
+  hot_fast_tcc_free (fast_tcc);
+  hot_inputs_free (inputs);
+  test_remove_tree (work_dir);
+}
+
+/* The C sources under @dir, recursively, to @sources. */
+static void
+find_sources (const char *dir,
+              GPtrArray  *sources)
+{
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (handle);
+  while ((name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        find_sources (path, sources);
+      else if (g_str_has_suffix (name, ".c"))
+        g_ptr_array_add (sources, g_steal_pointer (&path));
+    }
+}
+
+static void
+test_pruned_prelude (void)
+{
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *fixtures = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", NULL);
+  g_autofree char *demo = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "demo", NULL);
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (HotProject) project = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_test_summary ("Every source of the fixtures and the demo compiles with its pruned tcc prelude into the object "
+                  "its whole prelude gives (same symbols, same code), or fails with both");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
+  g_assert_no_error (error);
+  find_sources (fixtures, sources);
+  find_sources (demo, sources);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      g_autofree char *source = g_canonicalize_filename (g_ptr_array_index (sources, i), NULL);
+
+      assert_pruned_compiles_the_same (project, tcc, source);
+    }
+}
+
+/* Whether the builder's object of @source was compiled by gcc, which says
+ * so in it (tcc does not). */
+static gboolean
+compiled_by_gcc (Fixture    *fixture,
+                 const char *source)
+{
+  const HotCompileCommand *command = g_hash_table_lookup (fixture->info->commands, source);
+  g_autofree char         *name = g_path_get_basename (command->object);
+  g_autofree char         *object = g_build_filename (fixture->work_dir, name, NULL);
+  g_autofree char         *contents = NULL;
+  gsize                    length;
+
+  g_assert_true (g_file_get_contents (object, &contents, &length, NULL));
+  for (gsize i = 0; i + 6 <= length; i++)
+    if (memcmp (contents + i, "GCC: (", 6) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Writes @text over each pruned prelude in the builder's folder; returns
+ * how many. */
+static guint
+spoil_pruned_preludes (Fixture    *fixture,
+                       const char *text)
+{
+  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
+  const char *name;
+  guint       spoiled = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".prelude.h"))
+      {
+        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        g_autoptr (GError) error = NULL;
+
+        g_file_set_contents (path, text, -1, &error);
+        g_assert_no_error (error);
+        spoiled++;
+      }
+
+  return spoiled;
+}
+
+static void
+test_pruned_fallback (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+
+  g_test_summary ("When a compile with a pruned tcc prelude fails, the source is compiled again with the whole "
+                  "prelude and the build succeeds; the pruned one is not used again for the same code");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  assert_loads_and_builds (fixture, output);
+
+  /* The pruned preludes are reused while the sources name the same
+   * identifiers: spoilt, each compile with one fails. */
+  g_assert_cmpuint (spoil_pruned_preludes (fixture, "this is no C;\n"), ==, g_strv_length (fixture->info->sources));
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
+      g_autofree char *content = g_strdup_printf ("another content %u", round);
+      g_autofree char *built = NULL;
+
+      g_hash_table_insert (edited, g_strdup (fixture->source), g_steal_pointer (&content));
+      built = build_from (builder, edited, NULL);
+      assert_loads_and_builds (fixture, built);
+      /* By tcc still, not by gcc as for headers tcc does not take. */
+      g_assert_false (compiled_by_gcc (fixture, fixture->source));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -612,8 +884,11 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/pch-adwaita", &adwaita_module, test_pch_adwaita);
   ADD ("/Hotnode/FastBuilder/tcc-refused", &refused_module, test_tcc_refused);
   ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
+  ADD ("/Hotnode/FastBuilder/pruned-fallback", &gamma_module, test_pruned_fallback);
 
 #undef ADD
+
+  g_test_add_func ("/Hotnode/FastBuilder/pruned-prelude", test_pruned_prelude);
 
   return g_test_run ();
 }

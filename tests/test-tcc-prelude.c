@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The tcc preludes of the fast builder's tcc path: prologues, the repair
- * of tcc's output, and their making off the main thread. */
+ * of tcc's output, their making off the main thread, and their pruning. */
 #include "config.h"
 
 #include "hot-tcc-prelude-private.h"
@@ -76,7 +76,7 @@ test_cancelled (void)
   g_cancellable_cancel (cancellable);
   hot_tcc_prelude_make_async (flags, "#include <stdio.h>\n", work_dir, "key", work_dir, cancellable,
                               test_store_result, &result);
-  g_assert_false (hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, &error));
+  g_assert_false (hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (prelude);
 
@@ -95,7 +95,7 @@ make_prelude (const char *work_dir,
   char *prelude = NULL;
 
   hot_tcc_prelude_make_async (flags, prologue, work_dir, key, work_dir, NULL, test_store_result, &result);
-  if (!hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, error))
+  if (!hot_tcc_prelude_make_finish (test_wait_for_result (&result), &prelude, NULL, error))
     return NULL;
 
   return prelude;
@@ -226,6 +226,83 @@ test_pragma_once (void)
   test_remove_tree (work_dir);
 }
 
+/* A prelude as tcc writes it: directives, and declarations one after the
+ * other, some on one line. */
+static const char prune_prelude[] =
+    "# 1 \"prelude.c\"\n"
+    "#define MAKE_WIDGET(x) make_widget (x)\n"
+    "#define AUTOPTR(T) T##_autoptr\n"
+    "typedef struct _Widget Widget;\n"
+    "struct _Widget { int size; Color color; };\n"
+    "typedef enum { RED, GREEN } Color;\n"
+    "typedef enum { LEFT, RIGHT } Side;\n"
+    "Widget *make_widget (int size) __attribute__ ((warn_unused_result));\n"
+    "void unused_function (Side side);\n"
+    "typedef Widget *Widget_autoptr;\n"
+    "typedef void (*Callback) (Widget *widget);\n"
+    "extern int unused_variable; static inline int twice (int x) { return x * 2; }\n"
+    "# 12 \"other.h\"\n"
+    "__attribute__ ((weak)) int weak_hook (void) { return 1; }\n"
+    "int defined_object = 3;\n"
+    "_Static_assert (sizeof (int) == 4, \"int\");\n";
+
+static void
+test_prune (void)
+{
+  g_autoptr (HotPreludeIndex) index = NULL;
+  g_autofree char *pruned = NULL;
+  g_autofree char *names = NULL;
+  g_autofree char *same_names = NULL;
+  g_autofree char *other_names = NULL;
+  gsize            length;
+  guint            n_kept;
+
+  g_test_summary ("A pruned prelude keeps its directives, the declarations a source's code reaches through "
+                  "its identifiers, its macros (pasted names too) and what those use, what declares no name "
+                  "and what is defined with external linkage; the other lines are left empty");
+
+  index = hot_prelude_index_new (g_strdup (prune_prelude), strlen (prune_prelude));
+  g_assert_cmpuint (hot_prelude_index_get_n_items (index), ==, 13);
+  pruned = hot_prelude_index_prune (index, "void f (Callback c) { AUTOPTR (Widget) w = MAKE_WIDGET (1); }\n",
+                                    &length, &n_kept);
+  g_assert_cmpuint (length, ==, strlen (pruned));
+  g_assert_cmpstr (pruned, ==,
+                   "# 1 \"prelude.c\"\n"
+                   "#define MAKE_WIDGET(x) make_widget (x)\n"
+                   "#define AUTOPTR(T) T##_autoptr\n"
+                   "typedef struct _Widget Widget;\n"
+                   "struct _Widget { int size; Color color; };\n"
+                   "typedef enum { RED, GREEN } Color;\n"
+                   "\n"
+                   "Widget *make_widget (int size) __attribute__ ((warn_unused_result));\n"
+                   "\n"
+                   "typedef Widget *Widget_autoptr;\n"
+                   "typedef void (*Callback) (Widget *widget);\n"
+                   " \n"
+                   "# 12 \"other.h\"\n"
+                   "__attribute__ ((weak)) int weak_hook (void) { return 1; }\n"
+                   "int defined_object = 3;\n"
+                   "_Static_assert (sizeof (int) == 4, \"int\");\n");
+  g_assert_cmpuint (n_kept, ==, 9);
+
+  /* An enum constant reaches its enum; a name on a line with another
+   * declaration keeps only its own. */
+  g_clear_pointer (&pruned, g_free);
+  pruned = hot_prelude_index_prune (index, "int g (void) { return twice (LEFT); }", NULL, NULL);
+  g_assert_nonnull (strstr (pruned, "typedef enum { LEFT, RIGHT } Side;\n"));
+  g_assert_nonnull (strstr (pruned, "\n static inline int twice (int x) { return x * 2; }\n"));
+  g_assert_null (strstr (pruned, "unused"));
+  g_assert_null (strstr (pruned, "Color"));
+
+  /* The names key: the same identifiers in another order and number, or
+   * other literals, are the same; another identifier is not. */
+  names = hot_prelude_names_key ("a (b, \"c d\"); // e\n");
+  same_names = hot_prelude_names_key ("b (a, a, \"x\"); /* e */ a;");
+  other_names = hot_prelude_names_key ("a (b, c);");
+  g_assert_cmpstr (names, ==, same_names);
+  g_assert_cmpstr (names, !=, other_names);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -237,6 +314,7 @@ main (int   argc,
   g_test_add_func ("/Hotnode/TccPrelude/cancelled", test_cancelled);
   g_test_add_func ("/Hotnode/TccPrelude/made", test_made);
   g_test_add_func ("/Hotnode/TccPrelude/pragma-once", test_pragma_once);
+  g_test_add_func ("/Hotnode/TccPrelude/prune", test_prune);
 
   return g_test_run ();
 }
