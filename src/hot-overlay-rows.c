@@ -152,6 +152,9 @@ source_and_caret (const char *source_line,
     }
 }
 
+/* A diagnostic: its location, its severity in its colour and its message,
+ * the source line and a caret under the column. The widget has the CSS
+ * class `hotnode-diagnostic`. */
 GtkWidget *
 hot_overlay_diagnostic_row_new (const char    *source_root,
                                 HotDiagnostic *diagnostic)
@@ -191,6 +194,7 @@ hot_overlay_diagnostic_row_new (const char    *source_root,
       if (caret != NULL)
         gtk_box_append (GTK_BOX (row), hot_overlay_line_label_new (caret, "hotnode-caret", severity_class (severity)));
     }
+  gtk_widget_add_css_class (row, "hotnode-diagnostic");
   gtk_widget_set_can_target (row, FALSE);
 
   return row;

@@ -23,10 +23,9 @@
  *               files are back to what the live code was built from)
  *   held        per module whose reloads the app holds, a line saying so
  *   failed      per failed module, a panel with the compiler's diagnostics
- *               (location, message, source line; the first
- *               HOT_OVERLAY_MAX_DIAGNOSTICS, then how many more the log
- *               has) or the error; it stays
- *               until the module's next good build and can be collapsed
+ *               (location, message, source line) or the crash report or the
+ *               error; it stays until the module's next good build and can
+ *               be collapsed
  *
  * Several can show at once. The overlay takes no keyboard focus; only its
  * buttons (a failure panel's collapse button, a toast's reset button) and
@@ -36,6 +35,13 @@
  * maximum size (set from the window's) keeps it inside the window, and the
  * diagnostics scroll when they do not fit. Paths are shown relative to the
  * project's source root when they are inside it.
+ *
+ * A build can print thousands of diagnostics. A failure panel shows the
+ * first HOT_OVERLAY_MAX_DIAGNOSTICS in a list view that makes rows only for
+ * those in view (a row is built when it scrolls into view and dropped when
+ * it leaves), and under it, when there are more, how many of how many it
+ * shows. The list and its rows take no clicks and no focus: the wheel over
+ * them scrolls the scrolled window they are in.
  */
 
 #define HOT_OVERLAY_TOAST_SECONDS 4
@@ -130,6 +136,10 @@ ensure_css (GdkDisplay *display)
       ".hotnode-overlay .hotnode-caret.hotnode-note { color: #78b9ff; }\n"
       ".hotnode-overlay button { color: #f2f2f2; }\n"
       ".hotnode-overlay scrollbar { background-color: #2e2e2e; }\n"
+      /* The diagnostics' list: the panel's background, no item spacing. */
+      ".hotnode-overlay .hotnode-diagnostics, .hotnode-overlay .hotnode-diagnostics > child {\n"
+      "  padding: 0; background: none; border-radius: 0; outline: none; }\n"
+      ".hotnode-overlay .hotnode-diagnostics > child box { border-spacing: 0; margin: 0; }\n"
       "separator.hotnode-separator { background-color: #5e5e5e; min-height: 1px; }\n";
   g_autoptr (GtkCssProvider) provider = NULL;
 
@@ -382,6 +392,66 @@ failure_header_new (HotOverlay *self,
   return header;
 }
 
+static void
+diagnostic_setup (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  gpointer                  user_data)
+{
+  gtk_list_item_set_activatable (item, FALSE);
+  gtk_list_item_set_selectable (item, FALSE);
+}
+
+/* A row is built when it comes into view and dropped when it leaves. */
+static void
+diagnostic_bind (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 gpointer                  user_data)
+{
+  const char *source_root = g_object_get_data (G_OBJECT (factory), "source-root");
+  GtkWidget  *row = hot_overlay_diagnostic_row_new (source_root, gtk_list_item_get_item (item));
+
+  /* Spaced as a box with a spacing of 10 spaces its children. */
+  gtk_widget_set_margin_top (row, gtk_list_item_get_position (item) > 0 ? 10 : 0);
+  gtk_list_item_set_child (item, row);
+}
+
+static void
+diagnostic_unbind (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   gpointer                  user_data)
+{
+  gtk_list_item_set_child (item, NULL);
+}
+
+/* The first HOT_OVERLAY_MAX_DIAGNOSTICS of @diagnostics, a row for each one
+ * in view only. It takes no clicks and no focus: the scrolled window around
+ * it gets the wheel. */
+static GtkWidget *
+diagnostic_list_new (HotOverlay *self,
+                     GListModel *diagnostics)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkSliceListModel  *slice = gtk_slice_list_model_new (g_object_ref (diagnostics), 0, HOT_OVERLAY_MAX_DIAGNOSTICS);
+  GtkWidget          *list;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (diagnostic_setup), NULL);
+  g_object_set_data_full (G_OBJECT (factory), "source-root", g_strdup (self->source_root), g_free);
+  g_signal_connect (factory, "bind", G_CALLBACK (diagnostic_bind), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (diagnostic_unbind), NULL);
+  /* A grid of one column, not a GtkListView: GTK 4.8's list view keeps up
+   * to 200 rows around its anchor whatever its height, so it would make a
+   * row for each of the 200; a grid view keeps 30 rows and the two beside
+   * them, and never shows more than 30 rows at once (rows grow to fill its
+   * height). */
+  list = gtk_grid_view_new (GTK_SELECTION_MODEL (gtk_no_selection_new (G_LIST_MODEL (slice))), factory);
+  gtk_grid_view_set_max_columns (GTK_GRID_VIEW (list), 1);
+  gtk_widget_add_css_class (list, "hotnode-diagnostics");
+  gtk_widget_set_can_target (list, FALSE);
+  gtk_widget_set_can_focus (list, FALSE);
+
+  return list;
+}
+
 static GtkWidget *
 failure_panel_new (HotOverlay *self,
                    HotStatus  *status)
@@ -391,34 +461,11 @@ failure_panel_new (HotOverlay *self,
   guint         n_diagnostics = g_list_model_get_n_items (diagnostics);
   gboolean      collapsed = g_hash_table_contains (self->collapsed, hot_status_get_module (status));
   GtkWidget    *panel = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget    *body;
   GtkWidget    *scroller;
 
   gtk_box_append (GTK_BOX (panel), failure_header_new (self, status, collapsed));
   if (collapsed)
     return panel;
-
-  body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
-  gtk_widget_set_can_target (body, FALSE);
-  if (hot_status_get_crash_node (status) != NULL)
-    gtk_box_append (GTK_BOX (body), hot_overlay_crash_report_new (self->source_root, status));
-  for (guint i = 0; i < MIN (n_diagnostics, HOT_OVERLAY_MAX_DIAGNOSTICS); i++)
-    {
-      g_autoptr (HotDiagnostic) diagnostic = g_list_model_get_item (diagnostics, i);
-
-      gtk_box_append (GTK_BOX (body), hot_overlay_diagnostic_row_new (self->source_root, diagnostic));
-    }
-  if (n_diagnostics > HOT_OVERLAY_MAX_DIAGNOSTICS)
-    {
-      guint            n_more = n_diagnostics - HOT_OVERLAY_MAX_DIAGNOSTICS;
-      g_autofree char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u more diagnostic: see the log",
-                                                            "%u more diagnostics: see the log", n_more),
-                                               n_more);
-
-      gtk_box_append (GTK_BOX (body), hot_overlay_label_new (more, "hotnode-source"));
-    }
-  if (g_list_model_get_n_items (diagnostics) == 0 && hot_status_get_crash_node (status) == NULL)
-    gtk_box_append (GTK_BOX (body), hot_overlay_label_new (error->message, "hotnode-source"));
 
   /* The diagnostics scroll when the window is too small for them, with a
    * scroll bar that stays visible. */
@@ -427,10 +474,38 @@ failure_panel_new (HotOverlay *self,
   gtk_scrolled_window_set_overlay_scrolling (GTK_SCROLLED_WINDOW (scroller), FALSE);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
   gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (scroller), TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), body);
   gtk_widget_set_vexpand (scroller, TRUE);
   gtk_widget_set_focusable (scroller, FALSE);
+
+  if (n_diagnostics > 0)
+    {
+      /* A crash with diagnostics is rare: its report goes above them. */
+      if (hot_status_get_crash_node (status) != NULL)
+        gtk_box_append (GTK_BOX (panel), hot_overlay_crash_report_new (self->source_root, status));
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), diagnostic_list_new (self, diagnostics));
+    }
+  else
+    {
+      GtkWidget *body = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+
+      gtk_widget_set_can_target (body, FALSE);
+      if (hot_status_get_crash_node (status) != NULL)
+        gtk_box_append (GTK_BOX (body), hot_overlay_crash_report_new (self->source_root, status));
+      else
+        gtk_box_append (GTK_BOX (body), hot_overlay_label_new (error->message, "hotnode-source"));
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), body);
+    }
   gtk_box_append (GTK_BOX (panel), scroller);
+
+  if (n_diagnostics > HOT_OVERLAY_MAX_DIAGNOSTICS)
+    {
+      g_autofree char *more = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "The first %u of %u diagnostic are shown; the log has all of them",
+                       "The first %u of %u diagnostics are shown; the log has all of them", n_diagnostics),
+          HOT_OVERLAY_MAX_DIAGNOSTICS, n_diagnostics);
+
+      gtk_box_append (GTK_BOX (panel), hot_overlay_label_new (more, "hotnode-location"));
+    }
 
   return panel;
 }

@@ -32,12 +32,12 @@ typedef struct
 static const Strings english = {
   "Building counter…", "counter: the new code crashed; the previous code is still running", "counter: the build failed", "[Hide]", "[Show]", "Reloaded counter",
   "counter: the app holds its reloads; the new code waits", "counter is back to its live code",
-  "4800 more diagnostics: see the log"
+  "The first 200 of 5000 diagnostics are shown; the log has all of them"
 };
 static const Strings german = {
   "counter wird gebaut …", "counter: Der neue Code ist abgestürzt; der vorige Code läuft weiter", "counter: Der Build ist fehlgeschlagen", "[Verbergen]", "[Zeigen]", "counter neu geladen",
   "counter: Die Anwendung hält seine Neuladevorgänge an; der neue Code wartet",
-  "counter läuft wieder mit seinem aktuellen Code", "4800 weitere Meldungen: siehe das Protokoll"
+  "counter läuft wieder mit seinem aktuellen Code", "Die ersten 200 von 5000 Meldungen werden angezeigt; das Protokoll enthält alle"
 };
 
 static const Strings *expected;
@@ -439,8 +439,35 @@ test_restored (Fixture      *fixture,
   g_assert_null (strstr (text, expected->restored));
 }
 
-static void collect_labels (GtkWidget *root,
-                            GPtrArray *labels);
+/* The widgets below @root (itself included) with the CSS class @css_class. */
+static guint
+count_with_class (GtkWidget  *root,
+                  const char *css_class)
+{
+  guint n = gtk_widget_has_css_class (root, css_class) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    n += count_with_class (child, css_class);
+
+  return n;
+}
+
+static GtkWidget *
+find_of_type (GtkWidget *root,
+              GType      type)
+{
+  if (g_type_is_a (G_OBJECT_TYPE (root), type))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_of_type (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
 
 static void
 test_many_diagnostics (Fixture      *fixture,
@@ -449,11 +476,19 @@ test_many_diagnostics (Fixture      *fixture,
   g_autoptr (GError) error = g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "Building module “counter” failed");
   g_autoptr (GString) output = g_string_new (NULL);
   g_autoptr (GListModel) diagnostics = NULL;
-  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr (GListModel) shown = NULL;
   g_autofree char *text = NULL;
+  GtkWidget       *popover = hot_window_get_overlay_popover (GTK_WINDOW (fixture->window));
+  GtkWidget       *list;
+  GtkWidget       *scroller;
+  GtkWidget       *picked;
+  graphene_rect_t  list_bounds;
+  GtkAdjustment   *adjustment;
+  guint            n_rows;
+  gint64           deadline;
 
-  g_test_summary ("A build with thousands of diagnostics shows the first 200 and says how many more the "
-                  "log has: the window does not make a widget for each");
+  g_test_summary ("A build with thousands of diagnostics shows the first 200 in a list that makes rows only for "
+                  "what is in view, and says how many the log has");
 
   for (guint i = 1; i <= 5000; i++)
     g_string_append_printf (output, "../src/panel.c:%u:1: error: mistake number %u\n", i, i);
@@ -462,13 +497,56 @@ test_many_diagnostics (Fixture      *fixture,
 
   hot_status_finish_build (fixture->counter, 420000, error, diagnostics, 0);
   assert_shows (fixture, "mistake number 1\n");
-  assert_shows (fixture, "mistake number 200\n");
+  assert_shows (fixture, "mistake number 2\n");
   assert_shows (fixture, expected->more);
-  text = overlay_text (fixture);
-  g_assert_null (strstr (text, "mistake number 201\n"));
+  assert_inside_window (fixture->window);
+  save_screenshot (fixture->window, "many");
 
-  collect_labels (fixture->overlay, labels);
-  g_assert_cmpuint (labels->len, <, 1000);
+  /* A list of the first 200, with a row widget only for those in view. */
+  list = find_of_type (fixture->overlay, GTK_TYPE_LIST_BASE);
+  g_assert_nonnull (list);
+  g_object_get (list, "model", &shown, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 200);
+  n_rows = count_with_class (fixture->overlay, "hotnode-diagnostic");
+  g_test_message ("%u diagnostic rows exist", n_rows);
+  g_assert_cmpuint (n_rows, >, 0);
+  g_assert_cmpuint (n_rows, <, 200);
+  text = overlay_text (fixture);
+  g_assert_null (strstr (text, "mistake number 200\n"));
+  g_clear_pointer (&text, g_free);
+
+  /* Neither the list nor its rows take clicks: the wheel over them
+   * reaches the scrolled window. */
+  scroller = gtk_widget_get_ancestor (list, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_true (gtk_widget_compute_bounds (list, popover, &list_bounds));
+  picked = gtk_widget_pick (popover, list_bounds.origin.x + list_bounds.size.width / 2,
+                            list_bounds.origin.y + list_bounds.size.height / 2, GTK_PICK_DEFAULT);
+  g_assert_true (picked == scroller);
+
+  /* At its end, the 200th and not the 201st. The list learns the heights
+   * of rows as it shows them: scroll to the end until it stays there. */
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+      test_wait_for_frame (fixture->window);
+      text = overlay_text (fixture);
+      if (strstr (text, "mistake number 200\n") != NULL)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("At the end of the list after 5 s, the overlay does not show the 200th diagnostic; it "
+                 "shows:\n%s",
+                 text);
+      g_clear_pointer (&text, g_free);
+    }
+  g_assert_null (strstr (text, "mistake number 201\n"));
+  g_assert_null (strstr (text, "mistake number 1\n"));
+  n_rows = count_with_class (fixture->overlay, "hotnode-diagnostic");
+  g_test_message ("%u diagnostic rows exist at the end of the list", n_rows);
+  g_assert_cmpuint (n_rows, <, 200);
+  assert_shows (fixture, expected->more);
+  save_screenshot (fixture->window, "many-end");
 }
 
 /* The labels below @root, in order. */
