@@ -7,6 +7,7 @@
 #include "hotnode-version.h"
 #include "hot-diagnostic.h"
 #include "hot-enums.h"
+#include "hot-error.h"
 #include "hot-macros.h"
 #include "hot-node-args.h"
 #include "hot-node.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /**
  * hot_reload_error_quark:

@@ -3,7 +3,7 @@
 
 #include <glib-object.h>
 
-#include "hot-reload.h"
+#include "hot-error.h"
 
 G_BEGIN_DECLS
 

@@ -6,7 +6,7 @@
 
 #include "hot-compile-command-private.h"
 
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * The fast path's compile and link commands, made from the build's own:

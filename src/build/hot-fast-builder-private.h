@@ -6,7 +6,7 @@
 #include "hot-compile-command-private.h"
 #include "hot-inputs-private.h"
 #include "hot-project-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 G_BEGIN_DECLS
 

@@ -7,7 +7,7 @@
 #include "hot-fast-tcc-private.h"
 
 #include "hot-compile-command-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 #include "hot-tcc-prelude-private.h"
 
 /*

@@ -11,7 +11,7 @@
 #include "hot-diagnostic-private.h"
 #include "hot-process-private.h"
 #include "hot-rebuilder-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * The rebuilder: the command that rebuilds a module's library the way the

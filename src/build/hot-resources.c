@@ -8,7 +8,7 @@
 
 #include "hot-diagnostic-private.h"
 #include "hot-process-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 #include "hot-resources-private.h"
 
 /*

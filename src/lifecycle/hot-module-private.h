@@ -7,7 +7,7 @@
 #include "hot-inputs-private.h"
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 #include "hot-resources-private.h"
 #include "hot-status-private.h"
 #include "hot-table-private.h"

@@ -14,7 +14,7 @@
 #include <utime.h>
 
 #include "hot-project-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * A hot module is a meson shared_module() built from the same sources as the

@@ -4,7 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "hot-reload.h"
+#include "hot-error.h"
 #include "hot-table-private.h"
 
 /*

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "hot-elf-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * Reading ELF files as bytes: the checks the loader makes before it opens a

@@ -17,7 +17,7 @@
 #include <unwind.h>
 
 #include "hot-guard-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * Guarded calls (Linux): running code of a new generation so that a crash in

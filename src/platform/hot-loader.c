@@ -16,7 +16,7 @@
 #include "hot-elf-private.h"
 #include "hot-guard-private.h"
 #include "hot-private-dir-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 #include "hot-table-private.h"
 
 /*

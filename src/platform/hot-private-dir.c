@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "hot-private-dir-private.h"
-#include "hot-reload.h"
+#include "hot-error.h"
 
 /*
  * The private folder the loaded copies go to (Linux: process ids, /proc):

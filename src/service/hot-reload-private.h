@@ -2,11 +2,17 @@
 #pragma once
 
 #include "hot-module-private.h"
+#include "hot-node.h"
 #include "hot-project-private.h"
 #include "hot-reload.h"
 #include "hot-watcher-private.h"
 
 G_BEGIN_DECLS
+
+/* Told of each proxy the service makes (see proxy_added below). */
+typedef void (*HotReloadProxyFunc) (HotReload *self,
+                                    HotNode   *proxy,
+                                    gpointer   user_data);
 
 /* The service's state, shared by hot-reload.c (the public object) and
  * hot-reload-setup.c (how its parts are wired). */
@@ -25,6 +31,11 @@ struct _HotReload
   GHashTable *node_modules; /* node name → HotModule */
   GHashTable *not_inputs;   /* paths said to be part of no module */
   GPtrArray  *proxies;      /* HotNode, weak */
+
+  /* Per instance, set by the composition root (hot-root.c): the service
+   * knows nothing of what a window shows, the UI is told of each proxy. */
+  HotReloadProxyFunc proxy_added;
+  gpointer           proxy_added_data;
 
   HotRebuilderFunc rebuilder;
   gpointer         rebuilder_data;

@@ -4,13 +4,11 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "hot-inspector-page-private.h"
 #include "hot-instantiate-private.h"
 #include "hot-rebuilder-private.h"
 #include "hot-reload-private.h"
 #include "hot-settings-private.h"
 #include "hot-style-private.h"
-#include "hot-window-private.h"
 
 /*
  * How the service's parts are wired: the build found and read, a HotModule
@@ -25,32 +23,6 @@
 #define PREPARE_DELAY_MS 1000
 
 static gboolean prepare_fast_paths (gpointer user_data);
-
-/* What the overlay shows: the modules' statuses, then the style sheets'. */
-static GListModel *
-overlay_statuses (HotReload *self)
-{
-  GListModel *model = g_object_get_data (G_OBJECT (self), "hotnode-overlay-statuses");
-
-  if (model == NULL)
-    {
-      GListStore *both = g_list_store_new (G_TYPE_LIST_MODEL);
-
-      g_list_store_append (both, self->status_model);
-      g_list_store_append (both, hot_style_get_statuses ());
-      model = G_LIST_MODEL (gtk_flatten_list_model_new (G_LIST_MODEL (both)));
-      g_object_set_data_full (G_OBJECT (self), "hotnode-overlay-statuses", model, g_object_unref);
-    }
-
-  return model;
-}
-
-static void
-proxy_mapped (HotNode   *proxy,
-              HotReload *self)
-{
-  hot_window_place_overlay (proxy, overlay_statuses (self), hot_project_get_source_dir (self->project));
-}
 
 /* What style sheets need of the service (see hot-style.c) */
 
@@ -175,7 +147,6 @@ module_finished (HotModule    *module,
       if (timings != NULL)
         g_variant_lookup (timings, "builder", "&s", &builder);
       g_message ("Reloaded module “%s” in %.0f ms (%s)", name, duration / 1000.0, builder);
-      hot_window_wait_for_paint (status, self->proxies);
       hot_reload_emit_reloaded (self, name);
     }
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -278,17 +249,6 @@ toplevels_changed (GListModel *toplevels,
     self->unload_check_id = g_idle_add (check_unloads, self);
 }
 
-/* The overlay's "Reset state": the module starts afresh. */
-static void
-reset_from_window (const char *module,
-                   gpointer    user_data)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!hot_reload_reset (user_data, module, &error))
-    g_warning ("Could not reset module “%s”: %s", module, error->message);
-}
-
 /* How hot_node_new () finds code */
 
 static const HotNodeEntry *
@@ -325,7 +285,8 @@ proxy_made (HotNode *proxy,
 
   g_ptr_array_add (self->proxies, proxy);
   g_object_weak_ref (G_OBJECT (proxy), proxy_finalized, self);
-  g_signal_connect (proxy, "map", G_CALLBACK (proxy_mapped), self);
+  if (self->proxy_added != NULL)
+    self->proxy_added (self, proxy, self->proxy_added_data);
 }
 
 static guint
@@ -718,8 +679,6 @@ hot_reload_setup (HotReload *self,
 
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed", G_CALLBACK (toplevels_changed), self, 0);
   hot_instantiate_set_resolver (&resolver, self);
-  hot_window_set_reset_func (reset_from_window, self);
-  hot_inspector_page_register ();
 
   /* A second after start: the app has drawn its window, and nobody saves a
    * file sooner. */

@@ -291,36 +291,6 @@ hot_reload_init (HotReload *self)
 }
 
 /**
- * hot_reload_get_default:
- *
- * Gets the hot reload service of the process. It is on when the environment
- * has `HOT_RELOAD=1` at the first call; its problems finding the build are
- * logged once, and the app goes on with the code linked into it.
- *
- * Returns: (transfer none): the service
- *
- * Since: 0.1
- */
-HotReload *
-hot_reload_get_default (void)
-{
-  static HotReload *default_service;
-
-  if (g_once_init_enter (&default_service))
-    {
-      HotReload *self = g_object_new (HOT_TYPE_RELOAD, NULL);
-
-      self->enabled = hot_settings_get ()->enabled;
-      if (self->enabled && !hot_reload_setup (self, &self->setup_error))
-        g_warning ("Hot reload is on but cannot work: %s", self->setup_error->message);
-
-      g_once_init_leave (&default_service, self);
-    }
-
-  return default_service;
-}
-
-/**
  * hot_reload_get_enabled:
  * @self: the service
  *

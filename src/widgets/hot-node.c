@@ -3,7 +3,6 @@
 
 #include "hot-instantiate-private.h"
 #include "hot-node-private.h"
-#include "hot-settings-private.h"
 
 /**
  * HotNode:
@@ -504,34 +503,4 @@ hot_node_own_binding (GtkWidget *widget,
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, binding);
   g_object_weak_ref (G_OBJECT (widget), owned_binding_finalized, ref);
-}
-
-/**
- * hot_node_new:
- * @name: the name given to HOT_NODE()
- * @args: (nullable): arguments for the constructor
- *
- * Builds the widget of the hot node @name. With hot reload off this calls
- * the constructor linked into the app and returns its widget. With hot
- * reload on it returns a [class@Hot.Node] proxy holding the widget built by the
- * newest generation that has the node; the proxy rebuilds its child each
- * time the node's module is reloaded, with the same @args.
- *
- * An unknown @name gives a placeholder widget that names it, and a warning.
- *
- * Returns: (transfer floating): the widget
- *
- * Since: 0.1
- */
-GtkWidget *
-hot_node_new (const char  *name,
-              HotNodeArgs *args)
-{
-  g_return_val_if_fail (name != NULL, NULL);
-
-  /* With hot reload on, the service tells how to find the newest code. */
-  if (hot_settings_get ()->enabled)
-    hot_reload_get_default ();
-
-  return hot_instantiate_node (name, args);
 }
