@@ -6,7 +6,7 @@
 #include "hot-reload-private.h"
 #include "hot-settings-private.h"
 #include "hot-style-private.h"
-#include "hot-window-private.h"
+#include "hot-window-overlay-private.h"
 
 /*
  * The composition root: the one file that may include every layer. It
@@ -46,7 +46,7 @@ static void
 proxy_mapped (HotNode   *proxy,
               HotReload *self)
 {
-  hot_window_place_overlay (proxy, overlay_statuses (self), hot_project_get_source_dir (self->project));
+  hot_window_overlay_place (proxy, overlay_statuses (self), hot_project_get_source_dir (self->project));
 }
 
 static void
@@ -66,7 +66,7 @@ reloaded (HotReload  *self,
   HotStatus *status = hot_reload_lookup_status (self, module);
 
   if (status != NULL)
-    hot_window_wait_for_paint (status, self->proxies);
+    hot_window_overlay_wait_for_paint (status, self->proxies);
 }
 
 /* The overlay's "Reset state": the module starts afresh. */
@@ -108,7 +108,7 @@ hot_reload_get_default (void)
           self->proxy_added = proxy_added;
           self->proxy_added_data = NULL;
           g_signal_connect (self, "hot-reload", G_CALLBACK (reloaded), NULL);
-          hot_window_set_reset_func (reset_from_window, self);
+          hot_window_overlay_set_reset_func (reset_from_window, self);
           hot_inspector_page_register ();
         }
 

@@ -55,7 +55,7 @@ static const struct
  * instantiation, which hot_node_new () calls. */
 static const char *const known_circles[][2] = {
   { "hot-module-build", "hot-module" },
-  { "hot-state", "hot-node" },
+  { "hot-widget-state", "hot-node" },
   { "hot-instantiate", "hot-node" },
 };
 

@@ -12,7 +12,7 @@
 #include "hot-node-private.h"
 #include "hot-overlay-private.h"
 #include "hot-status-private.h"
-#include "hot-window-private.h"
+#include "hot-window-overlay-private.h"
 #include "test-captures.h"
 #include "test-utils.h"
 
@@ -53,11 +53,11 @@ typedef struct
 
 /* Runs the main loop until the window and its overlay show what changed:
  * the overlay's popover is placed after the window's next frame, and takes
- * a frame of its own to show its new size (hot-window.c). */
+ * a frame of its own to show its new size (hot-window-overlay.c). */
 static void
 wait_for_overlay (GtkWidget *window)
 {
-  GtkWidget *popover = hot_window_get_overlay_popover (GTK_WINDOW (window));
+  GtkWidget *popover = hot_window_overlay_get_popover (GTK_WINDOW (window));
   gint64     deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
 
   test_wait_for_frame (window);
@@ -84,7 +84,7 @@ static cairo_surface_t *
 render_seen (GtkWidget *window)
 {
   g_autoptr (GdkTexture) texture = NULL;
-  GtkWidget       *popover = hot_window_get_overlay_popover (GTK_WINDOW (window));
+  GtkWidget       *popover = hot_window_overlay_get_popover (GTK_WINDOW (window));
   int              width = gtk_widget_get_width (window);
   int              height = gtk_widget_get_height (window);
   cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
@@ -137,7 +137,7 @@ static void
 overlay_bounds (GtkWidget    *window,
                 GdkRectangle *bounds)
 {
-  GtkWidget  *popover = hot_window_get_overlay_popover (GTK_WINDOW (window));
+  GtkWidget  *popover = hot_window_overlay_get_popover (GTK_WINDOW (window));
   GdkSurface *surface;
 
   wait_for_overlay (window);
@@ -192,10 +192,10 @@ fixture_set_up (Fixture      *fixture,
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 760, 400);
   gtk_window_set_child (GTK_WINDOW (fixture->window), content);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  fixture->overlay = hot_window_ensure_overlay (GTK_WINDOW (fixture->window), G_LIST_MODEL (fixture->statuses),
+  fixture->overlay = hot_window_overlay_ensure (GTK_WINDOW (fixture->window), G_LIST_MODEL (fixture->statuses),
                                                 source_root);
   /* One overlay a window, and the window's child stays the app's. */
-  g_assert_true (hot_window_ensure_overlay (GTK_WINDOW (fixture->window), G_LIST_MODEL (fixture->statuses), NULL) ==
+  g_assert_true (hot_window_overlay_ensure (GTK_WINDOW (fixture->window), G_LIST_MODEL (fixture->statuses), NULL) ==
                  fixture->overlay);
   g_assert_true (gtk_window_get_child (GTK_WINDOW (fixture->window)) == content);
   gtk_widget_grab_focus (fixture->entry);
@@ -241,7 +241,7 @@ static void
 assert_passes_clicks (Fixture *fixture,
                       gboolean panel_has_button)
 {
-  GtkWidget   *popover = hot_window_get_overlay_popover (GTK_WINDOW (fixture->window));
+  GtkWidget   *popover = hot_window_overlay_get_popover (GTK_WINDOW (fixture->window));
   GdkRectangle bounds;
   GtkWidget   *picked;
   GtkWidget   *button = NULL;
@@ -385,9 +385,9 @@ test_states (Fixture      *fixture,
 
   /* The toast's button asks to start the module afresh. */
   {
-    GtkWidget *reset = test_find_named (fixture->overlay, "reset-counter");
+    GtkWidget       *reset = test_find_named (fixture->overlay, "reset-counter");
     g_autofree char *asked = NULL;
-    gulong     handler = g_signal_connect_swapped (fixture->overlay, "reset-requested", G_CALLBACK (store_module), &asked);
+    gulong           handler = g_signal_connect_swapped (fixture->overlay, "reset-requested", G_CALLBACK (store_module), &asked);
 
     g_assert_nonnull (reset);
     g_signal_emit_by_name (reset, "clicked");
@@ -478,7 +478,7 @@ test_many_diagnostics (Fixture      *fixture,
   g_autoptr (GListModel) diagnostics = NULL;
   g_autoptr (GListModel) shown = NULL;
   g_autofree char *text = NULL;
-  GtkWidget       *popover = hot_window_get_overlay_popover (GTK_WINDOW (fixture->window));
+  GtkWidget       *popover = hot_window_overlay_get_popover (GTK_WINDOW (fixture->window));
   GtkWidget       *list;
   GtkWidget       *scroller;
   GtkWidget       *picked;
@@ -724,8 +724,8 @@ test_many_small_nodes (void)
 
   /* As the service does when each proxy is mapped. */
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    hot_window_place_overlay (nodes[i], G_LIST_MODEL (statuses), source_root);
-  overlay = hot_window_ensure_overlay (GTK_WINDOW (window), G_LIST_MODEL (statuses), source_root);
+    hot_window_overlay_place (nodes[i], G_LIST_MODEL (statuses), source_root);
+  overlay = hot_window_overlay_ensure (GTK_WINDOW (window), G_LIST_MODEL (statuses), source_root);
   g_assert_true (gtk_window_get_child (GTK_WINDOW (window)) == grid);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
     g_assert_false (gtk_widget_is_ancestor (overlay, GTK_WIDGET (nodes[i])));

@@ -3,7 +3,7 @@
 
 #include "hot-fast-builder-private.h"
 #include "hot-module-private.h"
-#include "hot-objects-private.h"
+#include "hot-object-files-private.h"
 #include "hot-rebuilder-private.h"
 
 G_BEGIN_DECLS
@@ -33,18 +33,18 @@ struct _HotModule
   char                 *fast_path_declined; /* why, as last logged */
   GPtrArray            *generations;        /* HotGeneration, newest last */
 
-  GHashTable *live;
-  GHashTable *attempted;
-  HotObjects *objects;
+  GHashTable     *live;
+  GHashTable     *attempted;
+  HotObjectFiles *objects;
 
   State         state;
   GCancellable *cancellable; /* of the running preparation or build */
   GHashTable   *building;
-  gboolean      by_ninja;         /* the running build runs ninja */
-  gboolean      resources_first;  /* the running build compiles the resources, then the code */
+  gboolean      by_ninja;          /* the running build runs ninja */
+  gboolean      resources_first;   /* the running build compiles the resources, then the code */
   gboolean      resources_pending; /* it registered resources, kept only if it goes live */
-  HotBuildLock *build_lock;       /* the rebuilder's, from its end until its library is copied */
-  gboolean      cancel_requested; /* by hot_module_cancel () */
+  HotBuildLock *build_lock;        /* the rebuilder's, from its end until its library is copied */
+  gboolean      cancel_requested;  /* by hot_module_cancel () */
   GPtrArray    *waiting;
   GPtrArray    *queued;
   GTask        *preparation;

@@ -40,11 +40,11 @@ ninja_ended (HotModule *self,
 {
   if (!success)
     {
-      hot_objects_stopped (self->objects, self->building);
+      hot_object_files_stopped (self->objects, self->building);
       return;
     }
 
-  hot_objects_built (self->objects, self->building);
+  hot_object_files_built (self->objects, self->building);
   /* The build system's objects are current: fast builds start over. */
   if (self->fast_builder != NULL)
     hot_fast_builder_forget (self->fast_builder);
@@ -96,7 +96,7 @@ start_rebuilder (HotModule *self)
       output = g_strdup (self->info->output);
       self->by_ninja = TRUE;
       self->times.builder = "ninja";
-      hot_objects_date_back_stale (self->objects, self->building);
+      hot_object_files_date_back_stale (self->objects, self->building);
     }
   else
     self->times.builder = "custom";
@@ -251,7 +251,7 @@ start_compile (HotModule *self)
   fast_builder = self->hooks->has_custom_rebuilder (self, self->hooks_data) ? NULL : choose_fast_builder (self);
   if (fast_builder != NULL)
     {
-      g_autoptr (GHashTable) reusable = hot_objects_reusable (self->objects, self->building);
+      g_autoptr (GHashTable) reusable = hot_object_files_reusable (self->objects, self->building);
 
       self->times.builder = self->shared->fast_path == HOT_FAST_PATH_TCC ? "tcc" : "gcc-pch";
       hot_fast_builder_build_async (fast_builder, self->building, reusable, self->cancellable, fast_build_done,

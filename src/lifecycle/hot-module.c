@@ -26,7 +26,7 @@
  *              is not built again by itself
  *   building   what the running build started from
  *   objects    what the build system's objects were compiled from
- *              (hot-objects.c), less the sources whose object a stopped
+ *              (hot-object-files.c), less the sources whose object a stopped
  *              build may have rewritten since
  *
  * Inputs are compiled (sources, headers) or read at run time (`.ui` files
@@ -110,7 +110,7 @@ hot_module_new (const HotModuleInfo  *info,
   self->inputs = hot_inputs_new (info, shared->digests);
   self->generations = g_ptr_array_new_with_free_func ((GDestroyNotify) hot_generation_free);
   self->live = hot_inputs_snapshot (self->inputs);
-  self->objects = hot_objects_new (info, self->inputs, self->live);
+  self->objects = hot_object_files_new (info, self->inputs, self->live);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
   self->queued = g_ptr_array_new_with_free_func (g_object_unref);
   self->deps_cancellable = g_cancellable_new ();
@@ -138,7 +138,7 @@ hot_module_free (HotModule *self)
   g_clear_pointer (&self->generations, g_ptr_array_unref);
   g_clear_pointer (&self->live, g_hash_table_unref);
   g_clear_pointer (&self->attempted, g_hash_table_unref);
-  g_clear_pointer (&self->objects, hot_objects_free);
+  g_clear_pointer (&self->objects, hot_object_files_free);
   g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_pointer (&self->queued, g_ptr_array_unref);
   g_clear_pointer (&self->inputs, hot_inputs_free);
@@ -224,7 +224,7 @@ static void
 complete_snapshots (HotModule *self)
 {
   hot_inputs_complete (self->inputs, self->live);
-  hot_objects_complete (self->objects);
+  hot_object_files_complete (self->objects);
   if (self->attempted != NULL)
     hot_inputs_complete (self->inputs, self->attempted);
   /* Headers learnt of while a build runs: it reads them as they are. */

@@ -31,7 +31,7 @@
  * buttons (a failure panel's collapse button, a toast's reset button) and
  * the failure panel's scroll bar take clicks.
  *
- * hot-window.c places it, one per window, in a popover of the window: its
+ * hot-window-overlay.c places it, one per window, in a popover of the window: its
  * maximum size (set from the window's) keeps it inside the window, and the
  * diagnostics scroll when they do not fit. Paths are shown relative to the
  * project's source root when they are inside it.

@@ -7,7 +7,7 @@
 #include "hot-i18n-private.h"
 #include "hot-instantiate-private.h"
 #include "hot-log-capture-private.h"
-#include "hot-state-private.h"
+#include "hot-widget-state-private.h"
 
 /*
  * Building widgets from hot nodes: the app's own constructors, or a loaded
@@ -27,7 +27,7 @@
  * node builds them again.
  *
  * Before a new child replaces the old one, what the user changed in the
- * old widgets is carried to the new ones (hot-state.c), unless the pass
+ * old widgets is carried to the new ones (hot-widget-state.c), unless the pass
  * is a reset or the proxy keeps no state.
  */
 
@@ -289,7 +289,7 @@ hot_instantiate_node (const char  *name,
     }
 
   proxy = hot_node_new_proxy (name, module ? hot_module_get_name (module) : NULL, args);
-  hot_state_record (child);
+  hot_widget_state_record (child);
   hot_node_set_child (proxy, child, generation ? generation->number : 0);
   resolver->proxy_made (proxy, resolver_data);
 
@@ -428,20 +428,20 @@ swap_child (HotModule     *module,
             HotGeneration *generation,
             gboolean       keep_state)
 {
-  GtkWidget     *old = hot_node_get_child (proxy);
-  HotStateCarry *carry = NULL;
+  GtkWidget           *old = hot_node_get_child (proxy);
+  HotWidgetStateCarry *carry = NULL;
 
   if (keep_state && old != NULL && hot_node_get_keep_state (proxy))
-    carry = hot_state_carry (hot_node_get_node_name (proxy), old, child);
+    carry = hot_widget_state_carry (hot_node_get_node_name (proxy), old, child);
   else
-    hot_state_record (child);
+    hot_widget_state_record (child);
 
   hot_node_set_module (proxy, hot_module_get_name (module));
   if (generation != NULL)
     hot_generation_track (generation, G_OBJECT (child));
   hot_node_set_child (proxy, child, generation ? generation->number : 0);
   if (carry != NULL)
-    hot_state_carry_finish (carry);
+    hot_widget_state_carry_finish (carry);
 }
 
 /**

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "hot-node-private.h"
-#include "hot-state-kinds-private.h"
-#include "hot-state-private.h"
+#include "hot-widget-state-kinds-private.h"
+#include "hot-widget-state-private.h"
 
 /*
  * State across a reload: before a proxy's new child replaces the old one,
@@ -53,13 +53,13 @@
  * they opted out (hot_node_set_keep_state ()).
  */
 
-#define INITIAL_KEY "hot-state-initial"
+#define INITIAL_KEY "hot-widget-state-initial"
 
 /* Walking a tree */
 
-typedef void (*VisitFunc) (GtkWidget          *widget,
-                           const HotStateKind *kind,
-                           gpointer            data);
+typedef void (*VisitFunc) (GtkWidget                *widget,
+                           const HotWidgetStateKind *kind,
+                           gpointer                  data);
 
 /* The children a walk goes into: a proxy's child only (not its overlay),
  * and none of a proxy that keeps no state. */
@@ -85,9 +85,9 @@ next_sibling (GtkWidget *widget)
 }
 
 static void
-record_visit (GtkWidget          *widget,
-              const HotStateKind *kind,
-              gpointer            data)
+record_visit (GtkWidget                *widget,
+              const HotWidgetStateKind *kind,
+              gpointer                  data)
 {
   if (kind != NULL && g_object_get_data (G_OBJECT (widget), INITIAL_KEY) == NULL)
     g_object_set_data_full (G_OBJECT (widget), INITIAL_KEY, kind->save (widget), (GDestroyNotify) g_variant_unref);
@@ -98,7 +98,7 @@ walk (GtkWidget *widget,
       VisitFunc  visit,
       gpointer   data)
 {
-  const HotStateKind *kind = hot_state_kind_of (widget);
+  const HotWidgetStateKind *kind = hot_widget_state_kind_of (widget);
 
   visit (widget, kind, data);
   if (kind != NULL && kind->leaf)
@@ -109,7 +109,7 @@ walk (GtkWidget *widget,
 }
 
 /**
- * hot_state_record:
+ * hot_widget_state_record:
  * @root: a tree a constructor built
  *
  * Records the state each stateful widget of @root starts with (the ones
@@ -117,7 +117,7 @@ walk (GtkWidget *widget,
  * what the user changed.
  */
 void
-hot_state_record (GtkWidget *root)
+hot_widget_state_record (GtkWidget *root)
 {
   walk (root, record_visit, NULL);
 }
@@ -206,7 +206,7 @@ tree_walk (Tree       *tree,
            GtkWidget  *widget,
            const char *key)
 {
-  const HotStateKind *kind = hot_state_kind_of (widget);
+  const HotWidgetStateKind *kind = hot_widget_state_kind_of (widget);
   g_autoptr (GHashTable) counts = NULL;
 
   if (kind != NULL)
@@ -251,9 +251,9 @@ carry_widget (const char *node_name,
               const char *key,
               GtkWidget  *counterpart)
 {
-  const HotStateKind *kind = hot_state_kind_of (old);
+  const HotWidgetStateKind *kind = hot_widget_state_kind_of (old);
   g_autoptr (GVariant) now = kind->save (old);
-  g_autoptr (GVariant) changed = hot_state_changed_entries (g_object_get_data (G_OBJECT (old), INITIAL_KEY), now);
+  g_autoptr (GVariant) changed = hot_widget_state_changed_entries (g_object_get_data (G_OBJECT (old), INITIAL_KEY), now);
 
   if (g_variant_n_children (changed) == 0)
     return;
@@ -286,27 +286,27 @@ find_focus (Tree      *tree,
 }
 
 /**
- * hot_state_carry:
+ * hot_widget_state_carry:
  * @node_name: the proxy's node, for the log
  * @old_root: the proxy's child
  * @new_root: the child about to replace it, not in a window yet
  *
  * Records the state @new_root starts with, then gives its widgets what the
  * user changed in their counterparts in @old_root. Call
- * hot_state_carry_finish() once @new_root is in place.
+ * hot_widget_state_carry_finish() once @new_root is in place.
  *
  * Returns: (transfer full): what is left to do after the swap
  */
-HotStateCarry *
-hot_state_carry (const char *node_name,
-                 GtkWidget  *old_root,
-                 GtkWidget  *new_root)
+HotWidgetStateCarry *
+hot_widget_state_carry (const char *node_name,
+                        GtkWidget  *old_root,
+                        GtkWidget  *new_root)
 {
-  HotStateCarry *carry = g_new0 (HotStateCarry, 1);
-  Tree           old_tree, new_tree;
-  GtkWidget     *focus;
+  HotWidgetStateCarry *carry = g_new0 (HotWidgetStateCarry, 1);
+  Tree                 old_tree, new_tree;
+  GtkWidget           *focus;
 
-  hot_state_record (new_root);
+  hot_widget_state_record (new_root);
   tree_init (&old_tree, old_root);
   tree_init (&new_tree, new_root);
 
@@ -330,7 +330,7 @@ hot_state_carry (const char *node_name,
         g_debug ("Hot node “%s”: the focus is not carried: the new widgets have no %s at %s", node_name,
                  G_OBJECT_TYPE_NAME (focus), key);
       if (carry->focus != NULL && GTK_IS_EDITABLE (focus) && !GTK_IS_SPIN_BUTTON (focus))
-        carry->cursor = hot_state_editable_save (focus);
+        carry->cursor = hot_widget_state_editable_save (focus);
     }
 
   tree_clear (&old_tree);
@@ -340,14 +340,14 @@ hot_state_carry (const char *node_name,
 }
 
 /**
- * hot_state_carry_finish:
- * @carry: (transfer full): what hot_state_carry() left to do
+ * hot_widget_state_carry_finish:
+ * @carry: (transfer full): what hot_widget_state_carry() left to do
  *
  * Gives the focus to the counterpart of the widget that had it, without
  * changing its selection. Frees @carry.
  */
 void
-hot_state_carry_finish (HotStateCarry *carry)
+hot_widget_state_carry_finish (HotWidgetStateCarry *carry)
 {
   const char *text;
 
@@ -361,7 +361,7 @@ hot_state_carry_finish (HotStateCarry *carry)
         gtk_widget_grab_focus (carry->focus);
       if (carry->cursor != NULL && g_variant_lookup (carry->cursor, "text", "&s", &text) &&
           g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (carry->focus)), text) == 0)
-        hot_state_editable_set_cursor (GTK_EDITABLE (carry->focus), carry->cursor);
+        hot_widget_state_editable_set_cursor (GTK_EDITABLE (carry->focus), carry->cursor);
     }
 
   g_clear_object (&carry->focus);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "hot-state-kinds-private.h"
+#include "hot-widget-state-kinds-private.h"
 #include "hot-stateful.h"
 
 /*
  * The kinds of widgets whose state a reload carries (see the table at the
- * top of hot-state.c): how each saves its state as a dictionary and gives
+ * top of hot-widget-state.c): how each saves its state as a dictionary and gives
  * the changed entries to its counterpart.
  */
 
@@ -31,8 +31,8 @@ has_key (GVariant   *dict,
 
 /* The entries of @now that @initial does not have with the same value. */
 GVariant *
-hot_state_changed_entries (GVariant *initial,
-                           GVariant *now)
+hot_widget_state_changed_entries (GVariant *initial,
+                                  GVariant *now)
 {
   GVariantDict dict;
   GVariantIter iter;
@@ -104,7 +104,7 @@ spin_restore (GtkWidget *widget,
 }
 
 GVariant *
-hot_state_editable_save (GtkWidget *widget)
+hot_widget_state_editable_save (GtkWidget *widget)
 {
   GtkEditable *editable = GTK_EDITABLE (widget);
   int          position = gtk_editable_get_position (editable);
@@ -121,8 +121,8 @@ hot_state_editable_save (GtkWidget *widget)
 
 /* The cursor and the selection, the selection bound where it was. */
 void
-hot_state_editable_set_cursor (GtkEditable *editable,
-                               GVariant    *now)
+hot_widget_state_editable_set_cursor (GtkEditable *editable,
+                                      GVariant    *now)
 {
   int position, start, end;
 
@@ -148,7 +148,7 @@ editable_restore (GtkWidget *widget,
     gtk_editable_set_text (editable, text);
   if (has_key (changed, "cursor") && g_variant_lookup (now, "text", "&s", &text) &&
       g_strcmp0 (gtk_editable_get_text (editable), text) == 0)
-    hot_state_editable_set_cursor (editable, now);
+    hot_widget_state_editable_set_cursor (editable, now);
 }
 
 static GVariant *
@@ -542,10 +542,10 @@ range_get_type (void)
   return GTK_TYPE_RANGE;
 }
 
-static const HotStateKind kinds[] = {
+static const HotWidgetStateKind kinds[] = {
   { hot_stateful_get_type, stateful_save, stateful_restore, FALSE },
   { gtk_spin_button_get_type, spin_save, spin_restore, TRUE },
-  { gtk_editable_get_type, hot_state_editable_save, editable_restore, TRUE },
+  { gtk_editable_get_type, hot_widget_state_editable_save, editable_restore, TRUE },
   { gtk_text_view_get_type, text_view_save, text_view_restore, TRUE },
   { gtk_scrolled_window_get_type, scrolled_save, scrolled_restore, FALSE },
   { range_get_type, range_save, range_restore, TRUE },
@@ -560,8 +560,8 @@ static const HotStateKind kinds[] = {
   { gtk_grid_view_get_type, view_save, view_restore, TRUE },
 };
 
-const HotStateKind *
-hot_state_kind_of (GtkWidget *widget)
+const HotWidgetStateKind *
+hot_widget_state_kind_of (GtkWidget *widget)
 {
   GType type = G_OBJECT_TYPE (widget);
 

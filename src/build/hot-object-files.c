@@ -4,7 +4,7 @@
 #include <glib/gstdio.h>
 #include <utime.h>
 
-#include "hot-objects-private.h"
+#include "hot-object-files-private.h"
 
 /*
  * The build system's objects of a module, and what they were compiled
@@ -16,7 +16,7 @@
  * whatever modification times say.
  */
 
-struct _HotObjects
+struct _HotObjectFiles
 {
   const HotModuleInfo *info;
   HotInputs           *inputs;
@@ -25,19 +25,19 @@ struct _HotObjects
 };
 
 /**
- * hot_objects_new:
+ * hot_object_files_new:
  * @info: the module; must outlive the result
  * @inputs: its inputs; must outlive the result
  * @snapshot: what the objects were compiled from
  *
  * Returns: (transfer full): the module's objects
  */
-HotObjects *
-hot_objects_new (const HotModuleInfo *info,
-                 HotInputs           *inputs,
-                 GHashTable          *snapshot)
+HotObjectFiles *
+hot_object_files_new (const HotModuleInfo *info,
+                      HotInputs           *inputs,
+                      GHashTable          *snapshot)
 {
-  HotObjects *self = g_new0 (HotObjects, 1);
+  HotObjectFiles *self = g_new0 (HotObjectFiles, 1);
 
   self->info = info;
   self->inputs = inputs;
@@ -48,7 +48,7 @@ hot_objects_new (const HotModuleInfo *info,
 }
 
 void
-hot_objects_free (HotObjects *self)
+hot_object_files_free (HotObjectFiles *self)
 {
   g_hash_table_unref (self->snapshot);
   g_hash_table_unref (self->uncertain);
@@ -57,15 +57,15 @@ hot_objects_free (HotObjects *self)
 
 /* Headers learnt of since count with what they hold now. */
 void
-hot_objects_complete (HotObjects *self)
+hot_object_files_complete (HotObjectFiles *self)
 {
   hot_inputs_complete (self->inputs, self->snapshot);
 }
 
 static gboolean
-holds (HotObjects *self,
-       GHashTable *wanted,
-       const char *source)
+holds (HotObjectFiles *self,
+       GHashTable     *wanted,
+       const char     *source)
 {
   g_autofree char *built = NULL;
   g_autofree char *asked = NULL;
@@ -80,7 +80,7 @@ holds (HotObjects *self,
 }
 
 /**
- * hot_objects_reusable:
+ * hot_object_files_reusable:
  * @self: the objects
  * @wanted: what a build builds
  *
@@ -88,8 +88,8 @@ holds (HotObjects *self,
  *   @wanted has
  */
 GHashTable *
-hot_objects_reusable (HotObjects *self,
-                      GHashTable *wanted)
+hot_object_files_reusable (HotObjectFiles *self,
+                           GHashTable     *wanted)
 {
   GHashTable    *reusable = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
@@ -104,7 +104,7 @@ hot_objects_reusable (HotObjects *self,
 }
 
 /**
- * hot_objects_date_back_stale:
+ * hot_object_files_date_back_stale:
  * @self: the objects
  * @wanted: what the build system is about to build
  *
@@ -114,8 +114,8 @@ hot_objects_reusable (HotObjects *self,
  * ninja compiles it again.
  */
 void
-hot_objects_date_back_stale (HotObjects *self,
-                             GHashTable *wanted)
+hot_object_files_date_back_stale (HotObjectFiles *self,
+                                  GHashTable     *wanted)
 {
   struct utimbuf     epoch = { 0, 0 };
   GHashTableIter     iter;
@@ -129,13 +129,13 @@ hot_objects_date_back_stale (HotObjects *self,
 }
 
 /**
- * hot_objects_built:
+ * hot_object_files_built:
  * @self: the objects
  * @snapshot: what the build system finished building
  */
 void
-hot_objects_built (HotObjects *self,
-                   GHashTable *snapshot)
+hot_object_files_built (HotObjectFiles *self,
+                        GHashTable     *snapshot)
 {
   g_hash_table_unref (self->snapshot);
   self->snapshot = g_hash_table_ref (snapshot);
@@ -143,7 +143,7 @@ hot_objects_built (HotObjects *self,
 }
 
 /**
- * hot_objects_stopped:
+ * hot_object_files_stopped:
  * @self: the objects
  * @snapshot: what the build system was building when it stopped or failed
  *
@@ -151,8 +151,8 @@ hot_objects_built (HotObjects *self,
  * known.
  */
 void
-hot_objects_stopped (HotObjects *self,
-                     GHashTable *snapshot)
+hot_object_files_stopped (HotObjectFiles *self,
+                          GHashTable     *snapshot)
 {
   GHashTableIter iter;
   gpointer       source;

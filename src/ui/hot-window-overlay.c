@@ -3,7 +3,7 @@
 
 #include "hot-overlay-private.h"
 #include "hot-status-private.h"
-#include "hot-window-private.h"
+#include "hot-window-overlay-private.h"
 
 /*
  * What hot reload does per window: one developer overlay, and the moment
@@ -193,19 +193,19 @@ window_destroyed (GtkWidget     *window,
   g_clear_pointer (&wo->popover, gtk_widget_unparent);
 }
 
-static HotWindowResetFunc reset_func;
-static gpointer           reset_data;
+static HotWindowOverlayResetFunc reset_func;
+static gpointer                  reset_data;
 
 /**
- * hot_window_set_reset_func:
+ * hot_window_overlay_set_reset_func:
  * @func: what starts a module afresh, asked for from an overlay
  * @user_data: for @func
  *
  * Set by the service: the overlay knows nothing of modules.
  */
 void
-hot_window_set_reset_func (HotWindowResetFunc func,
-                           gpointer           user_data)
+hot_window_overlay_set_reset_func (HotWindowOverlayResetFunc func,
+                                   gpointer                  user_data)
 {
   reset_func = func;
   reset_data = user_data;
@@ -220,7 +220,7 @@ overlay_reset_requested (GtkWidget  *overlay,
 }
 
 /**
- * hot_window_ensure_overlay:
+ * hot_window_overlay_ensure:
  * @window: a window
  * @statuses: what the overlay shows: the #HotStatus of every module
  * @source_root: (nullable): the project's source folder: paths in it are
@@ -231,7 +231,7 @@ overlay_reset_requested (GtkWidget  *overlay,
  * Returns: (transfer none): the window's #HotOverlay
  */
 GtkWidget *
-hot_window_ensure_overlay (GtkWindow  *window,
+hot_window_overlay_ensure (GtkWindow  *window,
                            GListModel *statuses,
                            const char *source_root)
 {
@@ -268,14 +268,14 @@ hot_window_ensure_overlay (GtkWindow  *window,
 }
 
 /**
- * hot_window_get_overlay_popover:
+ * hot_window_overlay_get_popover:
  * @window: a window
  *
  * Returns: (transfer none) (nullable): the popover holding @window's
  *   overlay, or %NULL when it has none
  */
 GtkWidget *
-hot_window_get_overlay_popover (GtkWindow *window)
+hot_window_overlay_get_popover (GtkWindow *window)
 {
   WindowOverlay *wo = g_object_get_data (G_OBJECT (window), "hotnode-overlay");
 
@@ -309,14 +309,14 @@ add_pending_overlay (gpointer data)
   if (window != NULL)
     {
       g_object_set_data (G_OBJECT (window), "hotnode-overlay-pending", NULL);
-      hot_window_ensure_overlay (window, pending->statuses, pending->source_root);
+      hot_window_overlay_ensure (window, pending->statuses, pending->source_root);
     }
 
   return G_SOURCE_REMOVE;
 }
 
 /**
- * hot_window_place_overlay:
+ * hot_window_overlay_place:
  * @proxy: a proxy just mapped
  * @statuses: what the overlay shows: the #HotStatus of every module
  * @source_root: (nullable): the project's source folder
@@ -326,7 +326,7 @@ add_pending_overlay (gpointer data)
  * window its first allocation.
  */
 void
-hot_window_place_overlay (HotNode    *proxy,
+hot_window_overlay_place (HotNode    *proxy,
                           GListModel *statuses,
                           const char *source_root)
 {
@@ -410,7 +410,7 @@ reload_painted (GdkFrameClock *clock,
 }
 
 /**
- * hot_window_wait_for_paint:
+ * hot_window_overlay_wait_for_paint:
  * @status: the status of a module just reloaded
  * @proxies: (element-type HotNode): every live proxy
  *
@@ -418,8 +418,8 @@ reload_painted (GdkFrameClock *clock,
  * showing the module has been painted.
  */
 void
-hot_window_wait_for_paint (HotStatus *status,
-                           GPtrArray *proxies)
+hot_window_overlay_wait_for_paint (HotStatus *status,
+                                   GPtrArray *proxies)
 {
   PaintWait *wait = g_object_get_data (G_OBJECT (status), "hotnode-paint-wait");
 
