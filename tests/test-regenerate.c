@@ -46,8 +46,8 @@ edit (Fixture    *fixture,
 
 static void
 write_source (Fixture    *fixture,
-       const char *name,
-       const char *contents)
+              const char *name,
+              const char *contents)
 {
   g_autofree char *path = g_build_filename (fixture->project.project_dir, name, NULL);
   g_autoptr (GError) error = NULL;
@@ -147,6 +147,40 @@ test_regenerate (Fixture      *fixture,
   test_app_send (&fixture->app, "quit");
 }
 
+/* The build folder deleted and set up again while the app runs, as a user
+ * does when meson's build is in a bad state: the next save reloads from
+ * the new build. */
+static void
+test_setup_again (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *private_dir = g_build_filename (fixture->project.tmp_dir, "private", NULL);
+
+  g_test_summary ("the build folder is deleted and set up again while the app runs: a save after it reloads "
+                  "from the new build");
+
+  if (!test_project_build (&fixture->project))
+    return;
+
+  g_mkdir_with_parents (private_dir, 0700);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  test_app_start (&fixture->app, launcher, &fixture->project);
+  g_free (test_app_expect_line (&fixture->app, "ready"));
+  wait_for_text (fixture, "counter-title", "Count the clicks", "The app as built");
+
+  test_remove_tree (fixture->project.build_dir);
+  if (!test_project_build (&fixture->project))
+    return;
+
+  edit (fixture, "demo/counter/counter.c", "gtk_label_new (\"Count the clicks\")",
+        "gtk_label_new (\"Counted by the new build\")");
+  wait_for_text (fixture, "counter-title", "Counted by the new build", "Saved after the build was set up again");
+
+  test_app_send (&fixture->app, "quit");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -154,6 +188,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/Hotnode/Regenerate/rename-and-new-module", Fixture, NULL, fixture_set_up, test_regenerate,
+              fixture_tear_down);
+  g_test_add ("/Hotnode/Regenerate/setup-again", Fixture, NULL, fixture_set_up, test_setup_again,
               fixture_tear_down);
 
   return g_test_run ();
