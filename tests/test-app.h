@@ -344,6 +344,34 @@ test_app_expect_line (TestApp    *app,
     }
 }
 
+/* Asks the app what @widget_name shows until it is @expected; @what says
+ * which step of the test waited. Fails after a minute, with the last text
+ * seen, rather than hang the suite until meson's timeout. */
+static inline void
+test_app_wait_for_text (TestApp    *app,
+                        const char *widget_name,
+                        const char *expected,
+                        const char *what)
+{
+  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
+  g_autofree char *last = NULL;
+  gint64           deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *line = NULL;
+
+      test_app_send (app, "text %s", widget_name);
+      line = test_app_expect_line (app, prefix);
+      if (g_str_equal (line + strlen (prefix), expected))
+        return;
+      g_free (last);
+      last = g_strdup (line + strlen (prefix));
+      g_usleep (50 * 1000);
+    }
+  g_error ("%s: after 60 s, %s shows “%s”, not “%s”", what, widget_name, last, expected);
+}
+
 /* Copies the meson project in @folder (a complete one, with its own
  * project ()) into a new temporary folder named after @tmp_template; it
  * finds hotnode through pkg-config. */

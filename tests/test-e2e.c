@@ -66,29 +66,6 @@ assert_text (Fixture    *fixture,
   g_assert_cmpstr (line + strlen (prefix), ==, expected);
 }
 
-/* Asks until @widget_name shows @expected. A save can make more than one
- * reload (its events may straddle the debounce), so the test waits for
- * what matters, the content, not for a count of reloads; the test's
- * timeout bounds the wait. */
-static void
-wait_for_text (Fixture    *fixture,
-               const char *widget_name,
-               const char *expected)
-{
-  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
-
-  while (TRUE)
-    {
-      g_autofree char *line = NULL;
-
-      test_app_send (&fixture->app, "text %s", widget_name);
-      line = test_app_expect_line (&fixture->app, prefix);
-      if (g_str_equal (line + strlen (prefix), expected))
-        return;
-      g_usleep (50 * 1000);
-    }
-}
-
 static void
 write_counter_source (const char *path,
                       const char *source,
@@ -205,7 +182,7 @@ save_storm (Fixture    *fixture,
       g_usleep (10 * 1000);
     }
 
-  wait_for_text (fixture, "counter-title", "Storm 199");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Storm 199", "The last save of the storm");
   title = settled_title (fixture);
   g_assert_cmpstr (title, ==, "Storm 199");
 
@@ -278,7 +255,7 @@ saved_beside_the_module (Fixture    *fixture,
     }
 
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"After notes\"");
-  wait_for_text (fixture, "counter-title", "After notes");
+  test_app_wait_for_text (&fixture->app, "counter-title", "After notes", "A save beside files that are not inputs");
   g_assert_cmpuint (rebuild_count (fixture), ==, before + 1);
 
   g_unlink (notes);
@@ -287,7 +264,7 @@ saved_beside_the_module (Fixture    *fixture,
   g_rmdir (inner_build);
 
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"" TITLE_AFTER "\"");
-  wait_for_text (fixture, "counter-title", TITLE_AFTER);
+  test_app_wait_for_text (&fixture->app, "counter-title", TITLE_AFTER, "A save after those files went");
 }
 
 /* The counter's templated badge: a .ui save reloads it with no compiler,
@@ -309,7 +286,7 @@ template_edits (Fixture *fixture)
 
   saved_at = g_get_monotonic_time ();
   write_counter_source (ui_path, ui, "Made from a template", "Edited by the end-to-end test");
-  wait_for_text (fixture, "counter-badge", "Edited by the end-to-end test");
+  test_app_wait_for_text (&fixture->app, "counter-badge", "Edited by the end-to-end test", "The template saved");
   g_test_message ("Template save to shown: %.0f ms", (g_get_monotonic_time () - saved_at) / 1000.0);
   assert_builder (fixture, "resources");
   assert_text (fixture, "counter-value", "5");
@@ -331,7 +308,7 @@ template_edits (Fixture *fixture)
   g_assert_cmpuint (rebuild_count (fixture), ==, count);
 
   write_counter_source (ui_path, ui, "Made from a template", "Made from a template");
-  wait_for_text (fixture, "counter-badge", "Made from a template");
+  test_app_wait_for_text (&fixture->app, "counter-badge", "Made from a template", "The template restored");
 }
 
 /* The template and the code saved together: the code is built (by the
@@ -351,11 +328,11 @@ template_and_code_edits (Fixture    *fixture,
 
   write_counter_source (ui_path, ui, "Made from a template", "Saved with its code");
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Saved with its template\"");
-  wait_for_text (fixture, "counter-title", "Saved with its template");
-  wait_for_text (fixture, "counter-badge", "Saved with its code");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Saved with its template", "Template and code saved at once: the code");
+  test_app_wait_for_text (&fixture->app, "counter-badge", "Saved with its code", "Template and code saved at once: the template");
 
   write_counter_source (ui_path, ui, "Made from a template", "Made from a template");
-  wait_for_text (fixture, "counter-badge", "Made from a template");
+  test_app_wait_for_text (&fixture->app, "counter-badge", "Made from a template", "The template restored after both");
 }
 
 static void
@@ -410,7 +387,7 @@ test_edit_reload (Fixture      *fixture,
   g_assert_cmpstr (reloaded, ==, "reloaded counter");
   g_test_message ("Save to reloaded: %.0f ms", (g_get_monotonic_time () - saved_at) / 1000.0);
 
-  wait_for_text (fixture, "counter-title", TITLE_AFTER);
+  test_app_wait_for_text (&fixture->app, "counter-title", TITLE_AFTER, "The counter saved");
   assert_text (fixture, "counter-value", "3");
   assert_text (fixture, "form-name", "Grace");
   assert_builder (fixture, variant->builder);
@@ -453,7 +430,7 @@ test_edit_reload (Fixture      *fixture,
 
   /* Fixed: the new code is live, the failure is gone from the window. */
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Fixed\"");
-  wait_for_text (fixture, "counter-title", "Fixed");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Fixed", "The mistake fixed");
   assert_text (fixture, "counter-value", "5");
   g_clear_pointer (&overlay, g_free);
   overlay = overlay_text (fixture);
@@ -466,7 +443,7 @@ test_edit_reload (Fixture      *fixture,
    * and the result is the same. */
   write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"",
                         "({ __auto_type title = \"Built by gcc\"; title; })");
-  wait_for_text (fixture, "counter-title", "Built by gcc");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Built by gcc", "A source tcc refuses");
   assert_text (fixture, "counter-value", "5");
   assert_builder (fixture, variant->gnu_builder);
 
@@ -478,7 +455,7 @@ test_edit_reload (Fixture      *fixture,
 
     write_counter_source (counter_path, source, "\"" TITLE_BEFORE "\"", "\"Older than its object\"");
     g_assert_cmpint (g_utime (counter_path, &long_ago), ==, 0);
-    wait_for_text (fixture, "counter-title", "Older than its object");
+    test_app_wait_for_text (&fixture->app, "counter-title", "Older than its object", "A source older than its object");
   }
 
   save_storm (fixture, counter_path, source);

@@ -64,32 +64,6 @@ heading_source (const char *text)
                           text);
 }
 
-/* Asks until @widget_name shows @expected, up to a deadline. */
-static void
-wait_for_text (Fixture    *fixture,
-               const char *widget_name,
-               const char *expected,
-               const char *what)
-{
-  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
-  gint64           deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  g_autofree char *last = NULL;
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *line = NULL;
-
-      test_app_send (&fixture->app, "text %s", widget_name);
-      line = test_app_expect_line (&fixture->app, prefix);
-      if (g_str_equal (line + strlen (prefix), expected))
-        return;
-      g_free (last);
-      last = g_strdup (line + strlen (prefix));
-      g_usleep (100 * 1000);
-    }
-  g_error ("%s: after 60 s, %s shows “%s”, not “%s”", what, widget_name, last, expected);
-}
-
 static void
 test_regenerate (Fixture      *fixture,
                  gconstpointer data)
@@ -120,7 +94,7 @@ test_regenerate (Fixture      *fixture,
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
   test_app_start (&fixture->app, launcher, &fixture->project);
   g_free (test_app_expect_line (&fixture->app, "ready"));
-  wait_for_text (fixture, "counter-title", HEADING_BEFORE, "The app as built");
+  test_app_wait_for_text (&fixture->app, "counter-title", HEADING_BEFORE, "The app as built");
 
   /* The user moves the code to another file, adds the form module and
    * runs ninja, which regenerates the build. The old file stays, no
@@ -134,15 +108,15 @@ test_regenerate (Fixture      *fixture,
     return;
 
   /* The module is built again from its new sources... */
-  wait_for_text (fixture, "counter-title", HEADING_MIDDLE, "The build was regenerated");
+  test_app_wait_for_text (&fixture->app, "counter-title", HEADING_MIDDLE, "The build was regenerated");
   /* ...and the new file is its input: an edit of it reloads. */
   write_source (fixture, "demo/counter/counter-heading.c", edited_source);
-  wait_for_text (fixture, "counter-title", HEADING_AFTER, "The new source was edited");
+  test_app_wait_for_text (&fixture->app, "counter-title", HEADING_AFTER, "The new source was edited");
 
   /* The new module reloads its node. */
   edit (fixture, "demo/form/form.c", "gtk_button_new_with_label (\"Sign up\")",
         "gtk_button_new_with_label (\"Join\")");
-  wait_for_text (fixture, "form-submit", "Join", "The source of the new module was edited");
+  test_app_wait_for_text (&fixture->app, "form-submit", "Join", "The source of the new module was edited");
 
   test_app_send (&fixture->app, "quit");
 }
@@ -168,7 +142,7 @@ test_setup_again (Fixture      *fixture,
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
   test_app_start (&fixture->app, launcher, &fixture->project);
   g_free (test_app_expect_line (&fixture->app, "ready"));
-  wait_for_text (fixture, "counter-title", "Count the clicks", "The app as built");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Count the clicks", "The app as built");
 
   test_remove_tree (fixture->project.build_dir);
   if (!test_project_build (&fixture->project))
@@ -176,7 +150,7 @@ test_setup_again (Fixture      *fixture,
 
   edit (fixture, "demo/counter/counter.c", "gtk_label_new (\"Count the clicks\")",
         "gtk_label_new (\"Counted by the new build\")");
-  wait_for_text (fixture, "counter-title", "Counted by the new build", "Saved after the build was set up again");
+  test_app_wait_for_text (&fixture->app, "counter-title", "Counted by the new build", "Saved after the build was set up again");
 
   test_app_send (&fixture->app, "quit");
 }

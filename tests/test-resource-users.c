@@ -124,30 +124,6 @@ wait_for_log (Fixture    *fixture,
   g_error ("After 60 s, the app's log has no line with “%s”", text);
 }
 
-static void
-wait_for_text (Fixture    *fixture,
-               const char *widget_name,
-               const char *expected)
-{
-  g_autofree char *prefix = g_strdup_printf ("text %s ", widget_name);
-  g_autofree char *last = NULL;
-  gint64           deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *line = NULL;
-
-      test_app_send (&fixture->app, "text %s", widget_name);
-      line = test_app_expect_line (&fixture->app, prefix);
-      if (g_str_equal (line + strlen (prefix), expected))
-        return;
-      g_free (last);
-      last = g_strdup (line + strlen (prefix));
-      g_usleep (50 * 1000);
-    }
-  g_error ("After 60 s, %s shows “%s”, not “%s”", widget_name, last, expected);
-}
-
 static char *
 overlay_text (Fixture *fixture)
 {
@@ -205,7 +181,7 @@ test_owed_to_users (Fixture      *fixture,
   /* The counter's template, which counter-badge.c names: the counter
    * reloads, with no compiler; the form does not. */
   edit (fixture, "demo/counter/counter-badge.ui", "Made from a template", "Edited for its module");
-  wait_for_text (fixture, "counter-badge", "Edited for its module");
+  test_app_wait_for_text (&fixture->app, "counter-badge", "Edited for its module", "The template the counter names, saved");
   now = settled_status (fixture, "counter");
   g_assert_cmpuint (now.rebuilds, ==, counter.rebuilds + 1);
   g_assert_cmpuint (now.generation, >, counter.generation);
