@@ -64,10 +64,36 @@ heading_source (const char *text)
                           text);
 }
 
+/* A tcc for the app that takes its time before it answers what the fast
+ * path asks first: the module is preparing its fast path (a second after
+ * the app starts) while meson regenerates the build. */
+static char *
+slow_tcc_path (Fixture *fixture)
+{
+  g_autofree char *bin = g_build_filename (fixture->project.tmp_dir, "slow-bin", NULL);
+  g_autofree char *script = g_build_filename (bin, "tcc", NULL);
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (tcc);
+  contents = g_strdup_printf ("#!/bin/sh\n"
+                              "if [ \"$1\" = -print-search-dirs ]; then sleep 6; fi\n"
+                              "exec '%s' \"$@\"\n",
+                              tcc);
+  g_mkdir_with_parents (bin, 0700);
+  g_file_set_contents (script, contents, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (script, 0700), ==, 0);
+
+  return g_strdup_printf ("%s:%s", bin, g_getenv ("PATH"));
+}
+
 static void
 test_regenerate (Fixture      *fixture,
                  gconstpointer data)
 {
+  gboolean slow_preparation = GPOINTER_TO_INT (data);
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *private_dir = g_build_filename (fixture->project.tmp_dir, "private", NULL);
   g_autofree char *title_source = heading_source (HEADING_BEFORE);
@@ -92,6 +118,12 @@ test_regenerate (Fixture      *fixture,
   g_mkdir_with_parents (private_dir, 0700);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "HOT_RELOAD_PRIVATE_DIR", private_dir, TRUE);
+  if (slow_preparation)
+    {
+      g_autofree char *path = slow_tcc_path (fixture);
+
+      g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
+    }
   test_app_start (&fixture->app, launcher, &fixture->project);
   g_free (test_app_expect_line (&fixture->app, "ready"));
   test_app_wait_for_text (&fixture->app, "counter-title", HEADING_BEFORE, "The app as built");
@@ -161,8 +193,12 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/Hotnode/Regenerate/rename-and-new-module", Fixture, NULL, fixture_set_up, test_regenerate,
-              fixture_tear_down);
+  g_test_add ("/Hotnode/Regenerate/rename-and-new-module", Fixture, GINT_TO_POINTER (FALSE), fixture_set_up,
+              test_regenerate, fixture_tear_down);
+  /* The new description is taken once the preparation is over (it was
+   * never taken before: the module was busy, and nothing asked again). */
+  g_test_add ("/Hotnode/Regenerate/while-preparing", Fixture, GINT_TO_POINTER (TRUE), fixture_set_up,
+              test_regenerate, fixture_tear_down);
   g_test_add ("/Hotnode/Regenerate/setup-again", Fixture, NULL, fixture_set_up, test_setup_again,
               fixture_tear_down);
 
