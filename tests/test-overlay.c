@@ -273,6 +273,11 @@ assert_passes_clicks (Fixture *fixture,
     {
       graphene_rect_t button_bounds;
 
+      /* The panel's "Hide" is the overlay's own action, with the module. */
+      g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "overlay.toggle-collapsed");
+      g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button)), NULL),
+                       ==, "counter");
+
       g_assert_true (gtk_widget_compute_bounds (button, popover, &button_bounds));
       picked = gtk_widget_pick (popover, button_bounds.origin.x + button_bounds.size.width / 2,
                                 button_bounds.origin.y + button_bounds.size.height / 2, GTK_PICK_DEFAULT);
