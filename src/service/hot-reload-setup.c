@@ -685,7 +685,13 @@ fast_path_prepared (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  prepare_next_fast_path (user_data);
+  HotReload *self = user_data;
+
+  /* A preparing module is busy too, and its end is no build's: a new
+   * description of the build that waited for it is read again now. */
+  if (self->reread_pending)
+    schedule_project_reread (self);
+  prepare_next_fast_path (self);
 }
 
 /* One module at a time: preparing is a few compiler runs a module, and the
