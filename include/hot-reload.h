@@ -73,6 +73,9 @@ HOTNODE_AVAILABLE_IN_ALL
 GListModel *hot_reload_get_status (HotReload *self);
 
 HOTNODE_AVAILABLE_IN_ALL
+GListModel *hot_reload_get_proxies (HotReload *self);
+
+HOTNODE_AVAILABLE_IN_ALL
 HotStatus *hot_reload_lookup_status (HotReload  *self,
                                      const char *module);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "hot-actions-private.h"
 #include "hot-inspector-page-private.h"
 #include "hot-instantiate-private.h"
 #include "hot-reload-private.h"
@@ -11,12 +12,13 @@
 /*
  * The composition root: the one file that may include every layer. It
  * makes the default service and joins the UI to it; nothing below calls
- * up. The service knows nothing of windows: the root is told of each proxy
- * the service makes (a per-instance hook) and places the window's overlay
- * when the proxy is mapped; it follows the service's public
- * HotReload::hot-reload signal to time the first frame after a reload; the
- * overlay's "Reset state" and the Inspector's page call the service's
- * public API.
+ * up, and nothing calls the UI. The service knows nothing of windows: the
+ * root follows its public list of proxies (HotReload:proxies) and, when a
+ * proxy is mapped, inserts the "hotnode" actions (hot-actions.c) on its
+ * window and places the window's overlay; it follows the service's public
+ * HotReload::hot-reload signal to time the first frame after a reload. The
+ * overlay's and the Inspector page's buttons activate those actions, which
+ * call the service's public API.
  *
  * Two hooks stay global because the thing they serve is: how hot_node_new ()
  * finds the newest code (hot_instantiate_set_resolver (), one per process as
@@ -46,15 +48,33 @@ static void
 proxy_mapped (HotNode   *proxy,
               HotReload *self)
 {
+  GtkRoot *window = gtk_widget_get_root (GTK_WIDGET (proxy));
+
+  /* Once per window: what its overlay's buttons activate. */
+  if (GTK_IS_WINDOW (window) && g_object_get_data (G_OBJECT (window), "hotnode-actions") == NULL)
+    {
+      GActionGroup *actions = hot_actions_new (self);
+
+      gtk_widget_insert_action_group (GTK_WIDGET (window), HOT_ACTIONS_PREFIX, actions);
+      g_object_set_data_full (G_OBJECT (window), "hotnode-actions", actions, g_object_unref);
+    }
+
   hot_window_overlay_place (proxy, overlay_statuses (self), hot_project_get_source_dir (self->project));
 }
 
 static void
-proxy_added (HotReload *self,
-             HotNode   *proxy,
-             gpointer   user_data)
+proxies_changed (GListModel *proxies,
+                 guint       position,
+                 guint       removed,
+                 guint       added,
+                 HotReload  *self)
 {
-  g_signal_connect (proxy, "map", G_CALLBACK (proxy_mapped), self);
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (HotNode) proxy = g_list_model_get_item (proxies, i);
+
+      g_signal_connect (proxy, "map", G_CALLBACK (proxy_mapped), self);
+    }
 }
 
 /* The first frame each window paints after a reload, for HotStatus:timings. */
@@ -66,18 +86,7 @@ reloaded (HotReload  *self,
   HotStatus *status = hot_reload_lookup_status (self, module);
 
   if (status != NULL)
-    hot_window_overlay_wait_for_paint (status, self->proxies);
-}
-
-/* The overlay's "Reset state": the module starts afresh. */
-static void
-reset_from_window (const char *module,
-                   gpointer    user_data)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!hot_reload_reset (user_data, module, &error))
-    g_warning ("Could not reset module “%s”: %s", module, error->message);
+    hot_window_overlay_wait_for_paint (status, hot_reload_get_proxies (self));
 }
 
 /**
@@ -105,10 +114,8 @@ hot_reload_get_default (void)
         g_warning ("Hot reload is on but cannot work: %s", self->setup_error->message);
       else if (self->enabled)
         {
-          self->proxy_added = proxy_added;
-          self->proxy_added_data = NULL;
+          g_signal_connect (hot_reload_get_proxies (self), "items-changed", G_CALLBACK (proxies_changed), self);
           g_signal_connect (self, "hot-reload", G_CALLBACK (reloaded), NULL);
-          hot_window_overlay_set_reset_func (reset_from_window, self);
           hot_inspector_page_register ();
         }
 

@@ -114,6 +114,21 @@ list_of (GtkWidget *page,
   return list;
 }
 
+/* @button activates @action with the module's name. */
+static void
+assert_action (GtkWidget  *button,
+               const char *action,
+               const char *module)
+{
+  GVariant *target;
+
+  g_assert_nonnull (button);
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, action);
+  target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button));
+  g_assert_nonnull (target);
+  g_assert_cmpstr (g_variant_get_string (target, NULL), ==, module);
+}
+
 static void
 on_hot_reload (HotReload  *service,
                const char *module,
@@ -176,8 +191,9 @@ test_rows (Fixture      *fixture,
   g_autoptr (GtkWidget) proxy = NULL;
   GtkWidget *proxies = list_of (fixture->page, 1);
 
-  g_test_summary ("One row per module of the status model, with its generation and state; "
-                  "the live proxies with their node names");
+  g_test_summary ("One row per module of the status model, with its generation and state, whose buttons "
+                  "activate the hotnode actions; the live proxies with their node names, following the "
+                  "service's list of proxies");
 
   g_assert_cmpuint (count_rows (list_of (fixture->page, 0)), ==, 2);
   g_assert_true (shows (fixture->page, "alpha"));
@@ -185,7 +201,12 @@ test_rows (Fixture      *fixture,
   g_assert_true (shows (fixture->page, "Generation 0"));
   g_assert_true (shows (fixture->page, "No reload yet"));
   g_assert_nonnull (test_find_named (fixture->page, "rebuild-beta"));
-  g_assert_false (gtk_widget_get_sensitive (test_find_named (fixture->page, "cancel-alpha")));
+  g_assert_false (gtk_widget_is_sensitive (test_find_named (fixture->page, "cancel-alpha")));
+  g_assert_true (gtk_widget_is_sensitive (test_find_named (fixture->page, "rebuild-alpha")));
+  assert_action (test_find_named (fixture->page, "rebuild-beta"), "hotnode.rebuild", "beta");
+  assert_action (test_find_named (fixture->page, "cancel-alpha"), "hotnode.cancel", "alpha");
+  assert_action (test_find_named (fixture->page, "reset-alpha"), "hotnode.reset-state", "alpha");
+  g_assert_cmpuint (count_rows (proxies), ==, 0);
 
   proxy = g_object_ref_sink (hot_node_new ("alpha_label", NULL));
   /* "Reset state" builds the module's proxies afresh (here from the app's
@@ -196,7 +217,6 @@ test_rows (Fixture      *fixture,
     g_signal_emit_by_name (test_find_named (fixture->page, "reset-alpha"), "clicked");
     g_assert_true (hot_node_get_child (HOT_NODE_PROXY (proxy)) != child);
   }
-  hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (fixture->page));
   g_assert_cmpuint (count_rows (proxies), ==, 1);
   g_assert_true (shows (proxies, "alpha_label — module alpha"));
 
@@ -208,7 +228,6 @@ test_rows (Fixture      *fixture,
 
   g_object_set (fixture->page, "object", NULL, NULL);
   g_assert_finalize_object (g_steal_pointer (&proxy));
-  hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (fixture->page));
   g_assert_cmpuint (count_rows (proxies), ==, 0);
 }
 
@@ -254,7 +273,6 @@ test_screenshot (Fixture      *fixture,
                         "libform-3.so(form_panel+0x1d) [0x7f00deadbeef]\nlibhotnode-1.so.0(+0x9a21) [0x7f00cafe0000]");
   hot_status_finish_build (crashed, 410000, crash_error, NULL, 2);
   g_list_store_append (statuses, crashed);
-  hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (fixture->page));
 
   g_assert_cmpuint (count_rows (list_of (fixture->page, 0)), ==, 4);
   g_assert_true (shows (fixture->page, "‘missing_value’ undeclared"));

@@ -273,6 +273,11 @@ assert_passes_clicks (Fixture *fixture,
     {
       graphene_rect_t button_bounds;
 
+      /* The panel's "Hide" is the overlay's own action, with the module. */
+      g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "overlay.toggle-collapsed");
+      g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button)), NULL),
+                       ==, "counter");
+
       g_assert_true (gtk_widget_compute_bounds (button, popover, &button_bounds));
       picked = gtk_widget_pick (popover, button_bounds.origin.x + button_bounds.size.width / 2,
                                 button_bounds.origin.y + button_bounds.size.height / 2, GTK_PICK_DEFAULT);
@@ -299,12 +304,16 @@ click_button (GtkWidget *root)
   return FALSE;
 }
 
+/* What the window's hotnode.reset-state was activated with. */
 static void
-store_module (char      **asked,
-              const char *module)
+store_module (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
 {
+  char **asked = user_data;
+
   g_free (*asked);
-  *asked = g_strdup (module);
+  *asked = g_variant_dup_string (parameter, NULL);
 }
 
 static void
@@ -383,16 +392,24 @@ test_states (Fixture      *fixture,
   assert_shows (fixture, expected->reloaded);
   save_screenshot (fixture->window, "reloaded");
 
-  /* The toast's button asks to start the module afresh. */
+  /* The toast's button activates the window's hotnode.reset-state with the
+   * module (the composition root inserts the group: test-actions.c). */
   {
-    GtkWidget       *reset = test_find_named (fixture->overlay, "reset-counter");
-    g_autofree char *asked = NULL;
-    gulong           handler = g_signal_connect_swapped (fixture->overlay, "reset-requested", G_CALLBACK (store_module), &asked);
+    GtkWidget         *reset = test_find_named (fixture->overlay, "reset-counter");
+    g_autofree char   *asked = NULL;
+    const GActionEntry entries[] = { { "reset-state", store_module, "s", NULL, NULL, { 0 } } };
+    g_autoptr (GSimpleActionGroup) group = g_simple_action_group_new ();
 
+    g_action_map_add_action_entries (G_ACTION_MAP (group), entries, G_N_ELEMENTS (entries), &asked);
+    gtk_widget_insert_action_group (fixture->window, "hotnode", G_ACTION_GROUP (group));
     g_assert_nonnull (reset);
+    g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (reset)), ==, "hotnode.reset-state");
+    g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (reset)), NULL), ==,
+                     "counter");
+    g_assert_true (gtk_widget_is_sensitive (reset));
     g_signal_emit_by_name (reset, "clicked");
     g_assert_cmpstr (asked, ==, "counter");
-    g_signal_handler_disconnect (fixture->overlay, handler);
+    gtk_widget_insert_action_group (fixture->window, "hotnode", NULL);
   }
 
   /* Reloads held by the app: said, until released. */

@@ -140,6 +140,6 @@ hot_reload_reset (HotReload  *self,
   g_debug ("Reset %u hot statics of module “%s”",
            hot_static_registry_reset (self->shared.statics, static_in_module, &owner), module);
 
-  return hot_instantiate_generation (found, live_or_host (found), self->proxies, self->shared.quarantine, FALSE,
+  return hot_instantiate_generation (found, live_or_host (found), hot_proxy_list_get_array (self->proxies), self->shared.quarantine, FALSE,
                                      error);
 }

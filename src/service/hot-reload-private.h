@@ -4,15 +4,11 @@
 #include "hot-module-private.h"
 #include "hot-node.h"
 #include "hot-project-private.h"
+#include "hot-proxy-list-private.h"
 #include "hot-reload.h"
 #include "hot-watcher-private.h"
 
 G_BEGIN_DECLS
-
-/* Told of each proxy the service makes (see proxy_added below). */
-typedef void (*HotReloadProxyFunc) (HotReload *self,
-                                    HotNode   *proxy,
-                                    gpointer   user_data);
 
 /* The service's state, shared by hot-reload.c (the public object) and
  * hot-reload-setup.c (how its parts are wired). */
@@ -24,18 +20,13 @@ struct _HotReload
   GError         *setup_error;
   HotModuleShared shared;
 
-  HotProject *project;
-  HotWatcher *watcher;
-  GHashTable *modules;      /* name → HotModule */
-  GListStore *status_model; /* HotStatus */
-  GHashTable *node_modules; /* node name → HotModule */
-  GHashTable *not_inputs;   /* paths said to be part of no module */
-  GPtrArray  *proxies;      /* HotNode, weak */
-
-  /* Per instance, set by the composition root (hot-root.c): the service
-   * knows nothing of what a window shows, the UI is told of each proxy. */
-  HotReloadProxyFunc proxy_added;
-  gpointer           proxy_added_data;
+  HotProject   *project;
+  HotWatcher   *watcher;
+  GHashTable   *modules;      /* name → HotModule */
+  GListStore   *status_model; /* HotStatus */
+  GHashTable   *node_modules; /* node name → HotModule */
+  GHashTable   *not_inputs;   /* paths said to be part of no module */
+  HotProxyList *proxies;      /* the live HotNode proxies, weak; what the UI follows */
 
   HotRebuilderFunc rebuilder;
   gpointer         rebuilder_data;
@@ -51,7 +42,6 @@ struct _HotReload
 gboolean   hot_reload_setup (HotReload *self,
                              GError   **error);
 void       hot_reload_forget_proxies (HotReload *self);
-GPtrArray *hot_reload_get_proxies (HotReload *self);
 HotModule *hot_reload_lookup_module (HotReload  *self,
                                      const char *name,
                                      GError    **error);

@@ -38,7 +38,21 @@
  * The service owns the project description, the loader, the static registry
  * (which owns adopted statics), the modules (each with its [class@Hot.Status])
  * and the quarantine (what failed code made: never freed). Proxies are held
- * weakly.
+ * weakly ([property@Hot.Reload:proxies]).
+ *
+ * ## Actions
+ *
+ * Each window that shows a hot node gets a group of actions under the
+ * prefix `hotnode`, which the developer overlay's and the GTK Inspector
+ * page's buttons activate; each takes the module's name (`s`) and calls
+ * the service:
+ *
+ * - `hotnode.reset-state`: [method@Hot.Reload.reset]
+ * - `hotnode.rebuild`: [method@Hot.Reload.rebuild]
+ * - `hotnode.cancel`: [method@Hot.Reload.cancel]
+ *
+ * An app may activate them as well, from a shortcut say:
+ * `gtk_widget_activate_action (widget, "hotnode.rebuild", "s", "counter")`.
  *
  * Since: 0.1
  */
@@ -52,6 +66,7 @@ enum
   PROP_LOAD_TIMEOUT,
   PROP_UNLOAD_GENERATIONS,
   PROP_FAST_PATH,
+  PROP_PROXIES,
   N_PROPS
 };
 
@@ -140,6 +155,9 @@ hot_reload_get_property (GObject    *object,
       break;
     case PROP_FAST_PATH:
       g_value_set_enum (value, self->shared.fast_path);
+      break;
+    case PROP_PROXIES:
+      g_value_set_object (value, self->proxies);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -239,6 +257,18 @@ hot_reload_class_init (HotReloadClass *klass)
       g_param_spec_enum ("fast-path", NULL, NULL, HOT_TYPE_FAST_PATH, HOT_FAST_PATH_TCC,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * HotReload:proxies:
+   *
+   * The live [class@Hot.Node] proxies, in the order they were made: see
+   * [method@Hot.Reload.get_proxies].
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PROXIES] =
+      g_param_spec_object ("proxies", NULL, NULL, G_TYPE_LIST_MODEL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -283,7 +313,7 @@ hot_reload_init (HotReload *self)
   self->status_model = g_list_store_new (HOT_TYPE_STATUS);
   self->node_modules = g_hash_table_new (g_str_hash, g_str_equal);
   self->not_inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->proxies = g_ptr_array_new ();
+  self->proxies = hot_proxy_list_new ();
   self->shared.quarantine = g_ptr_array_new ();
   self->shared.load_timeout_ms = hot_settings_get ()->load_timeout_ms;
   self->shared.fast_path = hot_settings_get ()->fast_path;
@@ -457,6 +487,30 @@ hot_reload_get_status (HotReload *self)
   g_return_val_if_fail (HOT_IS_RELOAD (self), NULL);
 
   return G_LIST_MODEL (self->status_model);
+}
+
+/**
+ * hot_reload_get_proxies:
+ * @self: the service
+ *
+ * Gets the live [class@Hot.Node] proxies, in the order they were made. A
+ * proxy is added when [ctor@Hot.Node.new] makes it and removed when it is
+ * finalized, with [signal@Gio.ListModel::items-changed] each time; the list
+ * holds them weakly, so it never keeps a widget alive (an item read from it
+ * is held by the reader). Empty when hot reload is off.
+ *
+ * The developer overlay and the GTK Inspector's page follow it.
+ *
+ * Returns: (transfer none): a list model of [class@Hot.Node]
+ *
+ * Since: 0.1
+ */
+GListModel *
+hot_reload_get_proxies (HotReload *self)
+{
+  g_return_val_if_fail (HOT_IS_RELOAD (self), NULL);
+
+  return G_LIST_MODEL (self->proxies);
 }
 
 /**

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "hot-actions-private.h"
 #include "hot-diagnostic.h"
 #include "hot-overlay-private.h"
 #include "hot-overlay-rows-private.h"
@@ -18,7 +19,8 @@
  *   hidden      nothing is building, nothing failed, no recent reload
  *   building    a spinner and the modules that are building
  *   reloaded    a short toast after a good build (HOT_OVERLAY_TOAST_SECONDS),
- *               with a button that starts the module afresh ("reset-requested")
+ *               with a button that starts the module afresh (the action
+ *               "hotnode.reset-state" of the window: hot-actions.c)
  *   restored    a short toast when a failure is cleared without a build (the
  *               files are back to what the live code was built from)
  *   held        per module whose reloads the app holds, a line saying so
@@ -28,8 +30,9 @@
  *               be collapsed
  *
  * Several can show at once. The overlay takes no keyboard focus; only its
- * buttons (a failure panel's collapse button, a toast's reset button) and
- * the failure panel's scroll bar take clicks.
+ * buttons (a failure panel's collapse button, its own action
+ * "overlay.toggle-collapsed"; a toast's reset button) and the failure
+ * panel's scroll bar take clicks.
  *
  * hot-window-overlay.c places it, one per window, in a popover of the window: its
  * maximum size (set from the window's) keeps it inside the window, and the
@@ -71,13 +74,15 @@ G_DEFINE_FINAL_TYPE (HotOverlay, hot_overlay, GTK_TYPE_WIDGET)
 enum
 {
   CHANGED,
-  RESET_REQUESTED,
   N_SIGNALS
 };
 
 static guint signals[N_SIGNALS];
 
 static void hot_overlay_update (HotOverlay *self);
+static void toggle_collapsed_activated (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter);
 
 static void
 hot_overlay_dispose (GObject *object)
@@ -232,9 +237,7 @@ hot_overlay_class_init (HotOverlayClass *klass)
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                    G_TYPE_NONE, 0);
 
-  /* The developer asked to start a module afresh (its name). */
-  signals[RESET_REQUESTED] = g_signal_new ("reset-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                           NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  gtk_widget_class_install_action (widget_class, "overlay.toggle-collapsed", "s", toggle_collapsed_activated);
 
   hot_i18n_init ();
 }
@@ -347,11 +350,14 @@ statuses_changed (GListModel *model,
   hot_overlay_update (self);
 }
 
+/* overlay.toggle-collapsed (s): a failure panel's "Hide" and "Show". */
 static void
-collapse_clicked (GtkButton  *button,
-                  HotOverlay *self)
+toggle_collapsed_activated (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
 {
-  const char *module = g_object_get_data (G_OBJECT (button), "module");
+  HotOverlay *self = HOT_OVERLAY (widget);
+  const char *module = g_variant_get_string (parameter, NULL);
 
   if (!g_hash_table_remove (self->collapsed, module))
     g_hash_table_add (self->collapsed, g_strdup (module));
@@ -379,12 +385,12 @@ failure_header_new (HotOverlay *self,
   title = hot_overlay_label_new (title_text, "hotnode-failed");
   gtk_widget_set_hexpand (title, TRUE);
 
-  g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "overlay.toggle-collapsed");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", module);
   gtk_widget_set_focusable (button, FALSE);
   gtk_widget_set_focus_on_click (button, FALSE);
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  g_signal_connect (button, "clicked", G_CALLBACK (collapse_clicked), self);
 
   gtk_box_append (GTK_BOX (header), title);
   gtk_box_append (GTK_BOX (header), button);
@@ -510,15 +516,6 @@ failure_panel_new (HotOverlay *self,
   return panel;
 }
 
-static void
-reset_clicked (GtkButton  *button,
-               HotOverlay *self)
-{
-  g_autofree char *module = g_strdup (g_object_get_data (G_OBJECT (button), "module"));
-
-  g_signal_emit (self, signals[RESET_REQUESTED], 0, module);
-}
-
 /* "Reloaded counter", and a button that starts the module afresh; or
  * "counter is back to its live code". */
 static GtkWidget *
@@ -547,8 +544,8 @@ toast_new (HotOverlay *self,
   gtk_widget_set_focusable (button, FALSE);
   gtk_widget_set_focus_on_click (button, FALSE);
   gtk_widget_add_css_class (button, "flat");
-  g_object_set_data_full (G_OBJECT (button), "module", g_strdup (module), g_free);
-  g_signal_connect (button, "clicked", G_CALLBACK (reset_clicked), self);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), HOT_ACTIONS_PREFIX ".reset-state");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", module);
   gtk_box_append (GTK_BOX (row), button);
 
   return row;

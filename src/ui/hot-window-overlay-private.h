@@ -8,12 +8,6 @@
 
 G_BEGIN_DECLS
 
-typedef void (*HotWindowOverlayResetFunc) (const char *module,
-                                           gpointer    user_data);
-
-void hot_window_overlay_set_reset_func (HotWindowOverlayResetFunc func,
-                                        gpointer                  user_data);
-
 GtkWidget *hot_window_overlay_ensure (GtkWindow  *window,
                                       GListModel *statuses,
                                       const char *source_root);
@@ -21,7 +15,7 @@ GtkWidget *hot_window_overlay_get_popover (GtkWindow *window);
 void       hot_window_overlay_place (HotNode    *proxy,
                                      GListModel *statuses,
                                      const char *source_root);
-void       hot_window_overlay_wait_for_paint (HotStatus *status,
-                                              GPtrArray *proxies);
+void       hot_window_overlay_wait_for_paint (HotStatus  *status,
+                                              GListModel *proxies);
 
 G_END_DECLS

@@ -193,32 +193,6 @@ window_destroyed (GtkWidget     *window,
   g_clear_pointer (&wo->popover, gtk_widget_unparent);
 }
 
-static HotWindowOverlayResetFunc reset_func;
-static gpointer                  reset_data;
-
-/**
- * hot_window_overlay_set_reset_func:
- * @func: what starts a module afresh, asked for from an overlay
- * @user_data: for @func
- *
- * Set by the service: the overlay knows nothing of modules.
- */
-void
-hot_window_overlay_set_reset_func (HotWindowOverlayResetFunc func,
-                                   gpointer                  user_data)
-{
-  reset_func = func;
-  reset_data = user_data;
-}
-
-static void
-overlay_reset_requested (GtkWidget  *overlay,
-                         const char *module)
-{
-  if (reset_func != NULL)
-    reset_func (module, reset_data);
-}
-
 /**
  * hot_window_overlay_ensure:
  * @window: a window
@@ -256,7 +230,6 @@ hot_window_overlay_ensure (GtkWindow  *window,
 
   g_signal_connect (wo->overlay, "notify::visible", G_CALLBACK (overlay_visible_changed), wo);
   g_signal_connect (wo->overlay, "changed", G_CALLBACK (overlay_changed), wo);
-  g_signal_connect (wo->overlay, "reset-requested", G_CALLBACK (overlay_reset_requested), NULL);
   g_signal_connect (window, "map", G_CALLBACK (window_mapped), wo);
   g_signal_connect (window, "unmap", G_CALLBACK (window_unmapped), wo);
   g_signal_connect (window, "unrealize", G_CALLBACK (window_unrealized), wo);
@@ -412,14 +385,14 @@ reload_painted (GdkFrameClock *clock,
 /**
  * hot_window_overlay_wait_for_paint:
  * @status: the status of a module just reloaded
- * @proxies: (element-type HotNode): every live proxy
+ * @proxies: a list model of every live #HotNode
  *
  * Adds "painted" to @status's timings when the first frame of a window
  * showing the module has been painted.
  */
 void
-hot_window_overlay_wait_for_paint (HotStatus *status,
-                                   GPtrArray *proxies)
+hot_window_overlay_wait_for_paint (HotStatus  *status,
+                                   GListModel *proxies)
 {
   PaintWait *wait = g_object_get_data (G_OBJECT (status), "hotnode-paint-wait");
 
@@ -432,9 +405,9 @@ hot_window_overlay_wait_for_paint (HotStatus *status,
     }
   paint_wait_stop (wait);
 
-  for (guint i = 0; i < proxies->len; i++)
+  for (guint i = 0; i < g_list_model_get_n_items (proxies); i++)
     {
-      HotNode       *proxy = g_ptr_array_index (proxies, i);
+      g_autoptr (HotNode) proxy = g_list_model_get_item (proxies, i);
       GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (proxy));
 
       if (clock == NULL || g_strcmp0 (hot_node_get_module (proxy), hot_status_get_module (status)) != 0)

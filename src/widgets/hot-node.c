@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "hot-instantiate-private.h"
 #include "hot-node-private.h"
 
 /**

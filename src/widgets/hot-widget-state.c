@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "hot-node-private.h"
+#include "hot-node.h"
 #include "hot-widget-state-kinds-private.h"
 #include "hot-widget-state-private.h"
 

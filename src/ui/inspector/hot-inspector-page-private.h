@@ -13,7 +13,6 @@ G_DECLARE_FINAL_TYPE (HotInspectorPage, hot_inspector_page, HOT, INSPECTOR_PAGE,
 
 GtkWidget *hot_inspector_page_new (HotReload  *service,
                                    GListModel *statuses);
-void       hot_inspector_page_refresh (HotInspectorPage *self);
 void       hot_inspector_page_register (void);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include "hot-inspector-page-private.h"
 
+#include "hot-actions-private.h"
 #include "hot-diagnostic.h"
 #include "hot-guard-private.h"
 #include "hot-i18n-private.h"
@@ -22,9 +23,13 @@
  * It shows, per module of a list model of HotStatus, the live generation,
  * whether it builds, the last build's time and builder, the stages of the
  * last reload, and what went wrong (diagnostics, error, crash, vanished
- * nodes), with "Rebuild now" and "Cancel"; and the service's live proxies
- * with their node names: selecting one highlights it in its window. It
- * observes the statuses; nothing calls it when a build starts.
+ * nodes), with "Rebuild now", "Cancel" and "Reset state"; and the
+ * service's live proxies with their node names: selecting one highlights
+ * it in its window. It observes the statuses and the service's list of
+ * proxies; nothing calls it when a build starts or a proxy is made. Its
+ * buttons activate the "hotnode" actions (hot-actions.c), which the page
+ * inserts on itself for its service: the inspector's window is not the
+ * app's.
  *
  * - service:   the service whose modules it rebuilds and whose proxies it
  *              lists (hot_reload_get_default () unless given)
@@ -33,8 +38,9 @@
  *              selects that node's row
  * - modules:   a list box bound to statuses; each row updates itself on
  *              its status's notify
- * - proxies:   a list box filled again on refresh: when the page is mapped
- *              and after each reload of the service
+ * - proxies:   a list box bound to the service's proxies
+ *              (hot_reload_get_proxies ()); each row updates itself on its
+ *              proxy's notify
  */
 
 #define HIGHLIGHT_MS 1500
@@ -297,32 +303,8 @@ module_row_update (HotStatus  *status,
   gtk_label_set_text (GTK_LABEL (stages_label), stages_text);
   gtk_label_set_text (GTK_LABEL (problem), problem_text);
   gtk_widget_set_visible (problem, problem_text[0] != '\0');
+  /* On the button's box: an actionable's own sensitivity is its action's. */
   gtk_widget_set_sensitive (cancel, hot_status_get_building (status));
-}
-
-static void
-rebuild_clicked (GtkButton        *button,
-                 HotInspectorPage *self)
-{
-  hot_reload_rebuild (self->service, g_object_get_data (G_OBJECT (button), "hotnode-module"));
-}
-
-static void
-cancel_clicked (GtkButton        *button,
-                HotInspectorPage *self)
-{
-  hot_reload_cancel (self->service, g_object_get_data (G_OBJECT (button), "hotnode-module"));
-}
-
-static void
-reset_clicked (GtkButton        *button,
-               HotInspectorPage *self)
-{
-  const char *module = g_object_get_data (G_OBJECT (button), "hotnode-module");
-  g_autoptr (GError) error = NULL;
-
-  if (!hot_reload_reset (self->service, module, &error))
-    g_warning ("Could not reset module “%s”: %s", module, error->message);
 }
 
 static GtkWidget *
@@ -340,20 +322,21 @@ new_label (const char *css_class)
   return label;
 }
 
+/* A button named "@name-@module" that activates hotnode.@action (@module). */
 static GtkWidget *
-new_module_button (HotInspectorPage *self,
-                   const char       *label,
-                   const char       *action,
-                   const char       *module,
-                   GCallback         callback)
+new_module_button (const char *label,
+                   const char *name,
+                   const char *action,
+                   const char *module)
 {
   GtkWidget       *button = gtk_button_new_with_label (label);
-  g_autofree char *name = g_strdup_printf ("%s-%s", action, module);
+  g_autofree char *widget_name = g_strdup_printf ("%s-%s", name, module);
+  g_autofree char *action_name = g_strdup_printf ("%s.%s", HOT_ACTIONS_PREFIX, action);
 
-  gtk_widget_set_name (button, name);
+  gtk_widget_set_name (button, widget_name);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  g_object_set_data_full (G_OBJECT (button), "hotnode-module", g_strdup (module), g_free);
-  g_signal_connect (button, "clicked", callback, self);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", module);
 
   return button;
 }
@@ -362,26 +345,24 @@ static GtkWidget *
 create_module_row (gpointer item,
                    gpointer user_data)
 {
-  HotInspectorPage *self = user_data;
-  HotStatus        *status = item;
-  const char       *module = hot_status_get_module (status);
-  GtkWidget        *row = gtk_list_box_row_new ();
-  GtkWidget        *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  GtkWidget        *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget        *title = new_label ("heading");
-  GtkWidget        *state = new_label (NULL);
-  GtkWidget        *stages_label = new_label ("hotnode-inspector-stages");
-  GtkWidget        *problem = new_label ("hotnode-inspector-problem");
-  GtkWidget        *cancel = new_module_button (self, _ ("Cancel"), "cancel", module, G_CALLBACK (cancel_clicked));
+  HotStatus  *status = item;
+  const char *module = hot_status_get_module (status);
+  GtkWidget  *row = gtk_list_box_row_new ();
+  GtkWidget  *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget  *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget  *title = new_label ("heading");
+  GtkWidget  *state = new_label (NULL);
+  GtkWidget  *stages_label = new_label ("hotnode-inspector-stages");
+  GtkWidget  *problem = new_label ("hotnode-inspector-problem");
+  GtkWidget  *cancel = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
 
+  gtk_box_append (GTK_BOX (cancel), new_module_button (_ ("Cancel"), "cancel", "cancel", module));
   gtk_label_set_text (GTK_LABEL (title), module);
   gtk_widget_set_hexpand (title, TRUE);
   gtk_box_append (GTK_BOX (header), title);
-  gtk_box_append (GTK_BOX (header),
-                  new_module_button (self, _ ("Rebuild now"), "rebuild", module, G_CALLBACK (rebuild_clicked)));
+  gtk_box_append (GTK_BOX (header), new_module_button (_ ("Rebuild now"), "rebuild", "rebuild", module));
   gtk_box_append (GTK_BOX (header), cancel);
-  gtk_box_append (GTK_BOX (header),
-                  new_module_button (self, _ ("Reset state"), "reset", module, G_CALLBACK (reset_clicked)));
+  gtk_box_append (GTK_BOX (header), new_module_button (_ ("Reset state"), "reset", "reset-state", module));
 
   gtk_box_append (GTK_BOX (box), header);
   gtk_box_append (GTK_BOX (box), state);
@@ -471,12 +452,11 @@ select_proxy_of (HotInspectorPage *self,
     }
 }
 
-static GtkWidget *
-create_proxy_row (HotNode *proxy)
+static void
+proxy_row_update (HotNode    *proxy,
+                  GParamSpec *pspec,
+                  GtkWidget  *label)
 {
-  GtkWidget       *row = gtk_list_box_row_new ();
-  GtkWidget       *label = new_label (NULL);
-  GWeakRef        *ref = g_new0 (GWeakRef, 1);
   g_autofree char *text = NULL;
 
   if (hot_node_get_module (proxy) != NULL)
@@ -485,6 +465,21 @@ create_proxy_row (HotNode *proxy)
   else
     text = g_strdup (hot_node_get_node_name (proxy));
   gtk_label_set_text (GTK_LABEL (label), text);
+}
+
+/* Holds the proxy weakly: the list box keeps its rows, not its items. */
+static GtkWidget *
+create_proxy_row (gpointer item,
+                  gpointer user_data)
+{
+  HotNode   *proxy = item;
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *label = new_label (NULL);
+  GWeakRef  *ref = g_new0 (GWeakRef, 1);
+
+  proxy_row_update (proxy, NULL, label);
+  g_signal_connect_object (proxy, "notify::module", G_CALLBACK (proxy_row_update), label, 0);
+  g_signal_connect_object (proxy, "notify::generation", G_CALLBACK (proxy_row_update), label, 0);
   gtk_label_set_selectable (GTK_LABEL (label), FALSE);
   gtk_widget_set_margin_top (label, 4);
   gtk_widget_set_margin_bottom (label, 4);
@@ -497,40 +492,17 @@ create_proxy_row (HotNode *proxy)
   return row;
 }
 
-/**
- * hot_inspector_page_refresh:
- * @self: a page
- *
- * Lists the service's live proxies again.
- */
-void
-hot_inspector_page_refresh (HotInspectorPage *self)
-{
-  GPtrArray *proxies = hot_reload_get_proxies (self->service);
-  GtkWidget *row;
-  guint      shown = 0;
-
-  g_return_if_fail (HOT_IS_INSPECTOR_PAGE (self));
-
-  while ((row = gtk_widget_get_first_child (self->proxies)) != NULL)
-    gtk_list_box_remove (GTK_LIST_BOX (self->proxies), row);
-
-  for (guint i = 0; proxies != NULL && i < proxies->len; i++)
-    {
-      gtk_list_box_append (GTK_LIST_BOX (self->proxies), create_proxy_row (g_ptr_array_index (proxies, i)));
-      shown++;
-    }
-  gtk_widget_set_visible (self->no_proxies, shown == 0);
-  if (self->object != NULL)
-    select_proxy_of (self, self->object);
-}
-
+/* A proxy was made or finalized: the rows follow by themselves. */
 static void
-hot_inspector_page_map (GtkWidget *widget)
+proxies_changed (GListModel       *proxies,
+                 guint             position,
+                 guint             removed,
+                 guint             added,
+                 HotInspectorPage *self)
 {
-  GTK_WIDGET_CLASS (hot_inspector_page_parent_class)->map (widget);
-
-  hot_inspector_page_refresh (HOT_INSPECTOR_PAGE (widget));
+  gtk_widget_set_visible (self->no_proxies, g_list_model_get_n_items (proxies) == 0);
+  if (added > 0 && self->object != NULL)
+    select_proxy_of (self, self->object);
 }
 
 static GtkWidget *
@@ -550,9 +522,8 @@ hot_inspector_page_constructed (GObject *object)
 {
   HotInspectorPage *self = HOT_INSPECTOR_PAGE (object);
   GtkWidget        *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget        *refresh = gtk_button_new_with_label (_ ("Refresh"));
-  GtkWidget        *proxies_header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget        *proxies_heading = new_heading (_ ("Live proxies"));
+  GListModel       *proxies;
+  GActionGroup     *actions;
 
   G_OBJECT_CLASS (hot_inspector_page_parent_class)->constructed (object);
 
@@ -560,6 +531,10 @@ hot_inspector_page_constructed (GObject *object)
     self->service = g_object_ref (hot_reload_get_default ());
   if (self->statuses == NULL)
     self->statuses = g_object_ref (hot_reload_get_status (self->service));
+  proxies = hot_reload_get_proxies (self->service);
+  actions = hot_actions_new (self->service);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), HOT_ACTIONS_PREFIX, actions);
+  g_object_unref (actions);
 
   self->modules = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->modules), GTK_SELECTION_NONE);
@@ -570,17 +545,13 @@ hot_inspector_page_constructed (GObject *object)
   self->proxies = gtk_list_box_new ();
   gtk_widget_add_css_class (self->proxies, "frame");
   g_signal_connect (self->proxies, "row-selected", G_CALLBACK (proxy_selected), self);
+  gtk_list_box_bind_model (GTK_LIST_BOX (self->proxies), proxies, create_proxy_row, self, NULL);
   self->no_proxies = new_label ("dim-label");
   gtk_label_set_text (GTK_LABEL (self->no_proxies), _ ("No hot node is alive."));
 
-  gtk_widget_set_hexpand (proxies_heading, TRUE);
-  gtk_box_append (GTK_BOX (proxies_header), proxies_heading);
-  gtk_box_append (GTK_BOX (proxies_header), refresh);
-  g_signal_connect_swapped (refresh, "clicked", G_CALLBACK (hot_inspector_page_refresh), self);
-
   gtk_box_append (GTK_BOX (box), new_heading (_ ("Modules")));
   gtk_box_append (GTK_BOX (box), self->modules);
-  gtk_box_append (GTK_BOX (box), proxies_header);
+  gtk_box_append (GTK_BOX (box), new_heading (_ ("Live proxies")));
   gtk_box_append (GTK_BOX (box), self->proxies);
   gtk_box_append (GTK_BOX (box), self->no_proxies);
   gtk_widget_set_margin_top (box, 18);
@@ -593,11 +564,8 @@ hot_inspector_page_constructed (GObject *object)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scrolled), box);
   gtk_widget_set_parent (self->scrolled, GTK_WIDGET (self));
 
-  g_signal_connect_object (self->service, "hot-reload", G_CALLBACK (hot_inspector_page_refresh), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->service, "reload-failed", G_CALLBACK (hot_inspector_page_refresh), self,
-                           G_CONNECT_SWAPPED);
-  hot_inspector_page_refresh (self);
+  g_signal_connect_object (proxies, "items-changed", G_CALLBACK (proxies_changed), self, 0);
+  proxies_changed (proxies, 0, 0, g_list_model_get_n_items (proxies), self);
 }
 
 static void
@@ -610,7 +578,6 @@ hot_inspector_page_class_init (HotInspectorPageClass *klass)
   object_class->dispose = hot_inspector_page_dispose;
   object_class->get_property = hot_inspector_page_get_property;
   object_class->set_property = hot_inspector_page_set_property;
-  widget_class->map = hot_inspector_page_map;
 
   properties[PROP_SERVICE] =
       g_param_spec_object ("service", NULL, NULL, HOT_TYPE_RELOAD,
