@@ -10,6 +10,7 @@
 #include <hotnode.h>
 #include <link.h>
 
+#include "hot-compile-command-private.h"
 #include "hot-fast-builder-private.h"
 #include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
@@ -865,6 +866,83 @@ test_pruned_fallback (Fixture      *fixture,
     }
 }
 
+/* Runs @argv in @dir; fails the test if it fails. Returns what it printed
+ * (stdout and stderr). */
+static char *
+run_in (const char        *dir,
+        const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int              status;
+
+  g_spawn_sync (dir, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("%s failed: %s%s", argv[0], out, err);
+
+  return g_strconcat (out, err, NULL);
+}
+
+static void
+test_direct_link (Fixture      *fixture,
+                  gconstpointer data)
+{
+  g_autofree char *ninja = g_find_program_in_path ("ninja");
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *commands = NULL;
+  g_autofree char *printed = NULL;
+  g_autofree char *by_driver = NULL;
+  g_autofree char *direct = NULL;
+  g_autofree char *by_driver_path = g_build_filename (fixture->private_dir, "by-driver.so", NULL);
+  g_autofree char *output = g_build_filename (fixture->private_dir, "lib.so", NULL);
+  g_autoptr (GHashTable) none = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GStrvBuilder) ask = g_strv_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) link_argv = NULL;
+  g_auto (GStrv) driver_argv = NULL;
+  g_auto (GStrv) ask_argv = NULL;
+  g_auto (GStrv) direct_argv = NULL;
+  gsize by_driver_len, direct_len;
+
+  g_test_summary ("The linker run alone, with the command gcc gives for the module's link (-###), "
+                  "makes the library gcc makes, byte for byte");
+
+  if (gold == NULL)
+    {
+      g_test_skip ("ld.gold is not installed");
+      return;
+    }
+
+  commands = run_in (fixture->info->build_dir, (const char *[]){ ninja, "-t", "commands", "-s", fixture->info->target, NULL });
+  link_argv = hot_link_command_parse (commands, fixture->info->target, &error);
+  g_assert_no_error (error);
+  driver_argv = hot_link_command_argv ((const char *const *) link_argv, fixture->info->build_dir, none, none,
+                                       output, NULL, TRUE);
+  g_strv_builder_addv (ask, (const char **) driver_argv);
+  g_strv_builder_add (ask, "-###");
+  ask_argv = g_strv_builder_end (ask);
+  printed = run_in (fixture->info->build_dir, (const char *const *) ask_argv);
+  direct_argv = hot_link_command_direct ((const char *const *) driver_argv, printed, gold);
+  if (direct_argv == NULL)
+    {
+      g_test_skip ("the build's compiler is not gcc with collect2");
+      return;
+    }
+  g_assert_cmpstr (direct_argv[0], ==, gold);
+  for (guint i = 0; direct_argv[i]; i++)
+    g_assert_false (g_str_has_prefix (direct_argv[i], "-plugin"));
+
+  /* The same output (its name is in the library): the driver's moved away. */
+  g_free (run_in (fixture->info->build_dir, (const char *const *) driver_argv));
+  g_assert_cmpint (g_rename (output, by_driver_path), ==, 0);
+  g_free (run_in (fixture->info->build_dir, (const char *const *) direct_argv));
+  g_assert_true (g_file_get_contents (by_driver_path, &by_driver, &by_driver_len, NULL));
+  g_assert_true (g_file_get_contents (output, &direct, &direct_len, NULL));
+  g_assert_cmpmem (direct, direct_len, by_driver, by_driver_len);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -885,6 +963,7 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/tcc-refused", &refused_module, test_tcc_refused);
   ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
   ADD ("/Hotnode/FastBuilder/pruned-fallback", &gamma_module, test_pruned_fallback);
+  ADD ("/Hotnode/FastBuilder/direct-link", &gamma_module, test_direct_link);
 
 #undef ADD
 

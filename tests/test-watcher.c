@@ -269,6 +269,64 @@ test_settle (Fixture      *fixture,
   g_assert_cmpuint (fixture->n_changed, ==, 1);
 }
 
+static void
+test_folder_again (Fixture      *fixture,
+                   gconstpointer data)
+{
+  g_autofree char *folder = g_build_filename (fixture->dir, "widgets", NULL);
+  g_autofree char *file = g_build_filename (folder, "row.c", NULL);
+
+  g_test_summary ("A watched folder deleted and made again is watched again");
+
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  assert_one_change (fixture);
+  g_assert_cmpint (g_rmdir (folder), ==, 0);
+  run_quiet_period ();
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  run_quiet_period ();
+
+  fixture->n_changed = 0;
+  g_free (fixture->watched);
+  fixture->watched = g_strdup (file);
+  expect_final (fixture, "int m;\n");
+  g_assert_true (g_file_set_contents (file, "int m;\n", -1, NULL));
+  assert_one_change (fixture);
+  g_assert_true (g_ptr_array_find_with_equal_func (fixture->paths, file, g_str_equal, NULL));
+}
+
+static void
+test_prompt (Fixture      *fixture,
+             gconstpointer data)
+{
+  g_autofree char *build = g_build_filename (fixture->dir, "build", NULL);
+
+  g_test_summary ("Each of many saves of one file in quick succession is seen in the main loop's "
+                  "next iterations, without blocking, in order and with its own content: file events "
+                  "are read as they come (GLib's inotify backend reads them on a thread of its own, "
+                  "and waits 100 ms after a read that held only IN_MODIFY)");
+
+  /* No settle: the end of a save emits at once. */
+  g_clear_object (&fixture->watcher);
+  fixture->watcher = hot_watcher_new (60000, 0);
+  hot_watcher_ignore (fixture->watcher, build);
+  hot_watcher_add_dir (fixture->watcher, fixture->dir);
+  g_signal_connect (fixture->watcher, "changed", G_CALLBACK (on_changed), fixture);
+
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autofree char *content = g_strdup_printf ("int k%u;\n", i);
+
+      /* Truncated, written, closed: IN_MODIFY, then IN_CLOSE_WRITE. */
+      expect_final (fixture, content);
+      write_in_place (fixture->watched, content);
+      for (guint j = 0; j < 10 && fixture->n_changed == i; j++)
+        g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpuint (fixture->n_changed, ==, i + 1);
+      g_assert_cmpuint (fixture->paths->len, ==, 1);
+      g_assert_cmpstr (g_ptr_array_index (fixture->paths, 0), ==, fixture->watched);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -285,6 +343,8 @@ main (int   argc,
   ADD ("/Hotnode/Watcher/two-files", test_two_files);
   ADD ("/Hotnode/Watcher/new-folder", test_new_folder);
   ADD ("/Hotnode/Watcher/ignored", test_ignored);
+  ADD ("/Hotnode/Watcher/prompt", test_prompt);
+  ADD ("/Hotnode/Watcher/folder-again", test_folder_again);
   g_test_add ("/Hotnode/Watcher/settle", Fixture, GUINT_TO_POINTER (60000), fixture_set_up, test_settle,
               fixture_tear_down);
 

@@ -29,5 +29,8 @@ GStrv       hot_link_command_argv (const char *const *link_argv,
                                    const char        *output,
                                    const char        *tcc_runtime,
                                    gboolean           gold);
+GStrv       hot_link_command_direct (const char *const *driver_argv,
+                                     const char        *driver_output,
+                                     const char        *gold);
 
 G_END_DECLS

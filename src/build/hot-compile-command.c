@@ -267,3 +267,63 @@ hot_link_command_argv (const char *const *link_argv,
 
   return g_strv_builder_end (argv);
 }
+
+/**
+ * hot_link_command_direct:
+ * @driver_argv: (array zero-terminated=1): a link command by gcc, with
+ *   `-fuse-ld=gold` (from hot_link_command_argv ())
+ * @driver_output: what gcc printed given @driver_argv and `-###`
+ * @gold: the path of ld.gold
+ *
+ * gcc links by running collect2, which runs the linker: two programs
+ * started, and gcc's own start, for nothing a link of objects that are
+ * not LTO's needs (5–10 ms a link). The linker's command is collect2's,
+ * without the LTO plugin's arguments: the same library, byte for byte.
+ *
+ * Returns: (transfer full) (nullable): ld.gold's command for the same link,
+ *   or %NULL when there is none to run alone (another driver, another
+ *   linker, LTO)
+ */
+GStrv
+hot_link_command_direct (const char *const *driver_argv,
+                         const char        *driver_output,
+                         const char        *gold)
+{
+  g_auto (GStrv) lines = g_strsplit (driver_output, "\n", -1);
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto (GStrv) collect2 = NULL;
+  gboolean by_gold = FALSE;
+
+  for (guint i = 0; driver_argv[i]; i++)
+    if (g_str_has_prefix (driver_argv[i], "-flto"))
+      return NULL;
+
+  for (guint i = 0; lines[i] && collect2 == NULL; i++)
+    {
+      g_auto (GStrv) words = NULL;
+      g_autofree char *program = NULL;
+
+      if (!g_shell_parse_argv (lines[i], NULL, &words, NULL))
+        continue;
+      program = g_path_get_basename (words[0]);
+      if (g_str_equal (program, "collect2"))
+        collect2 = g_steal_pointer (&words);
+    }
+  if (collect2 == NULL)
+    return NULL;
+
+  g_strv_builder_add (argv, gold);
+  for (guint i = 1; collect2[i]; i++)
+    {
+      if (g_str_equal (collect2[i], "-plugin") && collect2[i + 1] != NULL)
+        i++;
+      else if (g_str_equal (collect2[i], "-fuse-ld=gold"))
+        by_gold = TRUE;
+      else if (g_str_has_prefix (collect2[i], "-fuse-ld=") || g_str_equal (collect2[i], "-flto"))
+        return NULL;
+      else if (!g_str_has_prefix (collect2[i], "-plugin-opt="))
+        g_strv_builder_add (argv, collect2[i]);
+    }
+
+  return by_gold ? g_strv_builder_end (argv) : NULL;
+}

@@ -63,7 +63,8 @@
  * forgotten first. Every failure is an error for the caller, which
  * falls back to the build system, so the user gets the same result either
  * way, only later. Links use gold when it is installed and the build chose
- * no linker.
+ * no linker, run alone with the command gcc gives for the link (see
+ * hot_link_command_direct ()).
  *
  * Beside this file: the compile and link commands (hot-compile-command.c),
  * the header every compile includes first (hot-pch.c), the tcc path's
@@ -86,7 +87,9 @@ struct _HotFastBuilder
   GStatBuf             work_dir_stat; /* of the folder it made, once made */
   gboolean             work_dir_made;
   char                *tcc;            /* tcc's path, in tcc mode */
-  gboolean             gold;           /* ld.gold is installed */
+  char                *gold;           /* ld.gold's path, if installed */
+  char                *link_key;       /* the link command gcc was last asked about (-###), joined */
+  GStrv                direct_link;    /* the linker's own command for it, or NULL */
   char                *tcc_runtime;    /* libtcc1.a, once known */
   char                *header;         /* tcc's compatibility header */
   gboolean             header_ready;   /* written */
@@ -109,6 +112,9 @@ hot_fast_builder_finalize (GObject *object)
   g_free (self->work_dir);
   g_free (self->tcc);
   g_free (self->tcc_runtime);
+  g_free (self->gold);
+  g_free (self->link_key);
+  g_strfreev (self->direct_link);
   g_free (self->header);
   g_strfreev (self->link_argv);
   g_clear_pointer (&self->tcc_refused, g_hash_table_unref);
@@ -152,7 +158,6 @@ hot_fast_builder_new (const HotModuleInfo *info,
                       HotInputs           *inputs)
 {
   HotFastBuilder    *self = g_object_new (HOT_TYPE_FAST_BUILDER, NULL);
-  g_autofree char   *gold = NULL;
   GHashTableIter     iter;
   const char        *source;
   HotCompileCommand *command;
@@ -163,8 +168,7 @@ hot_fast_builder_new (const HotModuleInfo *info,
   self->inputs = inputs;
   self->mode = mode;
   self->work_dir = g_build_filename (info->build_dir, WORK_DIR_NAME, info->name, NULL);
-  gold = g_find_program_in_path ("ld.gold");
-  self->gold = gold != NULL;
+  self->gold = g_find_program_in_path ("ld.gold");
   if (mode == HOT_FAST_PATH_TCC)
     {
       self->tcc = g_find_program_in_path ("tcc");
@@ -288,14 +292,15 @@ typedef struct
   char       *object;      /* of the running compile */
   char       *prelude_key; /* tcc: of the source to compile, once known */
   char       *prologue;
-  gboolean    by_gcc;      /* the source is compiled by the build's compiler */
-  gboolean    pch_checked; /* gcc: its precompiled header is current, or it has none */
-  char       *pch;         /* gcc: its precompiled header, if any */
-  char       *copy_dir; /* where the compile runs, if not the build folder */
-  char       *pruned_key;  /* tcc: what the running compile's pruned prelude is for */
+  gboolean    by_gcc;         /* the source is compiled by the build's compiler */
+  gboolean    pch_checked;    /* gcc: its precompiled header is current, or it has none */
+  char       *pch;            /* gcc: its precompiled header, if any */
+  char       *copy_dir;       /* where the compile runs, if not the build folder */
+  char       *pruned_key;     /* tcc: what the running compile's pruned prelude is for */
   gboolean    pruned_checked; /* tcc: the source's pruned prelude is written, or it has none */
-  gboolean    whole_again; /* tcc: the running compile is with the whole prelude, after a pruned one failed */
+  gboolean    whole_again;    /* tcc: the running compile is with the whole prelude, after a pruned one failed */
   char       *output;
+  char       *link_asked;   /* the link command gcc was asked about (-###) */
   gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
   GHashTable *snapshot;     /* what the build builds: the inputs' digests */
   GHashTable *wanted;       /* source → fingerprint, from @snapshot */
@@ -313,6 +318,7 @@ build_job_free (gpointer data)
   g_free (job->pch);
   g_free (job->copy_dir);
   g_free (job->pruned_key);
+  g_free (job->link_asked);
   g_free (job->output);
   g_clear_pointer (&job->snapshot, g_hash_table_unref);
   g_clear_pointer (&job->wanted, g_hash_table_unref);
@@ -516,6 +522,25 @@ linked (GTask      *task,
         const char *output,
         GError    **error)
 {
+  return TRUE;
+}
+
+/* gcc printed the commands of the link it was asked about: the linker's
+ * own, if there is one to run alone, is kept for that link command
+ * (self->link_key). */
+static gboolean
+link_driver_asked (GTask      *task,
+                   const char *output,
+                   GError    **error)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+  g_auto (GStrv) argv = g_strsplit (job->link_asked, "\n", -1);
+
+  g_strfreev (self->direct_link);
+  self->direct_link = hot_link_command_direct ((const char *const *) argv, output, self->gold);
+  g_free (self->link_key);
+  self->link_key = g_steal_pointer (&job->link_asked);
   return TRUE;
 }
 
@@ -744,13 +769,37 @@ build_next (GTask *task)
   else if (job->output == NULL)
     {
       g_autofree char *basename = g_path_get_basename (self->info->output);
+      g_autofree char *output = g_build_filename (self->work_dir, basename, NULL);
+      g_autofree char *key = NULL;
       g_auto (GStrv) argv = NULL;
 
-      job->output = g_build_filename (self->work_dir, basename, NULL);
       argv = hot_link_command_argv ((const char *const *) self->link_argv, self->info->build_dir,
-                                    self->object_sources, self->objects, job->output,
-                                    self->mode == HOT_FAST_PATH_TCC ? self->tcc_runtime : NULL, self->gold);
-      run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
+                                    self->object_sources, self->objects, output,
+                                    self->mode == HOT_FAST_PATH_TCC ? self->tcc_runtime : NULL, self->gold != NULL);
+
+      /* A link command not seen before: gcc says what it would run
+       * (-###), and the linker runs alone from then on. */
+      key = g_strjoinv ("\n", argv);
+      if (self->gold != NULL && g_strcmp0 (key, self->link_key) != 0 &&
+          g_strv_contains ((const char *const *) argv, "-fuse-ld=gold"))
+        {
+          g_autoptr (GStrvBuilder) ask = g_strv_builder_new ();
+          g_auto (GStrv) ask_argv = NULL;
+
+          g_strv_builder_addv (ask, (const char **) argv);
+          g_strv_builder_add (ask, "-###");
+          ask_argv = g_strv_builder_end (ask);
+          g_free (job->link_asked);
+          job->link_asked = g_steal_pointer (&key);
+          run_step (task, (const char *const *) ask_argv, NULL, _ ("linking"), link_driver_asked, NULL);
+          return;
+        }
+
+      job->output = g_steal_pointer (&output);
+      if (self->direct_link != NULL && g_strcmp0 (key, self->link_key) == 0)
+        run_step (task, (const char *const *) self->direct_link, NULL, _ ("linking"), linked, NULL);
+      else
+        run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
     }
   else
     {
@@ -769,6 +818,8 @@ forget_work_dir (HotFastBuilder *self)
   g_hash_table_remove_all (self->object_inputs);
   g_hash_table_remove_all (self->pch_failed);
   g_clear_pointer (&self->link_argv, g_strfreev);
+  g_clear_pointer (&self->link_key, g_free);
+  g_clear_pointer (&self->direct_link, g_strfreev);
   self->header_ready = FALSE;
   if (self->fast_tcc != NULL)
     hot_fast_tcc_forget (self->fast_tcc);
@@ -986,4 +1037,6 @@ hot_fast_builder_forget (HotFastBuilder *self)
   g_hash_table_remove_all (self->objects);
   g_hash_table_remove_all (self->object_inputs);
   g_clear_pointer (&self->link_argv, g_strfreev);
+  g_clear_pointer (&self->link_key, g_free);
+  g_clear_pointer (&self->direct_link, g_strfreev);
 }

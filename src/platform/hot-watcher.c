@@ -5,6 +5,8 @@
 
 #include "hot-watcher-private.h"
 
+#include "hot-watcher-inotify-private.h"
+
 /*
  * HotWatcher: watches folders recursively, folders created later included,
  * and emits "changed" with the changed paths once the events have been
@@ -16,6 +18,10 @@
  * States: idle (no timeout) → pending (a timeout armed by the first event;
  * each further event moves it) → idle again when it fires. inotify wakes the
  * process only on events: nothing polls.
+ *
+ * The events: on Linux, read from inotify by hot-watcher-inotify.c, on the
+ * main context as they come; elsewhere, or for a folder inotify refuses
+ * (no watch left), from a GFileMonitor.
  */
 
 struct _HotWatcher
@@ -24,7 +30,8 @@ struct _HotWatcher
 
   guint       debounce_ms;
   guint       settle_ms;
-  GHashTable *monitors;    /* path → GFileMonitor */
+  HotInotify *inotify;     /* NULL without inotify */
+  GHashTable *monitors;    /* watched folder → its GFileMonitor, or NULL (inotify's) */
   GPtrArray  *ignored;     /* paths whose events are dropped */
   GHashTable *pending;     /* changed paths since the last emission */
   gint64      first_event; /* of the pending ones, g_get_monotonic_time () */
@@ -42,6 +49,18 @@ enum
 
 static guint signals[N_SIGNALS];
 
+static void inotify_event (const char   *path,
+                           HotWatchEvent event,
+                           gboolean      is_dir,
+                           gpointer      user_data);
+
+static void
+monitor_free (gpointer monitor)
+{
+  if (monitor != NULL)
+    g_object_unref (monitor);
+}
+
 static void
 hot_watcher_dispose (GObject *object)
 {
@@ -55,9 +74,11 @@ hot_watcher_dispose (GObject *object)
 
       g_hash_table_iter_init (&iter, self->monitors);
       while (g_hash_table_iter_next (&iter, NULL, &monitor))
-        g_signal_handlers_disconnect_by_data (monitor, self);
+        if (monitor != NULL)
+          g_signal_handlers_disconnect_by_data (monitor, self);
     }
   g_clear_pointer (&self->monitors, g_hash_table_unref);
+  g_clear_pointer (&self->inotify, hot_inotify_free);
 
   G_OBJECT_CLASS (hot_watcher_parent_class)->dispose (object);
 }
@@ -91,7 +112,7 @@ hot_watcher_class_init (HotWatcherClass *klass)
 static void
 hot_watcher_init (HotWatcher *self)
 {
-  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, monitor_free);
   self->ignored = g_ptr_array_new_with_free_func (g_free);
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
@@ -104,6 +125,7 @@ hot_watcher_new (guint debounce_ms,
 
   self->debounce_ms = debounce_ms;
   self->settle_ms = settle_ms;
+  self->inotify = hot_inotify_new (inotify_event, self);
 
   return self;
 }
@@ -179,6 +201,64 @@ note_change (HotWatcher *self,
 }
 
 static void
+handle_event (HotWatcher   *self,
+              GFile        *file,
+              HotWatchEvent event,
+              gboolean      is_dir)
+{
+  switch (event)
+    {
+    case HOT_WATCH_EVENT_CREATED:
+    case HOT_WATCH_EVENT_MOVED_IN:
+      if (self->recursive && is_dir && !is_ignored (self, file))
+        {
+          g_autofree char *path = g_file_get_path (file);
+
+          hot_watcher_add_dir (self, path);
+        }
+      note_change (self, file, event == HOT_WATCH_EVENT_MOVED_IN);
+      break;
+
+    case HOT_WATCH_EVENT_DONE:
+      note_change (self, file, TRUE);
+      break;
+
+    case HOT_WATCH_EVENT_CHANGED:
+      note_change (self, file, FALSE);
+      break;
+
+    case HOT_WATCH_EVENT_GONE:
+      {
+        /* Watched again if it comes back into a watched folder. */
+        g_autofree char *path = g_file_get_path (file);
+
+        g_hash_table_remove (self->monitors, path);
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+inotify_event (const char   *path,
+               HotWatchEvent event,
+               gboolean      is_dir,
+               gpointer      user_data)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+
+  handle_event (user_data, file, event, is_dir);
+}
+
+static gboolean
+is_folder (GFile *file)
+{
+  return g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) == G_FILE_TYPE_DIRECTORY;
+}
+
+static void
 monitor_changed (GFileMonitor     *monitor,
                  GFile            *file,
                  GFile            *other_file,
@@ -191,28 +271,23 @@ monitor_changed (GFileMonitor     *monitor,
     {
     case G_FILE_MONITOR_EVENT_CREATED:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
-      if (self->recursive && !is_ignored (self, file) &&
-          g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL) == G_FILE_TYPE_DIRECTORY)
-        {
-          g_autofree char *path = g_file_get_path (file);
-
-          hot_watcher_add_dir (self, path);
-        }
-      note_change (self, file, event == G_FILE_MONITOR_EVENT_MOVED_IN);
+      handle_event (self, file, event == G_FILE_MONITOR_EVENT_CREATED ? HOT_WATCH_EVENT_CREATED : HOT_WATCH_EVENT_MOVED_IN,
+                    self->recursive && is_folder (file));
       break;
 
     case G_FILE_MONITOR_EVENT_RENAMED:
-      note_change (self, other_file, TRUE);
+      if (other_file != NULL)
+        handle_event (self, other_file, HOT_WATCH_EVENT_DONE, FALSE);
       break;
 
     case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-      note_change (self, file, TRUE);
+      handle_event (self, file, HOT_WATCH_EVENT_DONE, FALSE);
       break;
 
     case G_FILE_MONITOR_EVENT_CHANGED:
     case G_FILE_MONITOR_EVENT_DELETED:
     case G_FILE_MONITOR_EVENT_MOVED_OUT:
-      note_change (self, file, FALSE);
+      handle_event (self, file, HOT_WATCH_EVENT_CHANGED, FALSE);
       break;
 
     case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
@@ -234,6 +309,17 @@ watch_folder (HotWatcher *self,
 
   if (g_hash_table_contains (self->monitors, path))
     return TRUE;
+
+  if (self->inotify != NULL)
+    {
+      if (hot_inotify_add_dir (self->inotify, path, &error))
+        {
+          g_hash_table_insert (self->monitors, g_strdup (path), NULL);
+          return TRUE;
+        }
+      g_debug ("Watching %s with GFileMonitor: %s", path, error->message);
+      g_clear_error (&error);
+    }
 
   monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
   if (monitor == NULL)
