@@ -54,7 +54,6 @@ static const struct
  * (instantiation hands the proxy over instead), and so does
  * instantiation, which hot_node_new () calls. */
 static const char *const known_circles[][2] = {
-  { "hot-module-build", "hot-module" },
   { "hot-widget-state", "hot-node" },
   { "hot-instantiate", "hot-node" },
 };
