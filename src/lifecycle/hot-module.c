@@ -55,8 +55,8 @@
  *              |                         |   the failure; owed?  |                         |
  *              |                         |   → BUILDING          |                         |
  *   PREPARING  | fast path preparation   | owed? stop it; → IDLE | queued; stop it; → IDLE | stop it
- *   BUILDING   | a HotBuildRun: resources| differ from building? | queued; stop it: → IDLE,| stop it, fail the
- *              | then its builder        |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
+ *   BUILDING   | HotBuildRun: resources, | differ from building? | queued; stop it: → IDLE,| stop it, fail the
+ *              | builder (processes)     |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
  *              |                         |   then again if owed  |                         |
  *   LOADING    | copy and dlopen (thread)| noted: after the load | queued                  | nothing: a load
  *              |                         |   owed? → BUILDING    |                         |   cannot stop
@@ -90,7 +90,8 @@
  * `waiting`: GTasks completed by the running build; `queued`: GTasks of
  * calls made while it ran, completed by the next build. The module owns its
  * generations (newest last); generations whose code failed go to the
- * shared quarantine and are never closed.
+ * shared quarantine and are never closed. A HotBuildRun gives the module
+ * the generation it loaded, which is then live, held, or refused.
  */
 
 typedef enum
