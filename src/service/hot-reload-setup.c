@@ -697,7 +697,13 @@ fast_path_prepared (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  prepare_next_fast_path (user_data);
+  HotReload *self = user_data;
+
+  /* A new description of the build may have waited for this module, which
+   * was busy preparing: no build ends to say it is idle. */
+  if (self->reread_pending)
+    schedule_project_reread (self);
+  prepare_next_fast_path (self);
 }
 
 /* One module at a time: preparing is a few compiler runs a module, and the
