@@ -5,12 +5,14 @@
  * it, with a library this build made (tests/fixtures), which the real
  * loader copies and opens; or fails it; or it ends cancelled when the
  * module stops it, as a killed process would. What the builder read is the
- * source as it was when the build started. */
+ * source as it was when the build started. Last, HotBuildRun on its own:
+ * the fallback builder, a stop, inputs that changed unseen. */
 #include "config.h"
 
 #include <dlfcn.h>
 #include <hotnode.h>
 
+#include "hot-build-run-private.h"
 #include "hot-module-private.h"
 #include "test-utils.h"
 
@@ -166,6 +168,7 @@ typedef struct
   HotModuleShared shared;
   HotModule      *module;
   TestBuilder    *builder;
+  TestBuilder    *watched; /* whose builds running_build () waits for: builder unless a test says */
   guint           swaps;
   guint           finished;
   GError         *last_error;
@@ -297,6 +300,7 @@ fixture_set_up (Fixture      *fixture,
 
   fixture->builder = g_object_new (TEST_TYPE_BUILDER, NULL);
   fixture->builder->source = g_strdup (fixture->source);
+  fixture->watched = fixture->builder;
   fixture->module = hot_module_new (&fixture->info, &fixture->shared, &hooks, fixture);
 }
 
@@ -378,9 +382,9 @@ find_running_build (Fixture *fixture)
 {
   FakeBuild *found = NULL;
 
-  for (guint i = 0; i < fixture->builder->pending->len; i++)
+  for (guint i = 0; i < fixture->watched->pending->len; i++)
     {
-      FakeBuild *build = g_ptr_array_index (fixture->builder->pending, i);
+      FakeBuild *build = g_ptr_array_index (fixture->watched->pending, i);
 
       if (!build_cancelled_now (build))
         {
@@ -423,13 +427,13 @@ running_build (Fixture *fixture)
 static void
 complete_build (Fixture *fixture)
 {
-  fake_build_end (fixture->builder, running_build (fixture), fixture->output, NULL);
+  fake_build_end (fixture->watched, running_build (fixture), fixture->output, NULL);
 }
 
 static void
 fail_build (Fixture *fixture)
 {
-  fake_build_end (fixture->builder, running_build (fixture), NULL,
+  fake_build_end (fixture->watched, running_build (fixture), NULL,
                   g_error_new_literal (HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD, "panel.c:1:1: error: expected"));
 }
 
@@ -681,6 +685,138 @@ test_rebuild_while_loading (Fixture      *fixture,
   g_assert_cmpuint (fixture->finished, ==, 2);
 }
 
+/* HotBuildRun on its own */
+
+static void
+count_loading (HotBuildRun *run,
+               guint       *count)
+{
+  (*count)++;
+}
+
+static HotBuildRun *
+new_run (Fixture     *fixture,
+         TestBuilder *builder,
+         TestBuilder *fallback,
+         guint       *loading)
+{
+  HotInputs *inputs = hot_module_get_inputs (fixture->module);
+  g_autoptr (GHashTable) snapshot = hot_inputs_snapshot (inputs);
+  HotBuildPlan plan = {
+    .info = &fixture->info,
+    .inputs = inputs,
+    .snapshot = snapshot,
+    .builder = HOT_BUILDER (builder),
+    .fallback = fallback ? HOT_BUILDER (fallback) : NULL,
+    .loader = fixture->shared.loader,
+    .load_timeout_ms = fixture->shared.load_timeout_ms,
+  };
+  HotBuildRun *run = hot_build_run_new (&plan);
+
+  g_signal_connect (run, "loading", G_CALLBACK (count_loading), loading);
+  return run;
+}
+
+static TestBuilder *
+new_builder (Fixture *fixture)
+{
+  TestBuilder *builder = g_object_new (TEST_TYPE_BUILDER, NULL);
+
+  builder->source = g_strdup (fixture->source);
+  return builder;
+}
+
+/* A generation no module took: closed, as a dropped one is. */
+static void
+drop_generation (Fixture       *fixture,
+                 HotGeneration *generation)
+{
+  if (hot_generation_unload (generation))
+    hot_generation_free (generation);
+  else
+    g_ptr_array_add (fixture->shared.quarantine, generation);
+}
+
+static void
+test_run_fallback (Fixture      *fixture,
+                   gconstpointer data)
+{
+  g_autoptr (TestBuilder) fallback = new_builder (fixture);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
+  guint loading = 0;
+  g_autoptr (HotBuildRun) run = new_run (fixture, fixture->builder, fallback, &loading);
+  HotGeneration *generation;
+
+  g_test_summary ("A run whose builder fails (the fast path) builds with its fallback (ninja), then loads the "
+                  "library and returns the generation, not live: the module's hooks are not called");
+
+  hot_build_run_async (run, NULL, test_store_result, &result);
+  g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "*Fast rebuild of module “alpha” not possible*");
+  fail_build (fixture);
+  fixture->watched = fallback;
+  complete_build (fixture);
+  generation = hot_build_run_finish (run, test_wait_for_result (&result), &diagnostics, &error);
+  g_test_assert_expected_messages ();
+
+  g_assert_no_error (error);
+  g_assert_nonnull (generation);
+  g_assert_null (diagnostics);
+  g_assert_cmpuint (loading, ==, 1);
+  g_assert_cmpuint (fallback->builds->len, ==, 1);
+  g_assert_null (generation->snapshot);
+  g_assert_cmpuint (fixture->swaps, ==, 0);
+  g_assert_cmpuint (fixture->finished, ==, 0);
+  g_assert_false (hot_module_is_busy (fixture->module));
+  drop_generation (fixture, generation);
+}
+
+static void
+test_run_cancelled (Fixture      *fixture,
+                    gconstpointer data)
+{
+  g_autoptr (TestBuilder) fallback = new_builder (fixture);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint loading = 0;
+  g_autoptr (HotBuildRun) run = new_run (fixture, fixture->builder, fallback, &loading);
+
+  g_test_summary ("A run stopped during its build ends with G_IO_ERROR_CANCELLED: no fallback, no load");
+
+  hot_build_run_async (run, cancellable, test_store_result, &result);
+  running_build (fixture);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_null (hot_build_run_finish (run, test_wait_for_result (&result), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (fallback->builds->len, ==, 0);
+  g_assert_cmpuint (loading, ==, 0);
+}
+
+static void
+test_run_inputs_changed (Fixture      *fixture,
+                         gconstpointer data)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  guint loading = 0;
+  g_autoptr (HotBuildRun) run = new_run (fixture, fixture->builder, NULL, &loading);
+
+  g_test_summary ("A source changed during the build, its event not come yet: the library is not loaded, and "
+                  "the run ends with G_IO_ERROR_CANCELLED, for the module to build again");
+
+  hot_build_run_async (run, NULL, test_store_result, &result);
+  running_build (fixture);
+  write_source (fixture, "int panel = 11;\n");
+  complete_build (fixture);
+
+  g_assert_null (hot_build_run_finish (run, test_wait_for_result (&result), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (loading, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -702,6 +838,9 @@ main (int   argc,
   ADD ("/Hotnode/Lifecycle/held/release", test_held_then_released);
   ADD ("/Hotnode/Lifecycle/held/change", test_change_while_held);
   ADD ("/Hotnode/Lifecycle/held/cancel", test_cancel_held);
+  ADD ("/Hotnode/Lifecycle/run/fallback", test_run_fallback);
+  ADD ("/Hotnode/Lifecycle/run/cancelled", test_run_cancelled);
+  ADD ("/Hotnode/Lifecycle/run/inputs-changed", test_run_inputs_changed);
 
 #undef ADD
 
