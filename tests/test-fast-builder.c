@@ -866,6 +866,67 @@ test_pruned_fallback (Fixture      *fixture,
     }
 }
 
+/* Writes @text after each source copy tcc compiles in the builder's
+ * folder (as a longer version of the source would have left them);
+ * returns how many. */
+static guint
+lengthen_source_copies (Fixture    *fixture,
+                        const char *text)
+{
+  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
+  const char *name;
+  guint       lengthened = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".o.c"))
+      {
+        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        g_autofree char *contents = NULL;
+        g_autofree char *longer = NULL;
+        g_autoptr (GError) error = NULL;
+
+        g_file_get_contents (path, &contents, NULL, &error);
+        g_assert_no_error (error);
+        longer = g_strconcat (contents, text, NULL);
+        g_file_set_contents (path, longer, -1, &error);
+        g_assert_no_error (error);
+        lengthened++;
+      }
+
+  return lengthened;
+}
+
+static void
+test_shorter_source (Fixture      *fixture,
+                     gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (GHashTable) edited = NULL;
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+  g_autofree char *built = NULL;
+
+  g_test_summary ("A source saved shorter than its last version is compiled by tcc from what it holds now: "
+                  "the copy tcc compiles keeps nothing of the longer one");
+
+  if (tcc == NULL)
+    {
+      g_test_skip ("tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  assert_loads_and_builds (fixture, output);
+
+  g_assert_cmpuint (lengthen_source_copies (fixture, "\nthis is what a longer version left;\n"), >, 0);
+  edited = hot_inputs_snapshot (fixture->inputs);
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  built = build_from (builder, edited, NULL);
+  assert_loads_and_builds (fixture, built);
+  g_assert_false (compiled_by_gcc (fixture, fixture->source));
+}
+
 /* Runs @argv in @dir; fails the test if it fails. Returns what it printed
  * (stdout and stderr). */
 static char *
@@ -963,6 +1024,7 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/tcc-refused", &refused_module, test_tcc_refused);
   ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
   ADD ("/Hotnode/FastBuilder/pruned-fallback", &gamma_module, test_pruned_fallback);
+  ADD ("/Hotnode/FastBuilder/shorter-source", &gamma_module, test_shorter_source);
   ADD ("/Hotnode/FastBuilder/direct-link", &gamma_module, test_direct_link);
 
 #undef ADD

@@ -8,6 +8,7 @@
 
 #include "hot-compile-command-private.h"
 #include "hot-error.h"
+#include "hot-file-private.h"
 #include "hot-tcc-prelude-private.h"
 
 /*
@@ -316,7 +317,7 @@ prune_in_thread (GTask        *task,
     return;
   text = hot_prelude_index_prune (prune->index, prune->code, &length, &prune->n_kept);
   /* The builder's own file: no need to reach the disk before the compile. */
-  if (!g_file_set_contents_full (prune->path, text, length, G_FILE_SET_CONTENTS_NONE, 0666, &error))
+  if (!hot_file_write (prune->path, text, length, 0666, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);

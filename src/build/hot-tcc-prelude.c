@@ -8,6 +8,7 @@
 #include "hot-tcc-prelude-private.h"
 
 #include "hot-diagnostic-private.h"
+#include "hot-file-private.h"
 #include "hot-prelude-prune-private.h"
 #include "hot-process-private.h"
 
@@ -710,7 +711,7 @@ hot_tcc_prelude_write_copy (const char *source,
   g_string_append (copy, contents + strlen (prologue));
 
   /* The builder's own file: no need to reach the disk before the compile. */
-  if (!g_file_set_contents_full (copy_path, copy->str, copy->len, G_FILE_SET_CONTENTS_NONE, 0666, error))
+  if (!hot_file_write (copy_path, copy->str, copy->len, 0666, error))
     return FALSE;
 
   *written = TRUE;

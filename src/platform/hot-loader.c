@@ -17,6 +17,7 @@
 #include "hot-guard-private.h"
 #include "hot-private-dir-private.h"
 #include "hot-error.h"
+#include "hot-file-private.h"
 #include "hot-table-private.h"
 
 /*
@@ -271,8 +272,7 @@ copy_to_private_dir (const LoadJob *job,
 
   copy_name = g_strdup_printf ("%s-%u.so", job->module, job->generation);
   copy_path = g_build_filename (job->private_dir, copy_name, NULL);
-  if (!g_file_set_contents_full (copy_path, contents, length,
-                                 G_FILE_SET_CONTENTS_NONE, 0500, &local_error))
+  if (!hot_file_write (copy_path, contents, length, 0500, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_LOAD,
                    _ ("Could not copy the built library to the private folder: %s"),

@@ -14,6 +14,7 @@
 
 #include "hot-private-dir-private.h"
 #include "hot-error.h"
+#include "hot-file-private.h"
 
 /*
  * The private folder the loaded copies go to (Linux: process ids, /proc):
@@ -32,6 +33,7 @@
  */
 
 #define MARKER_NAME "hotnode-run"
+#define MARKER_TEXT "A folder of hotnode's loaded copies; removed when its process is gone.\n"
 #define MAX_DEPTH 16 /* copies are files; a deeper tree is not ours */
 
 static GPtrArray *own_dirs; /* removed at exit */
@@ -251,8 +253,7 @@ hot_private_dir_create (const char *base_dir,
     }
 
   marker = g_build_filename (template, MARKER_NAME, NULL);
-  if (!g_file_set_contents_full (marker, "A folder of hotnode's loaded copies; removed when its process is gone.\n",
-                                 -1, G_FILE_SET_CONTENTS_NONE, 0400, &local_error))
+  if (!hot_file_write (marker, MARKER_TEXT, strlen (MARKER_TEXT), 0400, &local_error))
     {
       g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_PRIVATE_DIR,
                    _ ("Could not create a private folder in %s: %s"), base_dir, local_error->message);
