@@ -305,6 +305,64 @@ test_pch (Fixture      *fixture,
   g_assert_nonnull (strstr (header, "#include <hotnode.h>"));
 }
 
+/* Each precompiled header in the work folder, by name: when it was
+ * written and its inode (a new file when it was made again). */
+static GHashTable *
+pchs_written (Fixture *fixture)
+{
+  GHashTable *written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "hot-pch-") && g_str_has_suffix (name, ".h.gch"))
+      {
+        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        GStatBuf         st;
+
+        g_assert_cmpint (g_stat (path, &st), ==, 0);
+        g_hash_table_insert (written, g_strdup (name),
+                             g_strdup_printf ("%" G_GUINT64_FORMAT " %ld.%09ld", (guint64) st.st_ino,
+                                              (long) st.st_mtim.tv_sec, (long) st.st_mtim.tv_nsec));
+      }
+
+  return written;
+}
+
+static void
+test_pch_elsewhere (Fixture      *fixture,
+                    gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
+  g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GHashTable) after = NULL;
+  GHashTableIter iter;
+  const char    *name, *stamp;
+
+  g_test_summary ("An app started from another folder than the build's reuses its precompiled header: the "
+                  "headers gcc names relative to the build folder are found there");
+
+  /* As an app started from its source folder. */
+  g_assert_cmpint (g_chdir (fixture->private_dir), ==, 0);
+  first = build (fixture, builder);
+  before = pchs_written (fixture);
+  g_assert_cmpuint (g_hash_table_size (before), >, 0);
+
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  second = build_from (builder, edited, NULL);
+  assert_loads_and_builds (fixture, second);
+  after = pchs_written (fixture);
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &stamp))
+    g_assert_cmpstr (g_hash_table_lookup (after, name), ==, stamp);
+
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+}
+
 /* When the fast builder's object of the fixture's source was written. */
 static gint64
 object_written (Fixture *fixture)
@@ -1025,6 +1083,7 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/work-dir-gone", &gamma_module, test_work_dir_gone);
   ADD ("/Hotnode/FastBuilder/pruned-fallback", &gamma_module, test_pruned_fallback);
   ADD ("/Hotnode/FastBuilder/shorter-source", &gamma_module, test_shorter_source);
+  ADD ("/Hotnode/FastBuilder/pch-elsewhere", &gamma_module, test_pch_elsewhere);
   ADD ("/Hotnode/FastBuilder/direct-link", &gamma_module, test_direct_link);
 
 #undef ADD

@@ -113,11 +113,14 @@ hot_pch_header_text (const char *prologue)
 }
 
 /* Whether the precompiled header of an earlier run can be used: the same
- * header, and nothing it includes changed since (its dependency file). */
+ * header, and nothing it includes changed since (its dependency file,
+ * whose relative paths are the compiler's, from @directory: not the
+ * app's, which may run from anywhere). */
 static gboolean
 pch_is_current (const char *header_path,
                 const char *pch_text,
-                const char *pch_output)
+                const char *pch_output,
+                const char *directory)
 {
   g_autofree char *depfile = g_strconcat (pch_output, ".d", NULL);
   g_autofree char *header = NULL;
@@ -142,10 +145,16 @@ pch_is_current (const char *header_path,
         }
       else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\0')
         {
-          GStatBuf dep_stat;
+          g_autofree char *path = NULL;
+          GStatBuf         dep_stat;
 
-          if (dep->len > 0 && (g_stat (dep->str, &dep_stat) != 0 || dep_stat.st_mtime > pch_stat.st_mtime))
-            return FALSE;
+          if (dep->len > 0)
+            {
+              path = g_path_is_absolute (dep->str) ? g_strdup (dep->str)
+                                                   : g_build_filename (directory, dep->str, NULL);
+              if (g_stat (path, &dep_stat) != 0 || dep_stat.st_mtime > pch_stat.st_mtime)
+                return FALSE;
+            }
           g_string_truncate (dep, 0);
           if (*p == '\0')
             return TRUE;
@@ -230,7 +239,7 @@ hot_pch_prepare (const char              *work_dir,
 
   path = header_path (work_dir, command, text);
   pch_output = g_strconcat (path, ".gch", NULL);
-  if (pch_is_current (path, text, pch_output))
+  if (pch_is_current (path, text, pch_output, command->directory))
     {
       *header = g_steal_pointer (&path);
       return NULL;
