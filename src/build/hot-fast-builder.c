@@ -65,7 +65,8 @@
  * falls back to the build system, so the user gets the same result either
  * way, only later. Links use gold when it is installed and the build chose
  * no linker, run alone with the command gcc gives for the link (see
- * hot_link_command_direct ()).
+ * hot_link_command_direct ()), against stubs of the shared libraries once
+ * they are made (see hot-link-stubs.c).
  *
  * Beside this file: the compile and link commands (hot-compile-command.c),
  * the header every compile includes first (hot-pch.c), the tcc path's
