@@ -542,12 +542,12 @@ write_stub_sources (GHashTable *symbols,
  * reason in @why when it cannot stand for it (nothing is wrong: the
  * library is linked as it is), or with @error when making it failed. */
 static gboolean
-make_stub (Making      *making,
-           const char  *path,
-           const char  *stub,
-           GMappedFile *mapped,
-           char       **why,
-           GError     **error)
+make_stub (Making     *making,
+           const char *path,
+           const char *stub,
+           GBytes     *library,
+           char      **why,
+           GError    **error)
 {
   g_autoptr (GHashTable) symbols = NULL;
   g_autoptr (GString) assembler = g_string_new (NULL);
@@ -561,7 +561,7 @@ make_stub (Making      *making,
   const char     **argv;
   int              status;
 
-  symbols = hot_elf_read_dynamic_symbols (g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped),
+  symbols = hot_elf_read_dynamic_symbols (g_bytes_get_data (library, NULL), g_bytes_get_size (library),
                                           &soname);
   if (symbols == NULL || soname == NULL)
     {
@@ -632,7 +632,7 @@ make_stubs (GTask        *task,
   g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   g_autoptr (GPtrArray) replaced = g_ptr_array_new_full (0, g_free);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) libraries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_mapped_file_unref);
+  g_autoptr (GPtrArray) libraries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GArray) library_inputs = g_array_new (FALSE, FALSE, sizeof (guint));
 
   g_array_set_clear_func (inputs, input_clear);
@@ -669,21 +669,24 @@ make_stubs (GTask        *task,
     {
       Input  *input = &g_array_index (inputs, Input, i);
       Watched file = { 0 };
-      g_autoptr (GMappedFile) mapped = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+      char       *read = NULL;
       const char *contents;
       gsize       length;
 
       if (g_str_has_suffix (input->path, ".o"))
         continue;
-      if (!watch (&file, input->path, TRUE) || (mapped = g_mapped_file_new (input->path, FALSE, &error)) == NULL)
+      /* Read, not mapped: a library rewritten in place while it is read
+       * would raise SIGBUS. */
+      if (!watch (&file, input->path, TRUE) || !g_file_get_contents (input->path, &read, &length, &error))
         {
           watched_clear (&file);
           g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", input->path,
                                    error ? error->message : "not a regular file");
           return;
         }
-      contents = g_mapped_file_get_contents (mapped);
-      length = g_mapped_file_get_length (mapped);
+      bytes = g_bytes_new_take (read, length);
+      contents = read;
 
       if (length >= SARMAG && memcmp (contents, ARMAG, SARMAG) == 0)
         {
@@ -703,7 +706,7 @@ make_stubs (GTask        *task,
           if (type == ET_DYN)
             {
               /* A shared library, made a stub of below. */
-              g_ptr_array_add (libraries, g_steal_pointer (&mapped));
+              g_ptr_array_add (libraries, g_steal_pointer (&bytes));
               g_array_append_val (library_inputs, i);
             }
           else if (type != ET_REL || !hot_elf_read_object_names (contents, length, stubs->names))
