@@ -6,7 +6,7 @@
 #include "test-utils.h"
 
 /* How the copied app gets hotnode: through pkg-config (the uninstalled
- * files of this build), or either way the README tells a user: a wrap file
+ * files of this build), or either way docs/getting-started.md tells a user: a wrap file
  * with a copy of the source in subprojects/, or a hotnode installed with
  * meson install into a prefix of its own. */
 typedef enum
@@ -163,7 +163,7 @@ test_project_init (TestProject  *project,
       test_copy_file (from, to);
     }
 
-  /* The README's two ways. A wrap: hotnode's source in subprojects/hotnode
+  /* The two ways of docs/getting-started.md. A wrap: hotnode's source in subprojects/hotnode
    * and the shipped example as subprojects/hotnode.wrap, with nothing on
    * PKG_CONFIG_PATH, so that dependency () falls back to it. Installed:
    * meson install into a prefix (done by test_project_build ()), found

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* End to end, as a user works: copy the demo into a new meson project that
- * gets hotnode one of the ways the README shows (installed with meson
+ * gets hotnode one of the ways docs/getting-started.md shows (installed with meson
  * install and found through pkg-config, or through a wrap file with a copy
  * of the source in subprojects/), build it with meson and ninja, run it
  * with HOT_RELOAD=1, use it, edit a source file of its counter module on
@@ -24,7 +24,7 @@ typedef struct
   TestApp     app;
 } Fixture;
 
-/* The README's two ways of getting hotnode: the default fast path with an
+/* The two ways of getting hotnode of docs/getting-started.md: the default fast path with an
  * installed hotnode, the precompiled header one through the wrap. */
 typedef struct
 {

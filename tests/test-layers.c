@@ -46,15 +46,6 @@ static const struct
   { "hotnode.h", "" },
 };
 
-/* The circles left, each by the include that closes it; the test fails when
- * one of them is gone too, so that this list only shrinks. Next step
- * (issue 18): HotModule was split across two files by size, its build half
- * calls back into the module (a HotBuildRun async object that returns a
- * generation breaks it). */
-static const char *const known_circles[][2] = {
-  { "hot-module-build", "hot-module" },
-};
-
 typedef struct
 {
   GHashTable *rank;     /* file name → layer index */
@@ -280,14 +271,6 @@ test_no_circle (void)
   g_test_summary ("No files of src/ include each other in a circle (a file and its -private.h are one)");
 
   g_ptr_array_set_size (sources->errors, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (known_circles); i++)
-    {
-      GHashTable *targets = g_hash_table_lookup (sources->edges, known_circles[i][0]);
-
-      if (targets == NULL || !g_hash_table_remove (targets, known_circles[i][1]))
-        g_ptr_array_add (sources->errors, g_strdup_printf ("%s no longer includes %s: take it off known_circles",
-                                                           known_circles[i][0], known_circles[i][1]));
-    }
   g_hash_table_iter_init (&iter, sources->edges);
   while (g_hash_table_iter_next (&iter, (gpointer *) &unit, NULL))
     if (find_circle (sources, unit, path, done))

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "hot-builder-private.h"
 #include "hot-generation-private.h"
 #include "hot-inputs-private.h"
 #include "hot-loader-private.h"
@@ -50,6 +51,11 @@ typedef struct
   gboolean (*may_unload) (HotModule     *module,
                           HotGeneration *generation,
                           gpointer       user_data);
+  /* Optional: what builds the module (a test's builder, say); %NULL, or no
+   * hook, for the fast path, then the app's rebuilder or ninja. Asked at
+   * each build that compiles. */
+  HotBuilder *(*make_builder) (HotModule *module,
+                               gpointer   user_data);
 } HotModuleHooks;
 
 /* What the modules of one app share. */

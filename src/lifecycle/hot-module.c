@@ -5,8 +5,11 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "hot-build-run-private.h"
+#include "hot-builders-private.h"
 #include "hot-fast-builder-private.h"
-#include "hot-module-build-private.h"
+#include "hot-module-private.h"
+#include "hot-object-files-private.h"
 #include "hot-rebuilder-private.h"
 
 /*
@@ -52,14 +55,20 @@
  *              |                         |   the failure; owed?  |                         |
  *              |                         |   → BUILDING          |                         |
  *   PREPARING  | fast path preparation   | owed? stop it; → IDLE | queued; stop it; → IDLE | stop it
- *   BUILDING   | fast builder or         | differ from building? | queued; stop it: → IDLE,| stop it, fail the
- *              | rebuilder (processes)   |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
+ *   BUILDING   | HotBuildRun: resources, | differ from building? | queued; stop it: → IDLE,| stop it, fail the
+ *              | builder (processes)     |   stop it; → IDLE,    |   then BUILDING again   |   waiting calls
  *              |                         |   then again if owed  |                         |
  *   LOADING    | copy and dlopen (thread)| noted: after the load | queued                  | nothing: a load
  *              |                         |   owed? → BUILDING    |                         |   cannot stop
  *   HELD       | nothing: a generation   | differ from building? | queued                  | drop it, fail the
  *              |   loaded, statics       |   drop it; → IDLE,    |                         |   waiting calls
  *              |   patched, not swapped  |   then BUILDING       |                         |
+ *
+ * BUILDING and LOADING run one HotBuildRun (hot-build-run.c): the
+ * resources, the builder (HotModuleHooks.make_builder's, or the fast path
+ * with the rebuilder behind it, or the rebuilder: hot-builders.c), then
+ * the copy and the load. It changes nothing here: its "loading" signal is
+ * BUILDING → LOADING, and its end is handled below (run_done ()).
  *
  * BUILDING → LOADING only when the inputs at the end of the build are what
  * it started from (an event may come late): otherwise it is built again.
@@ -71,7 +80,7 @@
  * the inputs while held drops it and builds again, so that what goes live
  * on release is what the files hold then. In IDLE, a source that is empty
  * (a save half done) holds the build for up to a second. Every build ends
- * in hot_module_build_ended (), which goes to IDLE, then reports, then
+ * in build_ended (), which goes to IDLE, then reports, then
  * completes the calls that waited for it, and last starts the next build
  * if one is owed or was asked for, unless a handler started one already
  * (go_on ()).
@@ -81,8 +90,62 @@
  * `waiting`: GTasks completed by the running build; `queued`: GTasks of
  * calls made while it ran, completed by the next build. The module owns its
  * generations (newest last); generations whose code failed go to the
- * shared quarantine and are never closed.
+ * shared quarantine and are never closed. A HotBuildRun gives the module
+ * the generation it loaded, which is then live, held, or refused.
  */
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_PREPARING,
+  STATE_BUILDING,
+  STATE_LOADING,
+  STATE_HELD,
+} State;
+
+struct _HotModule
+{
+  const HotModuleInfo  *info;
+  HotModuleShared      *shared;
+  const HotModuleHooks *hooks;
+  gpointer              hooks_data;
+  HotStatus            *status;
+  HotInputs            *inputs;
+  HotFastBuilder       *fast_builder;
+  char                 *fast_path_declined; /* why, as last logged */
+  GPtrArray            *generations;        /* HotGeneration, newest last */
+
+  GHashTable     *live;
+  GHashTable     *attempted;
+  HotObjectFiles *objects;
+
+  State         state;
+  GCancellable *cancellable; /* of the running preparation or build */
+  GHashTable   *building;
+  gboolean      resources_pending; /* the build registered resources, kept only if it goes live */
+  gboolean      cancel_requested;  /* by hot_module_cancel () */
+  GPtrArray    *waiting;
+  GPtrArray    *queued;
+  GTask        *preparation;
+  HotTimings    times;
+  gint64        changed_at; /* first event since the last build started */
+
+  guint          inhibit_count; /* hot_module_inhibit () calls not yet released */
+  HotGeneration *held;          /* STATE_HELD: loaded, statics patched, not swapped */
+  guint          release_id;    /* the idle that swaps the held generation in */
+
+  GCancellable *deps_cancellable; /* reading ninja's deps: lives with the module */
+  guint         empty_wait_id;    /* a source is empty: a save is half done */
+  guint         empty_waits;
+};
+
+static void            start_build (HotModule *self);
+static void            build_ended (HotModule    *self,
+                                    const GError *error,
+                                    GListModel   *diagnostics);
+static void            swap_held (HotModule *self);
+static void            drop_held (HotModule *self);
+static HotFastBuilder *ensure_fast_builder (HotModule *self);
 
 /**
  * hot_module_new:
@@ -127,11 +190,10 @@ hot_module_free (HotModule *self)
   g_clear_handle_id (&self->release_id, g_source_remove);
   if (self->state == STATE_HELD)
     {
-      hot_module_drop_held (self);
+      drop_held (self);
       g_clear_object (&self->cancellable);
     }
   g_assert (self->cancellable == NULL);
-  g_clear_pointer (&self->build_lock, hot_build_lock_unref);
   g_clear_object (&self->fast_builder);
   g_free (self->fast_path_declined);
   g_clear_object (&self->status);
@@ -286,7 +348,7 @@ reconsider (HotModule *self)
     case STATE_IDLE:
       clear_undone_failure (self, now);
       if (build_owed (self, now) && !wait_for_empty_source (self))
-        hot_module_start_build (self);
+        start_build (self);
       break;
     case STATE_PREPARING:
       if (build_owed (self, now))
@@ -305,8 +367,8 @@ reconsider (HotModule *self)
           g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "superseded");
 
           g_debug ("Inputs of module “%s” changed while its reload was held: building again", self->info->name);
-          hot_module_drop_held (self);
-          hot_module_build_ended (self, error, NULL);
+          drop_held (self);
+          build_ended (self, error, NULL);
         }
       break;
     case STATE_LOADING:
@@ -487,16 +549,16 @@ go_on (HotModule *self,
     return;
 
   if (self->waiting->len > 0)
-    hot_module_start_build (self);
+    start_build (self);
   else
     reconsider (self);
 }
 
 /* Ends the running build, well (@error NULL) or not. */
-void
-hot_module_build_ended (HotModule    *self,
-                        const GError *error,
-                        GListModel   *diagnostics)
+static void
+build_ended (HotModule    *self,
+             const GError *error,
+             GListModel   *diagnostics)
 {
   g_autoptr (GHashTable) built = g_steal_pointer (&self->building);
   g_autoptr (GPtrArray) done = g_steal_pointer (&self->waiting);
@@ -590,7 +652,7 @@ hot_module_rebuild_async (HotModule          *self,
     {
     case STATE_IDLE:
       g_ptr_array_add (self->waiting, task);
-      hot_module_start_build (self);
+      start_build (self);
       break;
     case STATE_PREPARING:
     case STATE_BUILDING:
@@ -628,8 +690,8 @@ hot_module_cancel (HotModule *self)
       g_autoptr (GError) error = cancelled_error (self);
 
       self->cancel_requested = TRUE;
-      hot_module_drop_held (self);
-      hot_module_build_ended (self, error, NULL);
+      drop_held (self);
+      build_ended (self, error, NULL);
       return;
     }
 
@@ -661,7 +723,7 @@ release_held (gpointer user_data)
 
   self->release_id = 0;
   if (self->state == STATE_HELD && self->inhibit_count == 0)
-    hot_module_swap_held (self);
+    swap_held (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -734,7 +796,7 @@ hot_module_prepare_async (HotModule          *self,
   HotFastBuilder *fast_builder = NULL;
 
   if (self->state == STATE_IDLE && !self->hooks->has_custom_rebuilder (self, self->hooks_data))
-    fast_builder = hot_module_ensure_fast_builder (self);
+    fast_builder = ensure_fast_builder (self);
   if (fast_builder == NULL)
     {
       g_task_return_boolean (task, FALSE);
@@ -773,4 +835,349 @@ hot_module_info_changed (HotModule *self)
   self->hooks->inputs_changed (self, self->hooks_data);
   hot_module_read_deps (self);
   hot_module_rebuild_async (self, NULL, NULL, NULL);
+}
+
+/* Building: what builds, and the run */
+
+static HotFastBuilder *
+ensure_fast_builder (HotModule *self)
+{
+  if (self->shared->fast_path == HOT_FAST_PATH_OFF)
+    return NULL;
+
+  if (self->fast_builder == NULL || hot_fast_builder_get_mode (self->fast_builder) != self->shared->fast_path)
+    {
+      g_clear_object (&self->fast_builder);
+      self->fast_builder = hot_fast_builder_new (self->info, self->shared->fast_path, self->inputs);
+    }
+
+  return self->fast_builder;
+}
+
+/* The fast builder when it can build the module, or NULL; logs why not
+ * once per reason in a row ("tcc is not installed" at every save says
+ * nothing new). */
+static HotFastBuilder *
+choose_fast_builder (HotModule *self)
+{
+  g_autoptr (GError) reason = NULL;
+  HotFastBuilder *fast_builder = ensure_fast_builder (self);
+
+  if (fast_builder == NULL)
+    return NULL;
+
+  if (!hot_fast_builder_can_build (fast_builder, &reason))
+    {
+      if (g_strcmp0 (self->fast_path_declined, reason->message) != 0)
+        g_message ("Fast rebuild of module “%s” not possible (%s); building it with ninja", self->info->name,
+                   reason->message);
+      g_free (self->fast_path_declined);
+      self->fast_path_declined = g_strdup (reason->message);
+      return NULL;
+    }
+
+  g_clear_pointer (&self->fast_path_declined, g_free);
+  return fast_builder;
+}
+
+/* The app's rebuilder or HOT_RELOAD_REBUILDER, as the hooks say. */
+static GStrv
+rebuild_command (char   **output,
+                 GError **error,
+                 gpointer user_data)
+{
+  HotModule *self = user_data;
+
+  return self->hooks->custom_rebuilder (self, output, error, self->hooks_data);
+}
+
+/* The rebuilder ended: after ninja, what its objects were compiled from. */
+static void
+rebuilder_ended (GHashTable *snapshot,
+                 gboolean    by_ninja,
+                 gboolean    success,
+                 gpointer    user_data)
+{
+  HotModule *self = user_data;
+
+  if (!by_ninja)
+    {
+      if (success)
+        hot_module_read_deps (self); /* a custom command may have run ninja */
+      return;
+    }
+
+  if (!success)
+    {
+      hot_object_files_stopped (self->objects, snapshot);
+      return;
+    }
+
+  hot_object_files_built (self->objects, snapshot);
+  /* The build system's objects are current: fast builds start over. */
+  if (self->fast_builder != NULL)
+    hot_fast_builder_forget (self->fast_builder);
+  hot_module_read_deps (self);
+}
+
+/* What compiles the build that starts: the hooks' builder; or the fast
+ * path when it can build the module, with the rebuilder behind it; or the
+ * rebuilder (the app's, or ninja). */
+static void
+choose_builders (HotModule   *self,
+                 HotBuilder **builder,
+                 HotBuilder **fallback)
+{
+  g_autoptr (HotBuilder) rebuilder = NULL;
+  HotFastBuilder *fast_builder;
+  gboolean        custom;
+
+  if (self->hooks->make_builder != NULL)
+    *builder = self->hooks->make_builder (self, self->hooks_data);
+  if (*builder != NULL)
+    return;
+
+  custom = self->hooks->has_custom_rebuilder (self, self->hooks_data);
+  rebuilder = hot_rebuild_builder_new (self->info, self->objects, custom ? rebuild_command : NULL, rebuilder_ended,
+                                       self);
+  /* A rebuilder of the app's is theirs to make fast. */
+  fast_builder = custom ? NULL : choose_fast_builder (self);
+  if (fast_builder == NULL)
+    {
+      *builder = g_steal_pointer (&rebuilder);
+      return;
+    }
+
+  {
+    g_autoptr (GHashTable) reusable = hot_object_files_reusable (self->objects, self->building);
+
+    *builder = hot_fast_path_builder_new (fast_builder, reusable);
+    *fallback = g_steal_pointer (&rebuilder);
+  }
+}
+
+static void run_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data);
+
+/* BUILDING → LOADING: the library is written, from what the build started
+ * from. */
+static void
+run_loading (HotBuildRun *run,
+             HotModule   *self)
+{
+  self->times.build_finished = g_get_monotonic_time ();
+  self->state = STATE_LOADING;
+}
+
+/* IDLE → BUILDING. Files read at run time changed (templates in a
+ * GResource): the resources are compiled again from them, whatever builds
+ * the code (the fast path links the module's old resource object, and ours
+ * are in front of the module's own copies, hot_resources_raise ()). When
+ * only they changed, no compiler: the live code is loaded again from its
+ * built file, unless a build since (of another instance of the app, say)
+ * replaced it. */
+static void
+start_build (HotModule *self)
+{
+  g_autoptr (HotBuilder) builder = NULL;
+  g_autoptr (HotBuilder) fallback = NULL;
+  g_autoptr (HotBuildRun) run = NULL;
+  HotGeneration *live = hot_module_get_live (self);
+  HotBuildPlan   plan = { 0 };
+
+  g_assert (self->state == STATE_IDLE);
+
+  self->state = STATE_BUILDING;
+  self->building = hot_inputs_snapshot (self->inputs);
+  self->cancellable = g_cancellable_new ();
+  self->resources_pending = FALSE;
+  memset (&self->times, 0, sizeof self->times);
+  self->times.changed = self->changed_at;
+  self->times.debounced = self->changed_at ? g_get_monotonic_time () : 0;
+  self->times.build_started = g_get_monotonic_time ();
+  self->changed_at = 0;
+  hot_status_set_building (self->status, TRUE);
+
+  plan.info = self->info;
+  plan.inputs = self->inputs;
+  plan.snapshot = self->building;
+  plan.loader = self->shared->loader;
+  plan.load_timeout_ms = self->shared->load_timeout_ms;
+  if (self->shared->resources != NULL && hot_inputs_resources_differ (self->inputs, self->live, self->building))
+    {
+      const char *built = live != NULL && live->library != NULL ? hot_library_get_built_path (live->library) : NULL;
+
+      plan.resources = self->shared->resources;
+      if (hot_inputs_only_resources_differ (self->inputs, self->live, self->building) &&
+          (live == NULL || live->library == NULL || built != NULL))
+        plan.reload = built != NULL ? built : self->info->output;
+    }
+  if (plan.reload == NULL)
+    {
+      choose_builders (self, &builder, &fallback);
+      plan.builder = builder;
+      plan.fallback = fallback;
+    }
+
+  run = hot_build_run_new (&plan);
+  g_signal_connect (run, "loading", G_CALLBACK (run_loading), self);
+  hot_build_run_async (run, self->cancellable, run_done, self);
+}
+
+/* Loading and going live */
+
+static void
+unload_idle (HotGeneration *generation,
+             gpointer       user_data)
+{
+  hot_module_check_unload (user_data);
+}
+
+/**
+ * hot_module_check_unload:
+ * @self: a module
+ *
+ * Closes the superseded generations that nothing uses, when unloading is
+ * on (HotReload:unload-generations).
+ */
+void
+hot_module_check_unload (HotModule *self)
+{
+  if (!self->shared->unload_generations)
+    return;
+
+  for (guint i = self->generations->len; i > 1; i--)
+    {
+      HotGeneration *generation = g_ptr_array_index (self->generations, i - 2);
+
+      if (self->hooks->may_unload (self, generation, self->hooks_data) && hot_generation_unload (generation))
+        {
+          g_debug ("Unloaded generation %u of module “%s”: nothing of it is in use", generation->number,
+                   self->info->name);
+          g_ptr_array_remove_index (self->generations, i - 2);
+        }
+    }
+}
+
+/* Has the service swap the widgets of @generation in; its code failed:
+ * it goes to the quarantine. */
+static gboolean
+swap_in (HotModule     *self,
+         HotGeneration *generation,
+         GError       **error)
+{
+  if (!self->hooks->swap (self, generation, error, self->hooks_data))
+    {
+      g_ptr_array_add (self->shared->quarantine, generation);
+      return FALSE;
+    }
+  self->times.rebuilt = g_get_monotonic_time ();
+
+  generation->snapshot = g_hash_table_ref (self->building);
+  generation->live_since = g_get_monotonic_time ();
+  generation->idle_func = unload_idle;
+  generation->idle_data = self;
+  g_ptr_array_add (self->generations, generation);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  self->live = g_hash_table_ref (self->building);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
+  hot_module_check_unload (self);
+
+  return TRUE;
+}
+
+/* LOADING → HELD: the app holds the module's reloads. */
+static void
+hold (HotModule     *self,
+      HotGeneration *generation)
+{
+  g_debug ("Module “%s”: generation %u waits for the app to release its reloads", self->info->name,
+           generation->number);
+  self->state = STATE_HELD;
+  self->held = generation;
+  hot_status_set_building (self->status, FALSE);
+  hot_status_set_held (self->status, TRUE);
+}
+
+/* HELD → LOADING → (build_ended) IDLE: released; the held generation
+ * goes live. */
+static void
+swap_held (HotModule *self)
+{
+  g_autoptr (GError) error = NULL;
+  HotGeneration *generation = g_steal_pointer (&self->held);
+
+  g_assert (self->state == STATE_HELD);
+
+  self->state = STATE_LOADING;
+  hot_status_set_held (self->status, FALSE);
+  swap_in (self, generation, &error);
+  build_ended (self, error, NULL);
+}
+
+/* HELD: the held generation will not go live (a change, a cancel, the
+ * module's end). None of its code ran but its loader's. */
+static void
+drop_held (HotModule *self)
+{
+  HotGeneration *generation = g_steal_pointer (&self->held);
+
+  g_assert (self->state == STATE_HELD);
+
+  self->state = STATE_LOADING;
+  hot_status_set_held (self->status, FALSE);
+  if (hot_generation_unload (generation))
+    hot_generation_free (generation);
+  else
+    g_ptr_array_add (self->shared->quarantine, generation);
+}
+
+/* Patches the statics of a loaded generation (@generation, taken) and has
+ * the service swap its widgets in, or holds it (STATE_HELD). One refused
+ * before any of its code ran is closed; one whose code failed goes to the
+ * quarantine. */
+static gboolean
+make_live (HotModule     *self,
+           HotGeneration *generation,
+           GError       **error)
+{
+  self->times.copied = generation->library->copied_at;
+  self->times.opened = generation->library->opened_at;
+
+  if (!hot_static_registry_patch (self->shared->statics, generation->table, error))
+    {
+      hot_generation_unload (generation);
+      hot_generation_free (generation);
+      return FALSE;
+    }
+  self->times.patched = g_get_monotonic_time ();
+
+  if (self->inhibit_count > 0)
+    {
+      hold (self, generation);
+      return TRUE;
+    }
+
+  return swap_in (self, generation, error);
+}
+
+/* The run ended: a generation loaded (made live, held or refused), or the
+ * build failed or was stopped. */
+static void
+run_done (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  HotModule   *self = user_data;
+  HotBuildRun *run = HOT_BUILD_RUN (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GListModel) diagnostics = NULL;
+  HotGeneration *generation = hot_build_run_finish (run, result, &diagnostics, &error);
+
+  self->resources_pending = hot_build_run_get_resources_pending (run);
+  self->times.builder = hot_build_run_get_builder_name (run);
+  if (generation != NULL && make_live (self, generation, &error) && self->state == STATE_HELD)
+    return;
+  build_ended (self, error, diagnostics);
 }

@@ -62,15 +62,6 @@ static const HotStyleHooks style_hooks = {
   style_watch,
 };
 
-static void
-proxy_finalized (gpointer data,
-                 GObject *where_the_object_was)
-{
-  HotReload *self = data;
-
-  g_ptr_array_remove_fast (self->proxies, where_the_object_was);
-}
-
 /* What the modules ask of the service */
 
 static gboolean
@@ -121,7 +112,7 @@ module_swap (HotModule     *module,
   if (self->shared.resources != NULL)
     hot_resources_raise (self->shared.resources);
 
-  if (!hot_instantiate_generation (module, generation, self->proxies, self->shared.quarantine, TRUE, error))
+  if (!hot_instantiate_generation (module, generation, hot_proxy_list_get_array (self->proxies), self->shared.quarantine, TRUE, error))
     return FALSE;
 
   nodes = hot_table_get_nodes (generation->table);
@@ -296,10 +287,7 @@ proxy_made (HotNode *proxy,
 {
   HotReload *self = user_data;
 
-  g_ptr_array_add (self->proxies, proxy);
-  g_object_weak_ref (G_OBJECT (proxy), proxy_finalized, self);
-  if (self->proxy_added != NULL)
-    self->proxy_added (self, proxy, self->proxy_added_data);
+  hot_proxy_list_add (self->proxies, proxy);
 }
 
 static guint
@@ -712,8 +700,8 @@ fast_path_prepared (GObject      *source,
 {
   HotReload *self = user_data;
 
-  /* A new description of the build waited for this module's preparation
-   * (it ends with no build, so module_finished () is not called). */
+  /* A preparing module is busy too, and its end is no build's: a new
+   * description of the build that waited for it is read again now. */
   if (self->reread_pending)
     schedule_project_reread (self);
   prepare_next_fast_path (self);
@@ -749,21 +737,11 @@ prepare_fast_paths (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The live proxies (HotNode, not owned), for the Inspector page; NULL when
- * hot reload is off. */
-GPtrArray *
-hot_reload_get_proxies (HotReload *self)
-{
-  return self->proxies;
-}
-
 /* Before the service goes: the proxies and style sheets are no longer
  * its. */
 void
 hot_reload_forget_proxies (HotReload *self)
 {
   hot_style_set_hooks (NULL, NULL);
-  for (guint i = 0; self->proxies && i < self->proxies->len; i++)
-    g_object_weak_unref (g_ptr_array_index (self->proxies, i), proxy_finalized, self);
-  g_clear_pointer (&self->proxies, g_ptr_array_unref);
+  g_clear_object (&self->proxies);
 }

@@ -242,14 +242,17 @@ hot_reload_class_init (HotReloadClass *klass)
   /**
    * HotReload:fast-path:
    *
-   * How a module is rebuilt when only its C sources changed. The default,
-   * %HOT_FAST_PATH_TCC, compiles them with tcc when it is installed (a few
-   * times faster than gcc) and links them with the module's other objects;
-   * `HOT_RELOAD_FAST_PATH` (`tcc`, `pch` or `off`) changes it. A header or
-   * another file changed, a compiler error, or a missing tool send the build
-   * to ninja, with the reason in the log: the result is the same, only
-   * later. Not used when a rebuilder is set ([method@Hot.Reload.set_rebuilder],
-   * `HOT_RELOAD_REBUILDER`).
+   * How a module is rebuilt when its C sources or the headers they include
+   * changed. The default, %HOT_FAST_PATH_TCC, compiles the sources whose
+   * content or headers changed with tcc when it is installed (a few times
+   * faster than gcc) and links them with the module's other objects; a
+   * source whose headers tcc does not compile goes to the build's compiler
+   * with a precompiled header. `HOT_RELOAD_FAST_PATH` (`tcc`, `pch` or
+   * `off`) changes it. A fast build that fails for any other reason, a
+   * source the build has no compile command for, or a missing tool send the
+   * build to ninja, with the reason in the log: the result is the same,
+   * only later. Not used when a rebuilder is set
+   * ([method@Hot.Reload.set_rebuilder], `HOT_RELOAD_REBUILDER`).
    *
    * Since: 0.1
    */
