@@ -488,6 +488,65 @@ test_disk_full (Fixture      *fixture,
   g_test_trap_assert_passed ();
 }
 
+/* Reads @length bytes of @contents, copied to a buffer of their size, with
+ * every reader of symbols: none reads outside it (ASan says if one does). */
+static gboolean
+read_symbols (const char *contents,
+              gsize       length)
+{
+  g_autofree char *copy = g_memdup2 (contents, length);
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) symbols = NULL;
+  g_autofree char *soname = NULL;
+
+  hot_elf_read_object_names (copy, length, names);
+  hot_elf_read_archive_names (copy, length, names);
+  symbols = hot_elf_read_dynamic_symbols (copy, length, &soname);
+  return symbols != NULL;
+}
+
+static void
+test_crafted_symbol_tables (Fixture      *fixture,
+                            gconstpointer data)
+{
+  Elf64_Ehdr *header = (Elf64_Ehdr *) fixture->contents;
+  g_autoptr (GHashTable) symbols = NULL;
+  g_autofree char *soname = NULL;
+  gsize            table_length = header->e_shnum * sizeof (Elf64_Shdr);
+  const char      *archive = "!<arch>\n"
+                             "member.o/       0           0     0     644     99999999  `\n";
+
+  g_test_summary ("The readers of symbol tables (link stubs) read only inside the file, whatever its section "
+                  "headers, version sections and archive headers say, and refuse what is cut short");
+
+  symbols = hot_elf_read_dynamic_symbols (fixture->contents, fixture->length, &soname);
+  g_assert_nonnull (symbols);
+  g_assert_cmpuint (g_hash_table_size (symbols), >, 0);
+
+  /* Cut short anywhere: the section headers are at the end. */
+  g_assert_false (read_symbols (fixture->contents, header->e_shoff + table_length - 1));
+  for (gsize length = 0; length < fixture->length; length += 97)
+    read_symbols (fixture->contents, length);
+
+  /* Every byte of the section header table set to 0xff, then to 0x80, one at a time. */
+  for (gsize i = 0; i < table_length; i++)
+    for (guint value = 0x80; value <= 0xff; value += 0x7f)
+      {
+        g_autofree char *crafted = g_memdup2 (fixture->contents, fixture->length);
+
+        crafted[header->e_shoff + i] = (char) value;
+        read_symbols (crafted, fixture->length);
+      }
+
+  /* An archive member larger than the archive. */
+  {
+    g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *copy = g_memdup2 (archive, strlen (archive));
+
+    g_assert_false (hot_elf_read_archive_names (copy, strlen (archive), names));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -509,6 +568,7 @@ main (int   argc,
   ADD ("/Hotnode/BadInput/crafted-headers", test_crafted_headers);
   ADD ("/Hotnode/BadInput/crafted-dynamic-strings", test_crafted_dynamic_strings);
   ADD ("/Hotnode/BadInput/crafted-object", test_crafted_object);
+  ADD ("/Hotnode/BadInput/crafted-symbol-tables", test_crafted_symbol_tables);
   ADD ("/Hotnode/BadInput/unresolved-symbol", test_unresolved_symbol);
   ADD ("/Hotnode/BadInput/writable-by-others", test_writable_by_others);
   ADD ("/Hotnode/BadInput/private-dir-not-ours", test_private_dir_not_ours);

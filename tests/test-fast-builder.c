@@ -9,11 +9,14 @@
 #include <elf.h>
 #include <hotnode.h>
 #include <link.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "hot-compile-command-private.h"
 #include "hot-fast-builder-private.h"
 #include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
+#include "hot-link-stubs-private.h"
 #include "hot-pch-private.h"
 #include "hot-loader-private.h"
 #include "hot-project-private.h"
@@ -36,6 +39,9 @@ static const Module sourceview_module = { "sourceview", "sourceview/sourceview.c
                                           "sourceview_view", "GtkSourceView" };
 static const Module adwaita_module = { "adwaita-fixture", "adwaita/adwaita.c", "libadwaita-1", "adwaita_bin",
                                        "AdwBin" };
+/* The demo's counter module, as the demo app uses it (nested nodes,
+ * GObject types, a template); its source is under demo/, not fixtures/. */
+static const Module counter_module = { "counter", "../../demo/counter/counter.c", NULL, NULL, NULL };
 static const Module refused_module = { "refused", "refused/refused.c", NULL, "refused_label", "GtkLabel" };
 
 typedef struct
@@ -60,8 +66,12 @@ fixture_set_up (Fixture      *fixture,
   fixture->module = data ? data : &gamma_module;
   fixture->project = hot_project_load (g_getenv ("HOTNODE_BUILD_ROOT"), &error);
   g_assert_no_error (error);
-  fixture->source = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures", fixture->module->source,
-                                      NULL);
+  {
+    g_autofree char *path = g_build_filename (g_getenv ("HOTNODE_SOURCE_ROOT"), "tests", "fixtures",
+                                              fixture->module->source, NULL);
+
+    fixture->source = g_canonicalize_filename (path, NULL);
+  }
   fixture->info = hot_project_lookup_source (fixture->project, fixture->source);
   /* The build leaves out a module whose package is not installed. */
   if (fixture->info == NULL && fixture->module->package != NULL)
@@ -1062,6 +1072,433 @@ test_direct_link (Fixture      *fixture,
   g_assert_cmpmem (direct, direct_len, by_driver, by_driver_len);
 }
 
+
+/* The sections whose bytes depend on the order of the symbols in the
+ * symbol tables, which is that of ld.gold's hash table of symbols and so
+ * depends on how many symbols it read: the tables, their strings, the
+ * relocations (by symbol index), the dynamic section and version tables
+ * (by string offset); and the build ID, a digest of the whole file. */
+static const char *const symbol_order_sections[] = { ".dynsym",   ".dynstr",   ".gnu.hash",      ".hash",
+                                                     ".gnu.version", ".gnu.version_d", ".gnu.version_r",
+                                                     ".dynamic",  ".rela.dyn", ".rela.plt",      ".symtab",
+                                                     ".strtab",   ".note.gnu.build-id", NULL };
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* A line of readelf without the index of a symbol ("N:") or the info
+ * word of a relocation (symbol index and type). */
+static char *
+summary_line (char *text)
+{
+  g_auto (GStrv) words = g_strsplit_set (g_strstrip (text), " ", -1);
+  g_autoptr (GStrvBuilder) line = g_strv_builder_new ();
+  g_auto (GStrv) joined = NULL;
+  guint n = 0;
+
+  for (guint j = 0; words[j]; j++)
+    if (words[j][0] != '\0')
+      {
+        if (!(n == 0 && g_str_has_suffix (words[j], ":")) &&
+            !(n == 1 && strlen (words[j]) == 16 && g_ascii_isxdigit (text[0]) && text[1] != 'x'))
+          g_strv_builder_add (line, words[j]);
+        n++;
+      }
+  joined = g_strv_builder_end (line);
+
+  return g_strjoinv (" ", joined);
+}
+
+/* What of @path's symbols, relocations, dynamic section and versions
+ * does not depend on the symbols' order: readelf's lines, sorted, without
+ * the symbols' indexes, and without the table of each symbol's version by
+ * index (the symbols' lines name their versions). */
+static char *
+symbols_summary (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) summary = g_string_new (NULL);
+
+  g_autoptr (GRegex) version_table = g_regex_new ("^\\s*[0-9a-f]{3}:\\s+[0-9]+h?\\s+\\(", 0, 0, NULL);
+
+  g_assert_true (run ((const char *[]){ "readelf", "-W", "--dyn-syms", "--syms", "-r", "-d", "-V", path, NULL }, NULL,
+                      &text));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (!g_regex_match (version_table, lines[i], 0, NULL))
+      g_ptr_array_add (kept, summary_line (lines[i]));
+  g_ptr_array_sort (kept, compare_strings);
+  for (guint i = 0; i < kept->len; i++)
+    g_string_append_printf (summary, "%s\n", (char *) g_ptr_array_index (kept, i));
+
+  return g_string_free (g_steal_pointer (&summary), FALSE);
+}
+
+/* Asserts that the libraries at @a and @b are the same: the same bytes,
+ * or the same bytes but in the sections that hold the symbols in ld.gold's
+ * order (symbol_order_sections), which hold the same symbols and
+ * relocations. */
+static void
+assert_same_library (const char *a,
+                     const char *b)
+{
+  g_autofree char *one = NULL, *two = NULL;
+  g_autofree char *one_symbols = NULL, *two_symbols = NULL;
+  gsize            one_len, two_len;
+  const ElfW (Ehdr) * header;
+  const ElfW (Shdr) * sections;
+  const char *names;
+
+  g_assert_true (g_file_get_contents (a, &one, &one_len, NULL));
+  g_assert_true (g_file_get_contents (b, &two, &two_len, NULL));
+  if (one_len == two_len && memcmp (one, two, one_len) == 0)
+    return;
+
+  /* The same layout: headers, section table, every other section. */
+  g_assert_cmpuint (one_len, ==, two_len);
+  header = (const ElfW (Ehdr) *) one;
+  g_assert_cmpmem (one, header->e_phoff + header->e_phnum * sizeof (ElfW (Phdr)), two,
+                   header->e_phoff + header->e_phnum * sizeof (ElfW (Phdr)));
+  g_assert_cmpmem (one + header->e_shoff, header->e_shnum * sizeof (ElfW (Shdr)), two + header->e_shoff,
+                   header->e_shnum * sizeof (ElfW (Shdr)));
+  sections = (const ElfW (Shdr) *) (one + header->e_shoff);
+  names = one + sections[header->e_shstrndx].sh_offset;
+  for (guint i = 1; i < header->e_shnum; i++)
+    if (sections[i].sh_type != SHT_NOBITS && !g_strv_contains (symbol_order_sections, names + sections[i].sh_name))
+      g_assert_cmpmem (one + sections[i].sh_offset, sections[i].sh_size, two + sections[i].sh_offset,
+                       sections[i].sh_size);
+
+  /* The same symbols and relocations, whatever their order. */
+  one_symbols = symbols_summary (a);
+  two_symbols = symbols_summary (b);
+  g_assert_cmpstr (one_symbols, ==, two_symbols);
+}
+
+/* Waits for the link stubs @builder is making. */
+static void
+wait_for_stubs (HotFastBuilder *builder)
+{
+  while (hot_fast_builder_making_link_stubs (builder))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_link_stubs (Fixture      *fixture,
+                 gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (HotTable) table = hot_table_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *real_path = NULL;
+  g_autofree char *stubs_dir = NULL;
+  gsize            real_len;
+
+  g_test_summary ("A fast build's link against stubs of the shared libraries (only the symbols the objects "
+                  "name) makes the library the link against the real ones makes, byte for byte; the first "
+                  "link is against the real ones while the stubs are made");
+
+  if (!module_built (fixture))
+    return;
+  if (gold == NULL || tcc == NULL)
+    {
+      g_test_skip ("ld.gold or tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  g_assert_false (hot_fast_builder_linked_with_stubs (builder));
+  g_assert_true (g_file_get_contents (output, &real, &real_len, NULL));
+  real_path = g_build_filename (fixture->private_dir, "real.so", NULL);
+  g_assert_true (g_file_set_contents (real_path, real, real_len, NULL));
+
+  wait_for_stubs (builder);
+  again = build (fixture, builder);
+  g_assert_true (hot_fast_builder_linked_with_stubs (builder));
+  g_assert_cmpstr (again, ==, output);
+  assert_same_library (real_path, again);
+
+  /* The stubs are there, and small. */
+  stubs_dir = g_build_filename (fixture->work_dir, "link-stubs", "g1", NULL);
+  g_assert_true (g_file_test (stubs_dir, G_FILE_TEST_IS_DIR));
+
+  library = hot_loader_load (fixture->loader, fixture->module->name, again, &error);
+  g_assert_no_error (error);
+  g_assert_true (hot_table_add_image (table, library->image, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (hot_table_get_nodes (table)->len, >, 0);
+}
+
+/* Compiles @code into @object with cc, position-independent. */
+static void
+compile_object (const char *dir,
+                const char *code,
+                const char *object)
+{
+  g_autofree char *source = g_strconcat (object, ".c", NULL);
+  g_autofree char *flags = NULL;
+  g_auto (GStrv) words = NULL;
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto (GStrv) command = NULL;
+
+  g_assert_true (g_file_set_contents (source, code, -1, NULL));
+  flags = run_in (dir, (const char *[]){ "pkg-config", "--cflags", "gtk4", NULL });
+  g_assert_true (g_shell_parse_argv (g_strstrip (flags), NULL, &words, NULL));
+  g_strv_builder_addv (argv, (const char *[]){ "cc", "-fPIC", "-c", "-o", object, source, NULL });
+  g_strv_builder_addv (argv, (const char **) words);
+  command = g_strv_builder_end (argv);
+  g_free (run_in (dir, (const char *const *) command));
+}
+
+/* The direct link command of the module, with @extra objects after its own. */
+static GStrv
+direct_link_argv (Fixture           *fixture,
+                  const char        *output,
+                  const char *const *extra)
+{
+  g_autofree char *ninja = g_find_program_in_path ("ninja");
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *commands = NULL;
+  g_autofree char *printed = NULL;
+  g_autoptr (GHashTable) none = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GStrvBuilder) ask = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) with_extra = g_strv_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) link_argv = NULL;
+  g_auto (GStrv) driver_argv = NULL;
+  g_auto (GStrv) ask_argv = NULL;
+
+  commands = run_in (fixture->info->build_dir, (const char *[]){ ninja, "-t", "commands", "-s", fixture->info->target, NULL });
+  link_argv = hot_link_command_parse (commands, fixture->info->target, &error);
+  g_assert_no_error (error);
+  driver_argv = hot_link_command_argv ((const char *const *) link_argv, fixture->info->build_dir, none, none,
+                                       output, NULL, TRUE);
+  /* The extra objects go after -o's value, before the libraries. */
+  for (guint i = 0; driver_argv[i]; i++)
+    {
+      g_strv_builder_add (with_extra, driver_argv[i]);
+      if (i > 0 && g_str_equal (driver_argv[i - 1], "-o"))
+        g_strv_builder_addv (with_extra, (const char **) extra);
+    }
+  g_strfreev (driver_argv);
+  driver_argv = g_strv_builder_end (with_extra);
+  g_strv_builder_addv (ask, (const char **) driver_argv);
+  g_strv_builder_add (ask, "-###");
+  ask_argv = g_strv_builder_end (ask);
+  printed = run_in (fixture->info->build_dir, (const char *const *) ask_argv);
+
+  return hot_link_command_direct ((const char *const *) driver_argv, printed, gold);
+}
+
+/* Waits for @stubs to be made, then returns the stubbed command for @argv. */
+static GStrv
+stubbed_argv (HotLinkStubs *stubs,
+              GStrv         argv,
+              const char   *cwd)
+{
+  GStrv stubbed = hot_link_stubs_argv (stubs, (const char *const *) argv, cwd);
+
+  if (stubbed != NULL)
+    return stubbed;
+  while (hot_link_stubs_is_busy (stubs))
+    g_main_context_iteration (NULL, TRUE);
+  return hot_link_stubs_argv (stubs, (const char *const *) argv, cwd);
+}
+
+/* Links with @argv and with @stubbed: the same library. */
+static void
+assert_same_link (Fixture    *fixture,
+                  GStrv       argv,
+                  GStrv       stubbed,
+                  const char *output)
+{
+  g_autofree char *real = g_strconcat (output, ".real", NULL);
+
+  g_free (run_in (fixture->info->build_dir, (const char *const *) argv));
+  g_assert_cmpint (g_rename (output, real), ==, 0);
+  g_free (run_in (fixture->info->build_dir, (const char *const *) stubbed));
+  assert_same_library (real, output);
+}
+
+static void
+test_link_stubs_grow (Fixture      *fixture,
+                      gconstpointer data)
+{
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *output = g_build_filename (fixture->private_dir, "lib.so", NULL);
+  g_autofree char *old_object = g_build_filename (fixture->private_dir, "old.o", NULL);
+  g_autofree char *new_object = g_build_filename (fixture->private_dir, "new.o", NULL);
+  g_autofree char *stubs_dir = g_build_filename (fixture->private_dir, "stubs", NULL);
+  g_autoptr (HotLinkStubs) stubs = NULL;
+  g_autoptr (HotLibrary) library = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_auto (GStrv) stubbed = NULL;
+
+  g_test_summary ("When an object starts calling a GTK function the link stubs were not made for, the link is "
+                  "against the real libraries, the stubs are made again with it, and the library linked "
+                  "against them is the same, byte for byte, and loads");
+
+  if (gold == NULL)
+    {
+      g_test_skip ("ld.gold is not installed");
+      return;
+    }
+
+  compile_object (fixture->private_dir,
+                  "#include <gtk/gtk.h>\nint hot_test_extra (GtkWidget *w) { return gtk_widget_get_width (w); }\n",
+                  old_object);
+  /* The same function, calling a GTK function no object of the module calls. */
+  compile_object (fixture->private_dir,
+                  "#include <gtk/gtk.h>\nint hot_test_extra (GtkWidget *w) { return gtk_widget_get_width (w) + "
+                  "gtk_level_bar_get_inverted (GTK_LEVEL_BAR (w)); }\n",
+                  new_object);
+
+  argv = direct_link_argv (fixture, output, (const char *[]){ old_object, NULL });
+  if (argv == NULL)
+    {
+      g_test_skip ("the build's compiler is not gcc with collect2");
+      return;
+    }
+  stubs = hot_link_stubs_new (stubs_dir, "cc");
+  stubbed = stubbed_argv (stubs, argv, fixture->info->build_dir);
+  g_assert_nonnull (stubbed);
+  g_assert_false (g_strv_equal ((const char *const *) stubbed, (const char *const *) argv));
+  assert_same_link (fixture, argv, stubbed, output);
+
+  /* The new object, in the old one's place: not covered by the stubs. */
+  g_assert_cmpint (g_rename (new_object, old_object), ==, 0);
+  g_clear_pointer (&stubbed, g_strfreev);
+  stubbed = hot_link_stubs_argv (stubs, (const char *const *) argv, fixture->info->build_dir);
+  g_assert_null (stubbed);
+  g_assert_true (hot_link_stubs_is_busy (stubs));
+  stubbed = stubbed_argv (stubs, argv, fixture->info->build_dir);
+  g_assert_nonnull (stubbed);
+  assert_same_link (fixture, argv, stubbed, output);
+
+  library = hot_loader_load (fixture->loader, fixture->module->name, output, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_link_stubs_changed (Fixture      *fixture,
+                         gconstpointer data)
+{
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *output = g_build_filename (fixture->private_dir, "lib.so", NULL);
+  g_autofree char *stubs_dir = g_build_filename (fixture->private_dir, "stubs", NULL);
+  g_autofree char *stub = NULL;
+  g_autoptr (HotLinkStubs) stubs = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_auto (GStrv) stubbed = NULL;
+  g_auto (GStrv) again = NULL;
+
+  g_test_summary ("Link stubs that were removed or changed are not used: the link is against the real "
+                  "libraries until they are made again");
+
+  if (gold == NULL)
+    {
+      g_test_skip ("ld.gold is not installed");
+      return;
+    }
+
+  argv = direct_link_argv (fixture, output, (const char *[]){ NULL });
+  if (argv == NULL)
+    {
+      g_test_skip ("the build's compiler is not gcc with collect2");
+      return;
+    }
+  stubs = hot_link_stubs_new (stubs_dir, "cc");
+  stubbed = stubbed_argv (stubs, argv, fixture->info->build_dir);
+  g_assert_nonnull (stubbed);
+  for (guint i = 0; stubbed[i] && stub == NULL; i++)
+    if (g_str_has_prefix (stubbed[i], stubs_dir))
+      stub = g_strdup (stubbed[i]);
+  g_assert_nonnull (stub);
+
+  g_assert_true (g_file_set_contents (stub, "not a library", -1, NULL));
+  again = hot_link_stubs_argv (stubs, (const char *const *) argv, fixture->info->build_dir);
+  g_assert_null (again);
+  g_clear_pointer (&again, g_strfreev);
+  again = stubbed_argv (stubs, argv, fixture->info->build_dir);
+  g_assert_nonnull (again);
+  assert_same_link (fixture, argv, again, output);
+}
+
+static void
+test_link_stubs_fallback (Fixture      *fixture,
+                          gconstpointer data)
+{
+  g_autoptr (HotFastBuilder) builder = NULL;
+  g_autofree char *gold = g_find_program_in_path ("ld.gold");
+  g_autofree char *tcc = g_find_program_in_path ("tcc");
+  g_autofree char *output = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *real_path = g_build_filename (fixture->private_dir, "real.so", NULL);
+  g_autofree char *stubs_dir = g_build_filename (fixture->work_dir, "link-stubs", "g1", NULL);
+  g_autofree char *stub = NULL;
+  g_autoptr (GDir) dir = NULL;
+  const char      *name;
+  GStatBuf         before, after;
+  struct timespec  times[2];
+  FILE            *file;
+
+  g_test_summary ("A link with link stubs that fails (here a stub spoilt in place, its size and time kept) "
+                  "runs again against the real libraries: the build succeeds with the same library");
+
+  if (gold == NULL || tcc == NULL)
+    {
+      g_test_skip ("ld.gold or tcc is not installed");
+      return;
+    }
+
+  builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_TCC, fixture->inputs);
+  output = build (fixture, builder);
+  g_assert_cmpint (g_rename (output, real_path), ==, 0);
+  wait_for_stubs (builder);
+
+  /* GTK's stub (the sanitizers' libraries come first in their build). */
+  dir = g_dir_open (stubs_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while (stub == NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, "-libgtk-4.so"))
+      stub = g_build_filename (stubs_dir, name, NULL);
+  g_assert_nonnull (stub);
+  g_assert_cmpint (g_stat (stub, &before), ==, 0);
+  file = fopen (stub, "r+");
+  g_assert_nonnull (file);
+  g_assert_cmpint (fwrite ("spoilt!", 1, 7, file), ==, 7);
+  g_assert_cmpint (fclose (file), ==, 0);
+  times[0] = before.st_atim;
+  times[1] = before.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, stub, times, 0), ==, 0);
+  g_assert_cmpint (g_stat (stub, &after), ==, 0);
+  g_assert_cmpint (after.st_mtim.tv_nsec, ==, before.st_mtim.tv_nsec);
+  g_assert_cmpint (after.st_size, ==, before.st_size);
+
+  again = build (fixture, builder);
+  g_assert_false (hot_fast_builder_linked_with_stubs (builder));
+  assert_same_library (real_path, again);
+
+  /* The stubs are not used again for that link command. */
+  third = build (fixture, builder);
+  g_assert_false (hot_fast_builder_linked_with_stubs (builder));
+  g_assert_false (hot_fast_builder_making_link_stubs (builder));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1085,6 +1522,13 @@ main (int   argc,
   ADD ("/Hotnode/FastBuilder/shorter-source", &gamma_module, test_shorter_source);
   ADD ("/Hotnode/FastBuilder/pch-elsewhere", &gamma_module, test_pch_elsewhere);
   ADD ("/Hotnode/FastBuilder/direct-link", &gamma_module, test_direct_link);
+  ADD ("/Hotnode/FastBuilder/link-stubs", &gamma_module, test_link_stubs);
+  ADD ("/Hotnode/FastBuilder/link-stubs-counter", &counter_module, test_link_stubs);
+  ADD ("/Hotnode/FastBuilder/link-stubs-adwaita", &adwaita_module, test_link_stubs);
+  ADD ("/Hotnode/FastBuilder/link-stubs-sourceview", &sourceview_module, test_link_stubs);
+  ADD ("/Hotnode/FastBuilder/link-stubs-grow", &gamma_module, test_link_stubs_grow);
+  ADD ("/Hotnode/FastBuilder/link-stubs-changed", &gamma_module, test_link_stubs_changed);
+  ADD ("/Hotnode/FastBuilder/link-stubs-fallback", &gamma_module, test_link_stubs_fallback);
 
 #undef ADD
 

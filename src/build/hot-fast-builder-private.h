@@ -37,6 +37,8 @@ gboolean        hot_fast_builder_prepare_finish (HotFastBuilder *self,
                                                  GAsyncResult   *result,
                                                  GError        **error);
 void            hot_fast_builder_forget (HotFastBuilder *self);
+gboolean        hot_fast_builder_making_link_stubs (HotFastBuilder *self);
+gboolean        hot_fast_builder_linked_with_stubs (HotFastBuilder *self);
 GStrv           hot_fast_builder_compile_argv (HotFastBuilder *self,
                                                const char     *source,
                                                const char     *object);

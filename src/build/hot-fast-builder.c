@@ -13,6 +13,7 @@
 #include "hot-elf-private.h"
 #include "hot-fast-tcc-private.h"
 #include "hot-inputs-private.h"
+#include "hot-link-stubs-private.h"
 #include "hot-pch-private.h"
 #include "hot-tcc-prelude-private.h"
 
@@ -64,7 +65,8 @@
  * falls back to the build system, so the user gets the same result either
  * way, only later. Links use gold when it is installed and the build chose
  * no linker, run alone with the command gcc gives for the link (see
- * hot_link_command_direct ()).
+ * hot_link_command_direct ()), against stubs of the shared libraries once
+ * they are made (see hot-link-stubs.c).
  *
  * Beside this file: the compile and link commands (hot-compile-command.c),
  * the header every compile includes first (hot-pch.c), the tcc path's
@@ -90,6 +92,9 @@ struct _HotFastBuilder
   char                *gold;           /* ld.gold's path, if installed */
   char                *link_key;       /* the link command gcc was last asked about (-###), joined */
   GStrv                direct_link;    /* the linker's own command for it, or NULL */
+  gboolean             stubs_enabled;  /* unless HOTNODE_LINK_STUBS=0 */
+  HotLinkStubs        *stubs;          /* for direct links, once one ran */
+  gboolean             last_stubbed;   /* the last link was with stubs */
   char                *tcc_runtime;    /* libtcc1.a, once known */
   char                *header;         /* tcc's compatibility header */
   gboolean             header_ready;   /* written */
@@ -115,6 +120,7 @@ hot_fast_builder_finalize (GObject *object)
   g_free (self->gold);
   g_free (self->link_key);
   g_strfreev (self->direct_link);
+  g_clear_object (&self->stubs);
   g_free (self->header);
   g_strfreev (self->link_argv);
   g_clear_pointer (&self->tcc_refused, g_hash_table_unref);
@@ -169,6 +175,7 @@ hot_fast_builder_new (const HotModuleInfo *info,
   self->mode = mode;
   self->work_dir = g_build_filename (info->build_dir, WORK_DIR_NAME, info->name, NULL);
   self->gold = g_find_program_in_path ("ld.gold");
+  self->stubs_enabled = self->gold != NULL && g_strcmp0 (g_getenv ("HOTNODE_LINK_STUBS"), "0") != 0;
   if (mode == HOT_FAST_PATH_TCC)
     {
       self->tcc = g_find_program_in_path ("tcc");
@@ -301,6 +308,8 @@ typedef struct
   gboolean    whole_again;    /* tcc: the running compile is with the whole prelude, after a pruned one failed */
   char       *output;
   char       *link_asked;   /* the link command gcc was asked about (-###) */
+  gboolean    stubbed;      /* the link running is with link stubs */
+  gboolean    stubs_failed; /* a link with link stubs failed */
   gboolean    prepare_only; /* hot_fast_builder_prepare_async () */
   GHashTable *snapshot;     /* what the build builds: the inputs' digests */
   GHashTable *wanted;       /* source → fingerprint, from @snapshot */
@@ -522,7 +531,46 @@ linked (GTask      *task,
         const char *output,
         GError    **error)
 {
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+
+  self->last_stubbed = job->stubbed;
   return TRUE;
+}
+
+/* A link with stubs that failed: linked again against the real libraries
+ * (a failure of theirs is reported as the link's), and that link command
+ * uses stubs again only if that fails too (real_link_failed ()). */
+static gboolean
+stubbed_link_failed (GTask      *task,
+                     const char *output,
+                     const char *first_error)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+
+  g_debug ("The link with link stubs failed (%s); linking against the real libraries",
+           first_error ? first_error : "no output");
+  hot_link_stubs_failed (self->stubs, (const char *const *) self->direct_link);
+  g_clear_pointer (&job->output, g_free);
+  job->stubbed = FALSE;
+  job->stubs_failed = TRUE;
+  return TRUE;
+}
+
+/* A link against the real libraries that failed: the build's error. When
+ * one with stubs had failed first, the stubs were not at fault. */
+static gboolean
+real_link_failed (GTask      *task,
+                  const char *output,
+                  const char *first_error)
+{
+  HotFastBuilder *self = g_task_get_source_object (task);
+  BuildJob       *job = g_task_get_task_data (task);
+
+  if (job->stubs_failed && self->stubs != NULL)
+    hot_link_stubs_acquit (self->stubs);
+  return FALSE;
 }
 
 /* gcc printed the commands of the link it was asked about: the linker's
@@ -797,7 +845,29 @@ build_next (GTask *task)
 
       job->output = g_steal_pointer (&output);
       if (self->direct_link != NULL && g_strcmp0 (key, self->link_key) == 0)
-        run_step (task, (const char *const *) self->direct_link, NULL, _ ("linking"), linked, NULL);
+        {
+          g_auto (GStrv) stubbed = NULL;
+
+          /* Against stubs of the shared libraries when there are (see
+           * hot-link-stubs.c), once: a link with them that fails runs
+           * again without. */
+          if (self->stubs == NULL && self->stubs_enabled)
+            {
+              g_autofree char *stubs_dir = g_build_filename (self->work_dir, "link-stubs", NULL);
+
+              /* Made by the build's compiler driver, as an assembler source. */
+              self->stubs = hot_link_stubs_new (stubs_dir, self->link_argv[0]);
+            }
+          if (self->stubs != NULL && !job->stubs_failed)
+            stubbed = hot_link_stubs_argv (self->stubs, (const char *const *) self->direct_link,
+                                           self->info->build_dir);
+          job->stubbed = stubbed != NULL;
+          if (stubbed != NULL)
+            run_step (task, (const char *const *) stubbed, NULL, _ ("linking"), linked, stubbed_link_failed);
+          else
+            run_step (task, (const char *const *) self->direct_link, NULL, _ ("linking"), linked,
+                      real_link_failed);
+        }
       else
         run_step (task, (const char *const *) argv, NULL, _ ("linking"), linked, NULL);
     }
@@ -820,6 +890,7 @@ forget_work_dir (HotFastBuilder *self)
   g_clear_pointer (&self->link_argv, g_strfreev);
   g_clear_pointer (&self->link_key, g_free);
   g_clear_pointer (&self->direct_link, g_strfreev);
+  g_clear_object (&self->stubs);
   self->header_ready = FALSE;
   if (self->fast_tcc != NULL)
     hot_fast_tcc_forget (self->fast_tcc);
@@ -1039,4 +1110,32 @@ hot_fast_builder_forget (HotFastBuilder *self)
   g_clear_pointer (&self->link_argv, g_strfreev);
   g_clear_pointer (&self->link_key, g_free);
   g_clear_pointer (&self->direct_link, g_strfreev);
+}
+
+/**
+ * hot_fast_builder_making_link_stubs:
+ * @self: a fast builder
+ *
+ * Returns: whether link stubs are being made (see hot-link-stubs.c)
+ */
+gboolean
+hot_fast_builder_making_link_stubs (HotFastBuilder *self)
+{
+  g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), FALSE);
+
+  return self->stubs != NULL && hot_link_stubs_is_busy (self->stubs);
+}
+
+/**
+ * hot_fast_builder_linked_with_stubs:
+ * @self: a fast builder
+ *
+ * Returns: whether its last link was against link stubs
+ */
+gboolean
+hot_fast_builder_linked_with_stubs (HotFastBuilder *self)
+{
+  g_return_val_if_fail (HOT_IS_FAST_BUILDER (self), FALSE);
+
+  return self->last_stubbed;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <ar.h>
 #include <elf.h>
 #include <glib/gi18n-lib.h>
 #include <link.h>
@@ -324,4 +325,325 @@ not_elf:
   g_set_error (error, HOT_RELOAD_ERROR, HOT_RELOAD_ERROR_BUILD,
                _ ("%s is not an ELF object of this architecture"), object_path);
   return FALSE;
+}
+
+/* A copy of the section header @index of @contents (headers checked to
+ * be in the file by the caller); tcc does not align its headers. */
+static ElfW (Shdr) section_header (const char *contents,
+                                   const ElfW (Ehdr) * header,
+                                   guint index)
+{
+  ElfW (Shdr) section;
+
+  memcpy (&section, contents + header->e_shoff + (gsize) index * sizeof (ElfW (Shdr)), sizeof section);
+  return section;
+}
+
+/* The ELF header of @contents, copied, when it is of this process's class
+ * with a section header table inside the file and of @type. */
+static gboolean
+read_header (const char *contents,
+             gsize       length,
+             guint       type,
+             ElfW (Ehdr) * header)
+{
+  if (length < sizeof *header)
+    return FALSE;
+  memcpy (header, contents, sizeof *header);
+  return memcmp (header->e_ident, ELFMAG, SELFMAG) == 0 && header->e_ident[EI_CLASS] == HOST_ELF_CLASS &&
+         (HOST_ELF_MACHINE == EM_NONE || header->e_machine == HOST_ELF_MACHINE) && header->e_type == type &&
+         header->e_shentsize == sizeof (ElfW (Shdr)) && header->e_shnum > 0 &&
+         in_file (header->e_shoff, header->e_shnum, sizeof (ElfW (Shdr)), length);
+}
+
+/* The string at @offset of the string table section @strings, if it ends
+ * inside it. */
+static const char *
+section_string (const char *contents,
+                gsize       length,
+                const ElfW (Shdr) * strings,
+                guint64 offset)
+{
+  const char *start;
+
+  if (!in_file (strings->sh_offset, strings->sh_size, 1, length) || offset >= strings->sh_size)
+    return NULL;
+  start = contents + strings->sh_offset + offset;
+  return memchr (start, '\0', strings->sh_size - offset) != NULL ? start : NULL;
+}
+
+/**
+ * hot_elf_read_object_names:
+ * @contents: the bytes of a file
+ * @length: their length
+ * @names: (element-type utf8 utf8): a set the names are added to
+ *
+ * Adds the name of every global or weak symbol of the relocatable object
+ * @contents, defined or not, to @names.
+ *
+ * Returns: whether @contents is a relocatable object of this architecture
+ *   whose symbol table lies in the file
+ */
+gboolean
+hot_elf_read_object_names (const char *contents,
+                           gsize       length,
+                           GHashTable *names)
+{
+  ElfW (Ehdr) header;
+
+  if (!read_header (contents, length, ET_REL, &header))
+    return FALSE;
+
+  for (guint i = 0; i < header.e_shnum; i++)
+    {
+      ElfW (Shdr) table = section_header (contents, &header, i);
+      ElfW (Shdr) strings;
+
+      if (table.sh_type != SHT_SYMTAB)
+        continue;
+      if (table.sh_link >= header.e_shnum || table.sh_entsize != sizeof (ElfW (Sym)) ||
+          !in_file (table.sh_offset, table.sh_size / sizeof (ElfW (Sym)), sizeof (ElfW (Sym)), length))
+        return FALSE;
+      strings = section_header (contents, &header, table.sh_link);
+      for (guint64 j = 0; j < table.sh_size / sizeof (ElfW (Sym)); j++)
+        {
+          ElfW (Sym) symbol;
+          const char *name;
+
+          memcpy (&symbol, contents + table.sh_offset + j * sizeof symbol, sizeof symbol);
+          if (ELF64_ST_BIND (symbol.st_info) == STB_LOCAL || symbol.st_name == 0)
+            continue;
+          name = section_string (contents, length, &strings, symbol.st_name);
+          if (name == NULL)
+            return FALSE;
+          g_hash_table_add (names, g_strdup (name));
+        }
+    }
+
+  return TRUE;
+}
+
+/**
+ * hot_elf_read_archive_names:
+ * @contents: the bytes of a file
+ * @length: their length
+ * @names: (element-type utf8 utf8): a set the names are added to
+ *
+ * Adds the names of the global and weak symbols of every member of the
+ * `ar` archive @contents (see hot_elf_read_object_names ()).
+ *
+ * Returns: whether @contents is an archive (not a thin one) whose members
+ *   are all relocatable objects of this architecture, or symbol tables
+ */
+gboolean
+hot_elf_read_archive_names (const char *contents,
+                            gsize       length,
+                            GHashTable *names)
+{
+  gsize at = SARMAG;
+
+  if (length < SARMAG || memcmp (contents, ARMAG, SARMAG) != 0)
+    return FALSE;
+
+  while (at < length)
+    {
+      char     size_text[11];
+      guint64  size;
+      char    *end;
+      g_autofree char *member = NULL;
+
+      if (length - at < 60 || memcmp (contents + at + 58, "`\n", 2) != 0)
+        return FALSE;
+      memcpy (size_text, contents + at + 48, 10);
+      size_text[10] = '\0';
+      size = g_ascii_strtoull (size_text, &end, 10);
+      if (end == size_text || !in_file (at + 60, size, 1, length))
+        return FALSE;
+
+      /* The symbol index ("/", "/SYM64/") and the long names ("//"). */
+      if (contents[at] != '/' || g_ascii_isdigit (contents[at + 1]))
+        {
+          /* A copy: a member starts at any even offset. */
+          member = g_memdup2 (contents + at + 60, size);
+          if (!hot_elf_read_object_names (member, size, names))
+            return FALSE;
+        }
+      at += 60 + size + (size & 1);
+    }
+
+  return TRUE;
+}
+
+static void
+hot_elf_symbol_free (gpointer data)
+{
+  HotElfSymbol *symbol = data;
+
+  g_free (symbol->name);
+  g_free (symbol->version);
+  g_free (symbol);
+}
+
+/* The names of the version definitions of a shared object, by index;
+ * FALSE when the section does not lie in the file. */
+static gboolean
+read_version_names (const char *contents,
+                    gsize       length,
+                    const ElfW (Ehdr) * header,
+                    const ElfW (Shdr) * verdef,
+                    GPtrArray *by_index)
+{
+  ElfW (Shdr) strings;
+  guint64 at = 0;
+
+  if (verdef->sh_link >= header->e_shnum || !in_file (verdef->sh_offset, verdef->sh_size, 1, length))
+    return FALSE;
+  strings = section_header (contents, header, verdef->sh_link);
+
+  for (guint n = 0; n < verdef->sh_info; n++)
+    {
+      ElfW (Verdef) definition;
+      ElfW (Verdaux) auxiliary;
+      const char *name;
+      guint index;
+
+      if (!in_file (at, 1, sizeof definition, verdef->sh_size))
+        return FALSE;
+      memcpy (&definition, contents + verdef->sh_offset + at, sizeof definition);
+      if (definition.vd_cnt == 0 || !in_file (at + definition.vd_aux, 1, sizeof auxiliary, verdef->sh_size))
+        return FALSE;
+      memcpy (&auxiliary, contents + verdef->sh_offset + at + definition.vd_aux, sizeof auxiliary);
+      name = section_string (contents, length, &strings, auxiliary.vda_name);
+      index = definition.vd_ndx & 0x7fff;
+      if (name == NULL || index > 0x7fff)
+        return FALSE;
+      if (by_index->len <= index)
+        g_ptr_array_set_size (by_index, index + 1);
+      /* The base definition names the object itself, not a version. */
+      if ((definition.vd_flags & VER_FLG_BASE) == 0)
+        {
+          g_free (g_ptr_array_index (by_index, index));
+          g_ptr_array_index (by_index, index) = g_strdup (name);
+        }
+      if (definition.vd_next == 0)
+        break;
+      at += definition.vd_next;
+    }
+
+  return TRUE;
+}
+
+/**
+ * hot_elf_read_dynamic_symbols:
+ * @contents: the bytes of a file
+ * @length: their length
+ * @soname: (out) (transfer full): its DT_SONAME, or %NULL when it has none
+ *
+ * Reads the symbols a shared object defines for others: its dynamic
+ * symbols that are defined, global or weak, under their default version
+ * (a version that is not the default one is not linked to by name).
+ *
+ * Returns: (transfer full) (nullable): name → #HotElfSymbol, or %NULL
+ *   when @contents is not a shared object of this architecture whose
+ *   tables lie in the file
+ */
+GHashTable *
+hot_elf_read_dynamic_symbols (const char *contents,
+                              gsize       length,
+                              char      **soname)
+{
+  g_autoptr (GHashTable) symbols = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, hot_elf_symbol_free);
+  g_autoptr (GPtrArray) versions = g_ptr_array_new_with_free_func (g_free);
+  ElfW (Ehdr) header;
+  ElfW (Shdr) dynsym = { 0 }, versym = { 0 }, dynamic = { 0 };
+  ElfW (Shdr) strings;
+
+  g_return_val_if_fail (soname != NULL, NULL);
+  *soname = NULL;
+
+  if (!read_header (contents, length, ET_DYN, &header))
+    return NULL;
+
+  for (guint i = 0; i < header.e_shnum; i++)
+    {
+      ElfW (Shdr) section = section_header (contents, &header, i);
+
+      if (section.sh_type == SHT_DYNSYM)
+        dynsym = section;
+      else if (section.sh_type == SHT_GNU_versym)
+        versym = section;
+      else if (section.sh_type == SHT_DYNAMIC)
+        dynamic = section;
+      else if (section.sh_type == SHT_GNU_verdef &&
+               !read_version_names (contents, length, &header, &section, versions))
+        return NULL;
+    }
+
+  if (dynsym.sh_type != SHT_DYNSYM || dynsym.sh_link >= header.e_shnum ||
+      dynsym.sh_entsize != sizeof (ElfW (Sym)) ||
+      !in_file (dynsym.sh_offset, dynsym.sh_size / sizeof (ElfW (Sym)), sizeof (ElfW (Sym)), length) ||
+      (versym.sh_type == SHT_GNU_versym &&
+       !in_file (versym.sh_offset, dynsym.sh_size / sizeof (ElfW (Sym)), sizeof (ElfW (Half)), length)))
+    return NULL;
+  strings = section_header (contents, &header, dynsym.sh_link);
+
+  if (dynamic.sh_type == SHT_DYNAMIC && dynamic.sh_link < header.e_shnum &&
+      in_file (dynamic.sh_offset, dynamic.sh_size / sizeof (ElfW (Dyn)), sizeof (ElfW (Dyn)), length))
+    {
+      ElfW (Shdr) dynamic_strings = section_header (contents, &header, dynamic.sh_link);
+
+      for (guint64 i = 0; i < dynamic.sh_size / sizeof (ElfW (Dyn)); i++)
+        {
+          ElfW (Dyn) entry;
+
+          memcpy (&entry, contents + dynamic.sh_offset + i * sizeof entry, sizeof entry);
+          if (entry.d_tag == DT_NULL)
+            break;
+          if (entry.d_tag == DT_SONAME)
+            {
+              g_free (*soname);
+              *soname = g_strdup (section_string (contents, length, &dynamic_strings, entry.d_un.d_val));
+            }
+        }
+    }
+
+  for (guint64 i = 1; i < dynsym.sh_size / sizeof (ElfW (Sym)); i++)
+    {
+      ElfW (Sym) entry;
+      ElfW (Half) version = 1;
+      const char   *name;
+      HotElfSymbol *symbol;
+      guint         bind;
+
+      memcpy (&entry, contents + dynsym.sh_offset + i * sizeof entry, sizeof entry);
+      bind = ELF64_ST_BIND (entry.st_info);
+      if (entry.st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE))
+        continue;
+      if (versym.sh_type == SHT_GNU_versym)
+        memcpy (&version, contents + versym.sh_offset + i * sizeof version, sizeof version);
+      /* Hidden: not the default version; 0: local. */
+      if ((version & 0x8000) != 0 || version == 0)
+        continue;
+      name = section_string (contents, length, &strings, entry.st_name);
+      if (name == NULL)
+        {
+          g_clear_pointer (soname, g_free);
+          return NULL;
+        }
+
+      symbol = g_new0 (HotElfSymbol, 1);
+      symbol->name = g_strdup (name);
+      symbol->index = i;
+      symbol->type = ELF64_ST_TYPE (entry.st_info);
+      symbol->bind = bind;
+      symbol->other = entry.st_other;
+      symbol->shndx = entry.st_shndx;
+      symbol->size = entry.st_size;
+      symbol->versioned = version > 1;
+      if (version > 1 && version < versions->len)
+        symbol->version = g_strdup (g_ptr_array_index (versions, version));
+      g_hash_table_replace (symbols, symbol->name, symbol);
+    }
+
+  return g_steal_pointer (&symbols);
 }
