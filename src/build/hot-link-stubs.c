@@ -19,8 +19,12 @@
  * SONAME and defines, with the same type, binding, size and version, the
  * symbols of the real one that the link's objects and archives name, and
  * no others: resolving those names against it gives what resolving them
- * against the real library gives, so the linker writes the same library,
- * byte for byte, reading a few hundred symbols.
+ * against the real library gives, so the linker writes the same library
+ * reading a few hundred symbols: the same code, data, relocations and
+ * dependencies; only the order of the dynamic symbols (and so their
+ * indexes, the string offsets and the build ID) may differ, as gold sizes
+ * its symbol hash table by what it read (test-fast-builder /link-stubs
+ * compares the two both ways).
  *
  * Stubs are made on a worker thread, by the build's compiler driver from a
  * generated assembler file, after a link that could not use them (the
