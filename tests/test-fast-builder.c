@@ -40,8 +40,9 @@ static const Module sourceview_module = { "sourceview", "sourceview/sourceview.c
 static const Module adwaita_module = { "adwaita-fixture", "adwaita/adwaita.c", "libadwaita-1", "adwaita_bin",
                                        "AdwBin" };
 /* The demo's counter module, as the demo app uses it (nested nodes,
- * GObject types, a template); its source is under demo/, not fixtures/. */
-static const Module counter_module = { "counter", "../../demo/counter/counter.c", NULL, NULL, NULL };
+ * GObject types, a template); its source is under demo/, not fixtures/,
+ * and it is built with the demo (-Ddemo=true). */
+static const Module counter_module = { "counter", "../../demo/counter/counter.c", "the demo", NULL, NULL };
 static const Module refused_module = { "refused", "refused/refused.c", NULL, "refused_label", "GtkLabel" };
 
 typedef struct
@@ -180,8 +181,8 @@ module_built (Fixture *fixture)
 
   if (fixture->info != NULL)
     return TRUE;
-  reason = g_strdup_printf ("%s is not installed (module %s not built)", fixture->module->package,
-                            fixture->module->name);
+  reason = g_strdup_printf ("module %s is not built (it needs %s)", fixture->module->name,
+                            fixture->module->package);
   g_test_skip (reason);
   return FALSE;
 }
@@ -1072,16 +1073,15 @@ test_direct_link (Fixture      *fixture,
   g_assert_cmpmem (direct, direct_len, by_driver, by_driver_len);
 }
 
-
 /* The sections whose bytes depend on the order of the symbols in the
  * symbol tables, which is that of ld.gold's hash table of symbols and so
  * depends on how many symbols it read: the tables, their strings, the
  * relocations (by symbol index), the dynamic section and version tables
  * (by string offset); and the build ID, a digest of the whole file. */
-static const char *const symbol_order_sections[] = { ".dynsym",   ".dynstr",   ".gnu.hash",      ".hash",
+static const char *const symbol_order_sections[] = { ".dynsym", ".dynstr", ".gnu.hash", ".hash",
                                                      ".gnu.version", ".gnu.version_d", ".gnu.version_r",
-                                                     ".dynamic",  ".rela.dyn", ".rela.plt",      ".symtab",
-                                                     ".strtab",   ".note.gnu.build-id", NULL };
+                                                     ".dynamic", ".rela.dyn", ".rela.plt", ".symtab",
+                                                     ".strtab", ".note.gnu.build-id", NULL };
 
 static int
 compare_strings (gconstpointer a,
@@ -1451,10 +1451,10 @@ test_link_stubs_fallback (Fixture      *fixture,
   g_autofree char *stubs_dir = g_build_filename (fixture->work_dir, "link-stubs", "g1", NULL);
   g_autofree char *stub = NULL;
   g_autoptr (GDir) dir = NULL;
-  const char      *name;
-  GStatBuf         before, after;
-  struct timespec  times[2];
-  FILE            *file;
+  const char     *name;
+  GStatBuf        before, after;
+  struct timespec times[2];
+  FILE           *file;
 
   g_test_summary ("A link with link stubs that fails (here a stub spoilt in place, its size and time kept) "
                   "runs again against the real libraries: the build succeeds with the same library");
