@@ -22,11 +22,11 @@
 
 typedef struct
 {
-  GTask           *task;
+  GTask             *task;
   HotBuildStepDone   done;
   HotBuildStepFailed failed;
   HotBuildStepNext   next;
-  char            *what; /* for messages: "tcc", "ninja", … */
+  char              *what; /* for messages: "tcc", "ninja", … */
 } Step;
 
 static void

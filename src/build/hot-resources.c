@@ -534,8 +534,8 @@ compiled (GObject      *source,
 static void
 compile_next (GTask *task)
 {
-  Update          *update = g_task_get_task_data (task);
-  HotResources    *self = update->self;
+  Update       *update = g_task_get_task_data (task);
+  HotResources *self = update->self;
   g_autoptr (GError) error = NULL;
   g_autofree char *sourcedir = NULL;
   g_autofree char *target_arg = NULL;

@@ -20,11 +20,11 @@ gboolean hot_elf_make_sections_writable (const char        *object_path,
 typedef struct
 {
   char    *name;
-  guint64  index;     /* in its .dynsym */
-  guint8   type;      /* STT_* */
-  guint8   bind;      /* STB_* */
-  guint8   other;     /* st_other: the visibility */
-  guint16  shndx;     /* st_shndx: SHN_ABS, SHN_COMMON or a section */
+  guint64  index; /* in its .dynsym */
+  guint8   type;  /* STT_* */
+  guint8   bind;  /* STB_* */
+  guint8   other; /* st_other: the visibility */
+  guint16  shndx; /* st_shndx: SHN_ABS, SHN_COMMON or a section */
   guint64  size;
   gboolean versioned; /* has a version other than the base one */
   char    *version;   /* its name, NULL if not known */

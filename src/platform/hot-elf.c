@@ -447,9 +447,9 @@ hot_elf_read_archive_names (const char *contents,
 
   while (at < length)
     {
-      char     size_text[11];
-      guint64  size;
-      char    *end;
+      char             size_text[11];
+      guint64          size;
+      char            *end;
       g_autofree char *member = NULL;
 
       if (length - at < 60 || memcmp (contents + at + 58, "`\n", 2) != 0)
@@ -505,7 +505,7 @@ read_version_names (const char *contents,
       ElfW (Verdef) definition;
       ElfW (Verdaux) auxiliary;
       const char *name;
-      guint index;
+      guint       index;
 
       if (!in_file (at, 1, sizeof definition, verdef->sh_size))
         return FALSE;

@@ -24,7 +24,7 @@ typedef struct
   gint64          opened_at;
 } HotLibrary;
 
-void hot_library_free (HotLibrary *library);
+void        hot_library_free (HotLibrary *library);
 void        hot_library_leave_loaded (HotLibrary *library);
 const char *hot_library_get_built_path (const HotLibrary *library);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HotLibrary, hot_library_free)
