@@ -173,6 +173,18 @@ build (Fixture        *fixture,
   return build_from (builder, snapshot, NULL);
 }
 
+/* Builds the module as if its source had been saved with other content:
+ * the source is compiled again. */
+static char *
+build_edited (Fixture        *fixture,
+              HotFastBuilder *builder)
+{
+  g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
+
+  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
+  return build_from (builder, edited, NULL);
+}
+
 /* Whether the fixture's module was built; the test skips when not. */
 static gboolean
 module_built (Fixture *fixture)
@@ -345,7 +357,6 @@ test_pch_elsewhere (Fixture      *fixture,
                     gconstpointer data)
 {
   g_autoptr (HotFastBuilder) builder = hot_fast_builder_new (fixture->info, HOT_FAST_PATH_GCC_PCH, fixture->inputs);
-  g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
   g_autofree char *cwd = g_get_current_dir ();
@@ -363,8 +374,7 @@ test_pch_elsewhere (Fixture      *fixture,
   before = pchs_written (fixture);
   g_assert_cmpuint (g_hash_table_size (before), >, 0);
 
-  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
-  second = build_from (builder, edited, NULL);
+  second = build_edited (fixture, builder);
   assert_loads_and_builds (fixture, second);
   after = pchs_written (fixture);
   g_hash_table_iter_init (&iter, before);
@@ -571,7 +581,6 @@ test_tcc_refused (Fixture      *fixture,
                   gconstpointer data)
 {
   g_autoptr (HotFastBuilder) builder = NULL;
-  g_autoptr (GHashTable) edited = NULL;
   g_autofree char         *tcc = g_find_program_in_path ("tcc");
   g_autofree char         *output = NULL;
   g_autofree char         *again = NULL;
@@ -625,9 +634,7 @@ test_tcc_refused (Fixture      *fixture,
   }
   g_assert_true (g_file_test (copy, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_unlink (copy), ==, 0);
-  edited = hot_inputs_snapshot (fixture->inputs);
-  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
-  again = build_from (builder, edited, NULL);
+  again = build_edited (fixture, builder);
   assert_loads_and_builds (fixture, again);
   g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
 }
@@ -637,7 +644,6 @@ test_work_dir_gone (Fixture      *fixture,
                     gconstpointer data)
 {
   g_autoptr (HotFastBuilder) builder = NULL;
-  g_autoptr (GHashTable) edited = NULL;
   g_autofree char *tcc = g_find_program_in_path ("tcc");
   g_autofree char *output = NULL;
   g_autofree char *again = NULL;
@@ -656,10 +662,8 @@ test_work_dir_gone (Fixture      *fixture,
   assert_loads_and_builds (fixture, output);
 
   test_remove_tree (fixture->work_dir);
-  edited = hot_inputs_snapshot (fixture->inputs);
-  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
   g_test_expect_message ("Hotnode", G_LOG_LEVEL_MESSAGE, "The fast path's folder * is gone or was made again*");
-  again = build_from (builder, edited, NULL);
+  again = build_edited (fixture, builder);
   g_test_assert_expected_messages ();
   assert_loads_and_builds (fixture, again);
   g_assert_cmpuint (count_preludes (fixture), ==, g_strv_length (fixture->info->sources));
@@ -873,28 +877,38 @@ compiled_by_gcc (Fixture    *fixture,
   return FALSE;
 }
 
-/* Writes @text over each pruned prelude in the builder's folder; returns
- * how many. */
+/* Writes @text over each file of the builder's folder whose name ends in
+ * @suffix, or after what it holds when @append; returns how many. */
 static guint
-spoil_pruned_preludes (Fixture    *fixture,
-                       const char *text)
+rewrite_work_files (Fixture    *fixture,
+                    const char *suffix,
+                    const char *text,
+                    gboolean    append)
 {
   g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
   const char *name;
-  guint       spoiled = 0;
+  guint       rewritten = 0;
 
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".prelude.h"))
+    if (g_str_has_suffix (name, suffix))
       {
         g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
+        g_autofree char *contents = NULL;
+        g_autofree char *rewrite = NULL;
         g_autoptr (GError) error = NULL;
 
-        g_file_set_contents (path, text, -1, &error);
+        if (append)
+          {
+            g_file_get_contents (path, &contents, NULL, &error);
+            g_assert_no_error (error);
+          }
+        rewrite = g_strconcat (contents ? contents : "", text, NULL);
+        g_file_set_contents (path, rewrite, -1, &error);
         g_assert_no_error (error);
-        spoiled++;
+        rewritten++;
       }
 
-  return spoiled;
+  return rewritten;
 }
 
 static void
@@ -920,7 +934,7 @@ test_pruned_fallback (Fixture      *fixture,
 
   /* The pruned preludes are reused while the sources name the same
    * identifiers: spoilt, each compile with one fails. */
-  g_assert_cmpuint (spoil_pruned_preludes (fixture, "this is no C;\n"), ==, g_strv_length (fixture->info->sources));
+  g_assert_cmpuint (rewrite_work_files (fixture, ".prelude.h", "this is no C;\n", FALSE), ==, g_strv_length (fixture->info->sources));
   for (guint round = 0; round < 2; round++)
     {
       g_autoptr (GHashTable) edited = hot_inputs_snapshot (fixture->inputs);
@@ -935,42 +949,11 @@ test_pruned_fallback (Fixture      *fixture,
     }
 }
 
-/* Writes @text after each source copy tcc compiles in the builder's
- * folder (as a longer version of the source would have left them);
- * returns how many. */
-static guint
-lengthen_source_copies (Fixture    *fixture,
-                        const char *text)
-{
-  g_autoptr (GDir) dir = g_dir_open (fixture->work_dir, 0, NULL);
-  const char *name;
-  guint       lengthened = 0;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".o.c"))
-      {
-        g_autofree char *path = g_build_filename (fixture->work_dir, name, NULL);
-        g_autofree char *contents = NULL;
-        g_autofree char *longer = NULL;
-        g_autoptr (GError) error = NULL;
-
-        g_file_get_contents (path, &contents, NULL, &error);
-        g_assert_no_error (error);
-        longer = g_strconcat (contents, text, NULL);
-        g_file_set_contents (path, longer, -1, &error);
-        g_assert_no_error (error);
-        lengthened++;
-      }
-
-  return lengthened;
-}
-
 static void
 test_shorter_source (Fixture      *fixture,
                      gconstpointer data)
 {
   g_autoptr (HotFastBuilder) builder = NULL;
-  g_autoptr (GHashTable) edited = NULL;
   g_autofree char *tcc = g_find_program_in_path ("tcc");
   g_autofree char *output = NULL;
   g_autofree char *built = NULL;
@@ -988,10 +971,8 @@ test_shorter_source (Fixture      *fixture,
   output = build (fixture, builder);
   assert_loads_and_builds (fixture, output);
 
-  g_assert_cmpuint (lengthen_source_copies (fixture, "\nthis is what a longer version left;\n"), >, 0);
-  edited = hot_inputs_snapshot (fixture->inputs);
-  g_hash_table_insert (edited, g_strdup (fixture->source), g_strdup ("another content"));
-  built = build_from (builder, edited, NULL);
+  g_assert_cmpuint (rewrite_work_files (fixture, ".o.c", "\nthis is what a longer version left;\n", TRUE), >, 0);
+  built = build_edited (fixture, builder);
   assert_loads_and_builds (fixture, built);
   g_assert_false (compiled_by_gcc (fixture, fixture->source));
 }
